@@ -1,0 +1,88 @@
+//! The action catalogue, as data.
+//!
+//! Every action declares its name, its parameters (used by `validate`, `plan` and the JSON
+//! Schema) and whether re-running it after a crash is safe. The engine that executes
+//! actions builds on this registry; families of actions (etcd, PKI, restic, S3,
+//! Kubernetes) each add a file here and a line to `CATALOG`.
+
+mod shell;
+mod wait;
+
+/// The type of one action parameter, as a runbook author writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    String,
+    Integer,
+    Bool,
+    /// humantime syntax: `30s`, `10m`.
+    Duration,
+    StringList,
+    /// A mapping of string keys to string values (environment variables).
+    StringMap,
+}
+
+impl ParamKind {
+    /// How the kind reads in messages and docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ParamKind::String => "a string",
+            ParamKind::Integer => "a whole number",
+            ParamKind::Bool => "true or false",
+            ParamKind::Duration => "a duration like `30s` or `10m`",
+            ParamKind::StringList => "a list of strings",
+            ParamKind::StringMap => "a mapping of names to strings",
+        }
+    }
+}
+
+/// One declared parameter of an action.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+/// Whether running an action again after a crash in the middle of it is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rerun {
+    /// Safe to run again; the text says why.
+    Safe(&'static str),
+    /// drbook asks the operator what happened before running it again (unless the step
+    /// says `idempotent: true`); the text says why.
+    AskFirst(&'static str),
+}
+
+/// What the registry knows about one action.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionSpec {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [ParamSpec],
+    pub rerun: Rerun,
+}
+
+impl ActionSpec {
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// True when the action is safe to re-run without asking.
+    pub fn rerun_safe(&self) -> bool {
+        matches!(self.rerun, Rerun::Safe(_))
+    }
+}
+
+/// Every action this build knows, in the order the docs list them.
+pub const CATALOG: &[ActionSpec] = &[shell::SPEC, wait::SPEC];
+
+/// Looks an action up by the name a runbook uses.
+pub fn lookup(name: &str) -> Option<&'static ActionSpec> {
+    CATALOG.iter().find(|a| a.name == name)
+}
+
+/// The names of every action, for "did you mean" and error help.
+pub fn names() -> Vec<&'static str> {
+    CATALOG.iter().map(|a| a.name).collect()
+}

@@ -1,0 +1,23 @@
+//! Exit codes of the `drbook` executable, documented in docs/exit-codes.md.
+//!
+//! Scripts (cron drills, CI pipelines) branch on these numbers, so they are named here,
+//! returned only from `run::run`, and never change meaning once released.
+
+/// Everything asked for was done; for `validate`, every file is valid.
+pub const SUCCESS: i32 = 0;
+
+/// The command was well formed but failed while doing its work (an I/O error writing
+/// output, a run that failed).
+pub const FAILURE: i32 = 1;
+
+/// A runbook (or another file drbook reads) is invalid: syntax, structure or semantics.
+/// Nothing was executed.
+pub const INVALID_RUNBOOK: i32 = 2;
+
+/// The command line itself is wrong: unknown flag, missing argument, malformed
+/// `-i name=value`. Same number as the BSD `EX_USAGE`.
+pub const USAGE: i32 = 64;
+
+/// A file named on the command line could not be read (missing, unreadable, not UTF-8).
+/// Same number as the BSD `EX_NOINPUT`.
+pub const NO_INPUT: i32 = 66;

@@ -1,0 +1,27 @@
+//! drbook: a disaster-recovery runbook engine for Kubernetes platforms.
+//!
+//! The pipeline is the one `just` taught us: a runbook file is read into a spanned YAML
+//! tree (`runbook::yaml_tree`), decoded into the model (`runbook::parse`), checked as a
+//! whole (`runbook::check`), ordered into a step graph (`plan`), and then either dry-run
+//! (`dry_run`), printed (`printable`) or, in later work, executed by the engine.
+
+pub mod actions;
+mod cli;
+pub mod diagnostic;
+pub mod dry_run;
+pub mod exit_code;
+pub mod plan;
+pub mod printable;
+mod run;
+pub mod runbook;
+pub mod source_file;
+pub mod span;
+pub mod template;
+
+pub use run::run;
+
+/// The runbook `apiVersion`s this build understands, newest last.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["drbook.io/v1"];
+
+/// The only `kind` of document drbook reads today.
+pub const RUNBOOK_KIND: &str = "Runbook";

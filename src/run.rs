@@ -1,0 +1,231 @@
+//! Resolves the command line, dispatches commands, renders errors and decides the exit
+//! code. Nothing else in drbook chooses an exit code or exits.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command, RenderFormat};
+use crate::diagnostic::Diagnostic;
+use crate::dry_run;
+use crate::exit_code;
+use crate::printable;
+use crate::runbook::{self, ValidRunbook};
+use crate::source_file::SourceFile;
+
+/// Runs drbook with the given arguments (the first is the program name) and returns the
+/// process exit code.
+pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Validate { paths } => validate(&paths),
+        Command::Plan {
+            file,
+            inputs,
+            drill,
+        } => plan(&file, &inputs, drill),
+        Command::Render { file, format } => render(&file, format),
+        Command::Schema => print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&runbook::schema::schema()).unwrap_or_default()
+        )),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "drbook", &mut out);
+            print_stdout(&String::from_utf8_lossy(&out))
+        }
+    };
+    match result {
+        Ok(()) => exit_code::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// Why a runbook file could not be used; printed by `report_load_error`.
+enum LoadError {
+    Unreadable(PathBuf, String),
+    Invalid(SourceFile, Vec<Diagnostic>),
+}
+
+/// Reads and validates one runbook file.
+fn load(path: &Path) -> Result<(SourceFile, ValidRunbook), LoadError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| LoadError::Unreadable(path.to_path_buf(), e.to_string()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceFile::new(path, text);
+            let prefix = &file.text[..offset.min(file.text.len())];
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let pos = crate::span::Pos { line, col };
+            let diagnostic = Diagnostic::new(
+                crate::span::Span {
+                    start: pos,
+                    end: pos,
+                },
+                "the file is not UTF-8 text",
+            )
+            .with_help("save the runbook as UTF-8");
+            return Err(LoadError::Invalid(file, vec![diagnostic]));
+        }
+    };
+    let file = SourceFile::new(path, text);
+    match runbook::load(&file.text) {
+        Ok(valid) => Ok((file, valid)),
+        Err(diagnostics) => Err(LoadError::Invalid(file, diagnostics)),
+    }
+}
+
+fn report_load_error(error: &LoadError) -> i32 {
+    let color = console::colors_enabled_stderr();
+    let mut err = std::io::stderr().lock();
+    match error {
+        LoadError::Unreadable(path, why) => {
+            let _ = writeln!(
+                err,
+                "error: cannot read `{}`: {why}\n  = help: check the path and its permissions",
+                path.display()
+            );
+            exit_code::NO_INPUT
+        }
+        LoadError::Invalid(file, diagnostics) => {
+            for diagnostic in diagnostics {
+                let _ = writeln!(err, "{}", diagnostic.render(file, color));
+            }
+            let count = diagnostics.len();
+            let _ = writeln!(
+                err,
+                "error: {} is not a valid runbook: {count} error{}",
+                file.path().display(),
+                if count == 1 { "" } else { "s" }
+            );
+            exit_code::INVALID_RUNBOOK
+        }
+    }
+}
+
+fn validate(paths: &[PathBuf]) -> Result<(), i32> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect_yaml(path, &mut files).map_err(|e| {
+                eprintln!(
+                    "error: cannot list directory `{}`: {e}\n  = help: check the path and its permissions",
+                    path.display()
+                );
+                exit_code::NO_INPUT
+            })?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    if files.is_empty() {
+        eprintln!(
+            "error: no *.yaml files found in {}\n  = help: name runbook files directly or a directory that holds them",
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Err(exit_code::NO_INPUT);
+    }
+    let mut worst = exit_code::SUCCESS;
+    let mut valid = 0;
+    for file in &files {
+        match load(file) {
+            Ok((_, runbook)) => {
+                valid += 1;
+                let meta = &runbook.runbook.metadata;
+                println!(
+                    "ok: {} ({} {}, {} steps)",
+                    file.display(),
+                    meta.name.value,
+                    meta.version.value,
+                    runbook.runbook.all_steps().count()
+                );
+            }
+            Err(error) => {
+                let code = report_load_error(&error);
+                // An invalid runbook outranks an unreadable file: it is the answer to
+                // the question `validate` was asked.
+                if worst != exit_code::INVALID_RUNBOOK {
+                    worst = code;
+                }
+            }
+        }
+    }
+    if files.len() > 1 {
+        println!("{valid} of {} files valid", files.len());
+    }
+    if worst == exit_code::SUCCESS {
+        Ok(())
+    } else {
+        Err(worst)
+    }
+}
+
+/// Every *.yaml / *.yml file under `dir`, sorted, so output is stable.
+fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_yaml(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn plan(file: &Path, inputs: &[String], drill: bool) -> Result<(), i32> {
+    let (_, runbook) = load(file).map_err(|e| report_load_error(&e))?;
+    let given = dry_run::parse_inputs(&runbook.runbook, inputs).map_err(|message| {
+        eprintln!("error: {message}");
+        exit_code::USAGE
+    })?;
+    let plan = dry_run::plan(&runbook, &given, drill);
+    print_stdout(&plan.to_text())
+}
+
+fn render(file: &Path, format: RenderFormat) -> Result<(), i32> {
+    let (_, runbook) = load(file).map_err(|e| report_load_error(&e))?;
+    let text = printable::render(&runbook.runbook, format).map_err(|e| {
+        eprintln!("error: cannot render `{}`: {e}", file.display());
+        exit_code::FAILURE
+    })?;
+    print_stdout(&text)
+}
+
+/// Writes to stdout; a closed pipe (`drbook schema | head`) is not an error worth a
+/// panic, but it is a failure to deliver the output.
+fn print_stdout(text: &str) -> Result<(), i32> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write output: {e}");
+            }
+            exit_code::FAILURE
+        })
+}

@@ -1,0 +1,727 @@
+//! Semantic checks of a parsed runbook: everything that needs the whole file in view.
+//!
+//! Step ids, `needs`, actions and their parameters, templates and what they reference,
+//! checkpoints, inputs and the `marks: recovered` milestone. All problems are collected;
+//! the caller reports them together.
+
+use std::collections::{BTreeSet, HashMap};
+
+use minijinja::Environment;
+
+use crate::actions::{self, ActionSpec, ParamKind};
+use crate::diagnostic::Diagnostic;
+use crate::plan::StepGraph;
+use crate::runbook::decode::closest;
+use crate::runbook::model::*;
+use crate::runbook::yaml_tree::{Node, Value};
+use crate::span::{Span, Spanned};
+use crate::template::{self, CONTEXT_ROOTS};
+
+/// The fields of `run` a template may read.
+pub const RUN_FIELDS: &[&str] = &["id", "mode", "declared_at", "workdir", "operator"];
+
+/// Global functions minijinja provides; templates may call them.
+const BUILTIN_FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug"];
+
+/// The step graphs of a runbook that passed every check.
+#[derive(Debug, Clone)]
+pub struct Graphs {
+    pub recovery: StepGraph,
+    pub inject: StepGraph,
+}
+
+/// Runs every semantic check. Returns the step graphs when the runbook is valid.
+pub fn check(runbook: &Runbook) -> Result<Graphs, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        runbook,
+        env: template::environment(),
+        diagnostics: Vec::new(),
+    };
+    checker.unique_names();
+    checker.inputs();
+    let inject_steps: &[Step] = runbook.spec.drill.as_ref().map_or(&[], |d| &d.inject);
+    let recovery_ids: Vec<(&str, &str)> = runbook
+        .spec
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.id.value.as_str(),
+                "drill inject steps run before recovery starts and cannot wait for its steps",
+            )
+        })
+        .collect();
+    let inject_ids: Vec<(&str, &str)> = inject_steps
+        .iter()
+        .map(|s| (s.id.value.as_str(), "it is a drill inject step, which never runs in incident mode; recovery steps cannot depend on it"))
+        .collect();
+    let recovery = StepGraph::build(&runbook.spec.steps, "`spec.steps`", &inject_ids)
+        .map_err(|d| checker.diagnostics.extend(d))
+        .ok();
+    let inject = StepGraph::build(inject_steps, "`drill.inject`", &recovery_ids)
+        .map_err(|d| checker.diagnostics.extend(d))
+        .ok();
+    for step in runbook.all_steps() {
+        checker.step_shape(step);
+    }
+    if let Some(graph) = &recovery {
+        checker.templates(&runbook.spec.steps, graph);
+    }
+    if let Some(graph) = &inject {
+        checker.templates(inject_steps, graph);
+    }
+    checker.milestones(inject_steps);
+    let mut diagnostics = checker.diagnostics;
+    if diagnostics.is_empty()
+        && let (Some(recovery), Some(inject)) = (recovery, inject)
+    {
+        return Ok(Graphs { recovery, inject });
+    }
+    diagnostics.sort_by_key(|d| d.span.start);
+    diagnostics.dedup();
+    Err(diagnostics)
+}
+
+struct Checker<'r> {
+    runbook: &'r Runbook,
+    env: Environment<'static>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Where a template stands, which decides what it may read.
+struct TemplateSite<'a> {
+    steps: &'a [Step],
+    graph: &'a StepGraph,
+    /// Index of the step the template belongs to.
+    step: usize,
+    /// `item` is bound (inside a `foreach` step's parameters, title and description).
+    item: bool,
+    /// The template's text is shown to people (titles, prompts): secrets are refused.
+    shown: bool,
+    /// What the template is, for messages: "`with.run` of step `drain`".
+    what: String,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn unique_names(&mut self) {
+        let spec = &self.runbook.spec;
+        let steps = self.runbook.all_steps().map(|s| &s.id);
+        let inputs = spec.inputs.iter().map(|i| &i.name);
+        let secrets = spec.secrets.iter().map(|s| &s.name);
+        for (kind, names) in [
+            ("step id", steps.collect::<Vec<_>>()),
+            ("input", inputs.collect()),
+            ("secret", secrets.collect()),
+        ] {
+            let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
+            for name in names {
+                if let Some(first) = seen.insert(name.value.as_str(), name) {
+                    self.error(
+                        Diagnostic::new(name.span, format!("duplicate {kind} `{}`", name.value))
+                            .with_help(format!(
+                                "the first one is on line {}; every {kind} must be unique",
+                                first.span.start.line
+                            )),
+                    );
+                    seen.insert(first.value.as_str(), first);
+                }
+            }
+        }
+    }
+
+    fn inputs(&mut self) {
+        for input in &self.runbook.spec.inputs {
+            let what = format!("input `{}`", input.name.value);
+            if !input.choices.is_empty() && input.kind != InputKind::String {
+                self.error(
+                    Diagnostic::new(
+                        input.choices[0].span,
+                        format!(
+                            "{what} has `choices` but is of type `{}`",
+                            input.kind.name()
+                        ),
+                    )
+                    .with_help("choices apply to `type: string` inputs"),
+                );
+            }
+            let Some(default) = &input.default else {
+                continue;
+            };
+            let fits = match input.kind {
+                InputKind::String => default.value.is_string(),
+                InputKind::Number => default.value.is_number(),
+                InputKind::Bool => default.value.is_boolean(),
+                InputKind::List => default.value.is_array(),
+            };
+            if !fits {
+                self.error(
+                    Diagnostic::new(
+                        default.span,
+                        format!("the default of {what} is not a {}", input.kind.name()),
+                    )
+                    .with_help(format!(
+                        "write a {} value or change `type`",
+                        input.kind.name()
+                    )),
+                );
+            } else if let Some(text) = default.value.as_str()
+                && !input.choices.is_empty()
+                && !input.choices.iter().any(|c| c.value == text)
+            {
+                self.error(Diagnostic::new(
+                    default.span,
+                    format!("the default `{text}` of {what} is not one of its choices"),
+                ));
+            }
+        }
+    }
+
+    /// Checks of one step that need no other step: action and parameters, checkpoint.
+    fn step_shape(&mut self, step: &Step) {
+        let what = format!("step `{}`", step.id.value);
+        if let (Some(concurrency), None) = (&step.concurrency, &step.foreach) {
+            self.error(
+                Diagnostic::new(
+                    concurrency.span,
+                    format!("{what} sets `concurrency` without `foreach`"),
+                )
+                .with_help("`concurrency` bounds how many `foreach` items run at once"),
+            );
+        }
+        match &step.body {
+            StepBody::Action(call) => self.action_call(call, &what),
+            StepBody::Checkpoint(checkpoint) => self.checkpoint(checkpoint, &what),
+        }
+    }
+
+    fn action_call(&mut self, call: &ActionCall, what: &str) {
+        let Some(spec) = actions::lookup(&call.name) else {
+            let names = actions::names();
+            let diagnostic = Diagnostic::new(
+                call.name.span,
+                format!("unknown action `{}` in {what}", call.name.value),
+            );
+            self.error(match closest(&call.name, &names) {
+                Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
+                None => diagnostic.with_help(format!("known actions: {}", names.join(", "))),
+            });
+            return;
+        };
+        for (name, value) in &call.with {
+            match spec.param(&name.value) {
+                Some(param) => self.param_type(spec, param.name, param.kind, value, what),
+                None => {
+                    let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+                    let diagnostic = Diagnostic::new(
+                        name.span,
+                        format!(
+                            "action `{}` has no parameter `{}` ({what})",
+                            spec.name, name.value
+                        ),
+                    );
+                    self.error(match closest(&name.value, &known) {
+                        Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
+                        None => {
+                            diagnostic.with_help(format!("its parameters: {}", known.join(", ")))
+                        }
+                    });
+                }
+            }
+        }
+        for param in spec.params.iter().filter(|p| p.required) {
+            if !call.with.iter().any(|(n, _)| n.value == param.name) {
+                self.error(
+                    Diagnostic::new(
+                        call.name.span,
+                        format!(
+                            "action `{}` needs parameter `{}` ({what})",
+                            spec.name, param.name
+                        ),
+                    )
+                    .with_help(format!(
+                        "add `with: {{{}: ...}}`: {}",
+                        param.name, param.doc
+                    )),
+                );
+            }
+        }
+    }
+
+    fn param_type(
+        &mut self,
+        spec: &ActionSpec,
+        name: &str,
+        kind: ParamKind,
+        value: &Node,
+        what: &str,
+    ) {
+        // A template can produce any type; it is checked when rendered.
+        let templated = value.as_str().is_some_and(template::is_template);
+        let fits = templated
+            || match (kind, &value.value) {
+                (ParamKind::String, Value::String(_)) => true,
+                (ParamKind::Integer, Value::Int(_)) => true,
+                (ParamKind::Bool, Value::Bool(_)) => true,
+                (ParamKind::Duration, Value::String(text)) => {
+                    if let Err(e) = humantime::parse_duration(text) {
+                        self.error(
+                            Diagnostic::new(
+                                value.span,
+                                format!(
+                                    "parameter `{name}` of {what} `{text}` is not a duration: {e}"
+                                ),
+                            )
+                            .with_help(
+                                "write a number with a unit, like `30s`, `10m` or `10 minutes`",
+                            ),
+                        );
+                    }
+                    true
+                }
+                (ParamKind::StringList, Value::Seq(items)) => {
+                    items.iter().all(|i| i.as_str().is_some())
+                }
+                (ParamKind::StringMap, Value::Map(entries)) => entries
+                    .iter()
+                    .all(|(k, v)| k.as_str().is_some() && v.as_str().is_some()),
+                _ => false,
+            };
+        if !fits {
+            self.error(
+                Diagnostic::new(
+                    value.span,
+                    format!(
+                        "parameter `{name}` of action `{}` must be {}, found {} ({what})",
+                        spec.name,
+                        kind.describe(),
+                        value.kind_name()
+                    ),
+                )
+                .with_help(if kind == ParamKind::String {
+                    "quote the value to pass it as text"
+                } else {
+                    "see docs/actions.md for the parameter's type"
+                }),
+            );
+        }
+    }
+
+    fn checkpoint(&mut self, checkpoint: &Checkpoint, what: &str) {
+        let kind = checkpoint.kind;
+        if kind == CheckpointKind::Choice && checkpoint.choices.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    checkpoint.span.sub(0, 1),
+                    format!("the choice checkpoint of {what} has no `choices`"),
+                )
+                .with_help("add `choices: [a, b]`, or use `type: confirm`, `text` or `number`"),
+            );
+        }
+        if kind != CheckpointKind::Choice && !checkpoint.choices.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    checkpoint.choices[0].span,
+                    format!(
+                        "{what} lists `choices` but its checkpoint is of type `{}`",
+                        kind.name()
+                    ),
+                )
+                .with_help("set `type: choice` or remove `choices`"),
+            );
+        }
+        let Some(default) = &checkpoint.default else {
+            return;
+        };
+        let fits = match (kind, &default.value) {
+            (CheckpointKind::Confirm, Value::Bool(_)) => true,
+            (CheckpointKind::Number, Value::Int(_) | Value::Float(_)) => true,
+            (CheckpointKind::Text, Value::String(_)) => true,
+            (CheckpointKind::Choice, Value::String(s)) => {
+                if !checkpoint.choices.is_empty()
+                    && !checkpoint.choices.iter().any(|c| &c.value == s)
+                {
+                    self.error(Diagnostic::new(
+                        default.span,
+                        format!("the default `{s}` of {what} is not one of its choices"),
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
+        if !fits {
+            let expected = match kind {
+                CheckpointKind::Confirm => "true or false",
+                CheckpointKind::Number => "a number",
+                CheckpointKind::Text | CheckpointKind::Choice => "a string",
+            };
+            self.error(Diagnostic::new(
+                default.span,
+                format!(
+                    "the default of {what} must be {expected} for a `{}` checkpoint, found {}",
+                    kind.name(),
+                    default.kind_name()
+                ),
+            ));
+        }
+    }
+
+    /// Compiles every template of a section and checks what it references.
+    fn templates(&mut self, steps: &[Step], graph: &StepGraph) {
+        for (index, step) in steps.iter().enumerate() {
+            let id = &step.id.value;
+            let site = |item: bool, shown: bool, what: String| TemplateSite {
+                steps,
+                graph,
+                step: index,
+                item,
+                shown,
+                what,
+            };
+            let has_item = step.foreach.is_some();
+            if let Some(title) = &step.title {
+                self.template(
+                    title,
+                    false,
+                    &site(has_item, true, format!("the title of step `{id}`")),
+                );
+            }
+            if let Some(description) = &step.description {
+                self.template(
+                    description,
+                    false,
+                    &site(has_item, true, format!("the description of step `{id}`")),
+                );
+            }
+            if let Some(when) = &step.when {
+                self.expression(when, &site(false, false, format!("`when` of step `{id}`")));
+            }
+            match &step.foreach {
+                Some(Foreach::Template(t)) => {
+                    self.expression(t, &site(false, false, format!("`foreach` of step `{id}`")))
+                }
+                Some(Foreach::List(list)) => self.node_templates(
+                    list,
+                    &site(false, false, format!("`foreach` of step `{id}`")),
+                ),
+                None => {}
+            }
+            match &step.body {
+                StepBody::Checkpoint(c) => {
+                    self.template(
+                        &c.prompt,
+                        false,
+                        &site(has_item, true, format!("the prompt of step `{id}`")),
+                    );
+                    for choice in &c.choices {
+                        self.template(
+                            choice,
+                            false,
+                            &site(has_item, true, format!("a choice of step `{id}`")),
+                        );
+                    }
+                }
+                StepBody::Action(call) => {
+                    for (name, value) in &call.with {
+                        let what = format!("`with.{}` of step `{id}`", name.value);
+                        self.node_templates(value, &site(has_item, false, what));
+                    }
+                }
+            }
+        }
+    }
+
+    fn node_templates(&mut self, node: &Node, site: &TemplateSite) {
+        match &node.value {
+            Value::String(text) => {
+                self.template(&Spanned::new(text.clone(), node.span), node.quoted, site)
+            }
+            Value::Seq(items) => items.iter().for_each(|n| self.node_templates(n, site)),
+            Value::Map(entries) => entries
+                .iter()
+                .for_each(|(_, v)| self.node_templates(v, site)),
+            _ => {}
+        }
+    }
+
+    fn template(&mut self, text: &Spanned<String>, quoted: bool, site: &TemplateSite) {
+        if !template::is_template(text) {
+            return;
+        }
+        match template::template_references(&self.env, text) {
+            Ok(refs) => self.references(text, quoted, &refs, site),
+            Err(e) => {
+                let span = inner_span(text, quoted, e.range.clone());
+                self.error(
+                    Diagnostic::new(
+                        span,
+                        format!("template error in {}: {}", site.what, e.message),
+                    )
+                    .with_help(
+                        "templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`",
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `when` and `foreach` hold one `{{ expression }}`.
+    fn expression(&mut self, text: &Spanned<String>, site: &TemplateSite) {
+        let Some(expression) = template::single_expression(text) else {
+            self.error(
+                Diagnostic::new(text.span, format!("{} must be a single `{{{{ expression }}}}`", site.what))
+                    .with_help("write the whole condition inside one pair of braces, like `\"{{ inputs.fresh_backup and not inputs.dry }}\"`"),
+            );
+            return;
+        };
+        match template::expression_references(&self.env, expression) {
+            Ok(refs) => self.references(text, false, &refs, site),
+            Err(e) => self.error(
+                Diagnostic::new(
+                    text.span,
+                    format!("template error in {}: {}", site.what, e.message),
+                )
+                .with_help("templates use minijinja syntax: `{{ inputs.name }}`"),
+            ),
+        }
+    }
+
+    fn references(
+        &mut self,
+        text: &Spanned<String>,
+        quoted: bool,
+        refs: &BTreeSet<String>,
+        site: &TemplateSite,
+    ) {
+        for path in refs {
+            if let Some(diagnostic) = self.reference(path, site) {
+                let span = locate(text, quoted, path);
+                self.error(Diagnostic { span, ..diagnostic });
+            }
+        }
+    }
+
+    /// Checks one dotted path a template reads; returns the problem, located later.
+    fn reference(&self, path: &str, site: &TemplateSite) -> Option<Diagnostic> {
+        let parts: Vec<&str> = path.split('.').collect();
+        let none = Span::default();
+        let what = &site.what;
+        match parts[0] {
+            "inputs" => {
+                let name = parts.get(1)?;
+                let inputs: Vec<&str> = self
+                    .runbook
+                    .spec
+                    .inputs
+                    .iter()
+                    .map(|i| i.name.value.as_str())
+                    .collect();
+                (!inputs.contains(name)).then(|| {
+                    with_suggestion(
+                        Diagnostic::new(none, format!("{what} uses unknown input `{name}`")),
+                        name,
+                        &inputs,
+                        "declare it under `spec.inputs`",
+                    )
+                })
+            }
+            "secrets" => {
+                let name = parts.get(1)?;
+                let secrets: Vec<&str> = self
+                    .runbook
+                    .spec
+                    .secrets
+                    .iter()
+                    .map(|s| s.name.value.as_str())
+                    .collect();
+                if !secrets.contains(name) {
+                    return Some(with_suggestion(
+                        Diagnostic::new(none, format!("{what} uses unknown secret `{name}`")),
+                        name,
+                        &secrets,
+                        "declare it under `spec.secrets`",
+                    ));
+                }
+                site.shown.then(|| {
+                    Diagnostic::new(none, format!("{what} would show secret `{name}` on screen and in the record"))
+                        .with_help("secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions")
+                })
+            }
+            "steps" => self.step_reference(&parts, site),
+            "run" => {
+                let field = parts.get(1)?;
+                (!RUN_FIELDS.contains(field)).then(|| {
+                    with_suggestion(
+                        Diagnostic::new(none, format!("{what} uses unknown field `run.{field}`")),
+                        field,
+                        RUN_FIELDS,
+                        &format!("`run` has: {}", RUN_FIELDS.join(", ")),
+                    )
+                })
+            }
+            "target" => None,
+            "item" => (!site.item).then(|| {
+                Diagnostic::new(
+                    none,
+                    format!("{what} uses `item`, which only exists in a `foreach` step"),
+                )
+                .with_help("add `foreach:` to the step, or use a value from `inputs`")
+            }),
+            root if BUILTIN_FUNCTIONS.contains(&root) => None,
+            root => Some(with_suggestion(
+                Diagnostic::new(none, format!("{what} uses unknown variable `{root}`")),
+                root,
+                CONTEXT_ROOTS,
+                &format!("templates can read: {}", CONTEXT_ROOTS.join(", ")),
+            )),
+        }
+    }
+
+    fn step_reference(&self, parts: &[&str], site: &TemplateSite) -> Option<Diagnostic> {
+        let none = Span::default();
+        let what = &site.what;
+        let id = parts.get(1)?;
+        let ids: Vec<&str> = site.steps.iter().map(|s| s.id.value.as_str()).collect();
+        let Some(target) = ids.iter().position(|i| i == id) else {
+            return Some(with_suggestion(
+                Diagnostic::new(none, format!("{what} uses unknown step `{id}`")),
+                id,
+                &ids,
+                "`steps.<id>` reads a step of the same section",
+            ));
+        };
+        if target == site.step {
+            return Some(
+                Diagnostic::new(
+                    none,
+                    format!("{what} reads the result of its own step `{id}`"),
+                )
+                .with_help(
+                    "a step's outputs exist only after it finished; read them in a later step",
+                ),
+            );
+        }
+        if !site.graph.runs_before(target, site.step) {
+            return Some(
+                Diagnostic::new(
+                    none,
+                    format!("{what} reads step `{id}`, which is not guaranteed to run before it"),
+                )
+                .with_help(format!("add `{id}` to this step's `needs`")),
+            );
+        }
+        let field = parts.get(2)?;
+        let is_checkpoint = matches!(site.steps[target].body, StepBody::Checkpoint(_));
+        match (*field, is_checkpoint) {
+            ("outputs", false) | ("answer", true) => None,
+            ("outputs", true) => Some(
+                Diagnostic::new(
+                    none,
+                    format!("{what} reads `steps.{id}.outputs`, but `{id}` is a checkpoint"),
+                )
+                .with_help(format!("a checkpoint's result is `steps.{id}.answer`")),
+            ),
+            ("answer", false) => Some(
+                Diagnostic::new(
+                    none,
+                    format!("{what} reads `steps.{id}.answer`, but `{id}` is an action"),
+                )
+                .with_help(format!(
+                    "an action's results are `steps.{id}.outputs.<name>`"
+                )),
+            ),
+            (other, _) => Some(
+                Diagnostic::new(
+                    none,
+                    format!("{what} reads unknown field `{other}` of step `{id}`"),
+                )
+                .with_help(if is_checkpoint {
+                    format!("use `steps.{id}.answer`")
+                } else {
+                    format!("use `steps.{id}.outputs.<name>`")
+                }),
+            ),
+        }
+    }
+
+    /// At most one step stops the RTO clock, and it is a recovery step.
+    fn milestones(&mut self, inject_steps: &[Step]) {
+        for step in inject_steps {
+            if let Some(mark) = &step.marks {
+                self.error(
+                    Diagnostic::new(
+                        mark.span,
+                        format!(
+                            "drill inject step `{}` cannot mark `recovered`",
+                            step.id.value
+                        ),
+                    )
+                    .with_help("the RTO clock stops on a recovery step in `spec.steps`"),
+                );
+            }
+        }
+        let marked: Vec<&Step> = self
+            .runbook
+            .spec
+            .steps
+            .iter()
+            .filter(|s| s.marks.is_some())
+            .collect();
+        if let [first, rest @ ..] = marked.as_slice() {
+            for step in rest {
+                let span = step.marks.as_ref().map_or(step.span, |m| m.span);
+                self.error(
+                    Diagnostic::new(
+                        span,
+                        format!("step `{}` also marks `recovered`", step.id.value),
+                    )
+                    .with_help(format!(
+                        "only one step stops the RTO clock; `{}` already does (line {})",
+                        first.id.value, first.span.start.line
+                    )),
+                );
+            }
+        }
+    }
+}
+
+fn with_suggestion(
+    diagnostic: Diagnostic,
+    word: &str,
+    candidates: &[&str],
+    otherwise: &str,
+) -> Diagnostic {
+    match closest(word, candidates) {
+        Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
+        None => diagnostic.with_help(otherwise.to_string()),
+    }
+}
+
+/// The span of a byte range inside a one-line scalar; the whole scalar otherwise.
+fn inner_span(text: &Spanned<String>, quoted: bool, range: Option<std::ops::Range<usize>>) -> Span {
+    let one_line = text.span.start.line == text.span.end.line && !text.contains('\n');
+    match range {
+        Some(range)
+            if one_line
+                && range.end <= text.len()
+                && text.is_char_boundary(range.start)
+                && text.is_char_boundary(range.end) =>
+        {
+            let offset = text[..range.start].chars().count() + usize::from(quoted);
+            text.span.sub(offset, text[range].chars().count())
+        }
+        _ => text.span,
+    }
+}
+
+/// Where a referenced path is written inside a template, for the caret.
+fn locate(text: &Spanned<String>, quoted: bool, path: &str) -> Span {
+    match text.find(path) {
+        Some(start) => inner_span(text, quoted, Some(start..start + path.len())),
+        None => text.span,
+    }
+}

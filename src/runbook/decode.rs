@@ -1,0 +1,259 @@
+//! Small helpers that turn spanned YAML nodes into typed values while collecting every
+//! error, so `validate` reports all mistakes of a file in one go instead of the first.
+//!
+//! Each helper returns `None` when the node is wrong and has recorded why; callers keep
+//! going with the rest of the file.
+
+use std::time::Duration;
+
+use crate::diagnostic::Diagnostic;
+use crate::runbook::yaml_tree::{Node, Value};
+use crate::span::{Span, Spanned};
+
+/// Collects diagnostics while a file is decoded.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The checked entries of one YAML mapping: only allowed keys, each at most once.
+pub struct Fields<'n> {
+    pub span: Span,
+    /// What the mapping is, for messages: "step `drain`", "metadata".
+    pub what: String,
+    entries: Vec<(Spanned<&'n str>, &'n Node)>,
+}
+
+impl Decoder {
+    pub fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Reads a mapping whose keys must come from `allowed`. Unknown keys are reported with
+    /// the closest allowed key; a key written twice is reported at its second place.
+    pub fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                Diagnostic::new(
+                    node.span,
+                    format!("{what} must be a mapping, found {}", node.kind_name()),
+                )
+                .with_help(format!("expected keys: {}", allowed.join(", "))),
+            );
+            return None;
+        };
+        let mut fields = Fields {
+            span: node.span,
+            what: what.to_string(),
+            entries: Vec::new(),
+        };
+        for (key, value) in entries {
+            let Some(name) = key.as_str() else {
+                self.error(Diagnostic::new(
+                    key.span,
+                    format!("keys in {what} must be strings, found {}", key.kind_name()),
+                ));
+                continue;
+            };
+            if !allowed.contains(&name) {
+                let mut diagnostic =
+                    Diagnostic::new(key.span, format!("unknown key `{name}` in {what}"));
+                diagnostic = match closest(name, allowed) {
+                    Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
+                    None => diagnostic.with_help(format!("allowed keys: {}", allowed.join(", "))),
+                };
+                self.error(diagnostic);
+                continue;
+            }
+            if fields.entries.iter().any(|(k, _)| k.value == name) {
+                self.error(
+                    Diagnostic::new(key.span, format!("key `{name}` appears twice in {what}"))
+                        .with_help("keep one of them; YAML would silently use the last"),
+                );
+                continue;
+            }
+            fields.entries.push((Spanned::new(name, key.span), value));
+        }
+        Some(fields)
+    }
+
+    pub fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        match &node.value {
+            Value::String(s) => Some(Spanned::new(s.clone(), node.span)),
+            _ => {
+                self.error(Diagnostic::new(
+                    node.span,
+                    format!("{what} must be a string, found {}", node.kind_name()),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A string that may not be empty (ids, names, prompts).
+    pub fn non_empty_string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        let s = self.string(node, what)?;
+        if s.value.trim().is_empty() {
+            self.error(Diagnostic::new(
+                node.span,
+                format!("{what} must not be empty"),
+            ));
+            return None;
+        }
+        Some(s)
+    }
+
+    pub fn bool(&mut self, node: &Node, what: &str) -> Option<Spanned<bool>> {
+        match node.value {
+            Value::Bool(b) => Some(Spanned::new(b, node.span)),
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        node.span,
+                        format!("{what} must be true or false, found {}", node.kind_name()),
+                    )
+                    .with_help("YAML 1.2 reads only `true` and `false` as booleans"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A whole number from `min` up.
+    pub fn count(&mut self, node: &Node, what: &str, min: u32) -> Option<Spanned<u32>> {
+        match node.value {
+            Value::Int(i) if i >= i64::from(min) && i <= i64::from(u32::MAX) => {
+                Some(Spanned::new(i as u32, node.span))
+            }
+            Value::Int(i) => {
+                self.error(Diagnostic::new(
+                    node.span,
+                    format!("{what} must be at least {min}, found {i}"),
+                ));
+                None
+            }
+            _ => {
+                self.error(Diagnostic::new(
+                    node.span,
+                    format!("{what} must be a whole number, found {}", node.kind_name()),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A duration in humantime syntax: `90s`, `10m`, `1h 30m`, `10 minutes`.
+    pub fn duration(&mut self, node: &Node, what: &str) -> Option<Spanned<Duration>> {
+        let help = "write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`";
+        let Value::String(text) = &node.value else {
+            let message = match node.value {
+                Value::Int(i) => format!("{what} needs a unit: `{i}` could be seconds or minutes"),
+                _ => format!("{what} must be a duration, found {}", node.kind_name()),
+            };
+            self.error(Diagnostic::new(node.span, message).with_help(help));
+            return None;
+        };
+        match humantime::parse_duration(text) {
+            Ok(d) => Some(Spanned::new(d, node.span)),
+            Err(e) => {
+                self.error(
+                    Diagnostic::new(node.span, format!("{what} `{text}` is not a duration: {e}"))
+                        .with_help(help),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of words (`type: confirm`, `on_failure: ask`).
+    pub fn keyword<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        names: &[&str],
+        from_name: impl Fn(&str) -> Option<T>,
+    ) -> Option<Spanned<T>> {
+        let text = self.string(node, what)?;
+        match from_name(&text) {
+            Some(v) => Some(Spanned::new(v, node.span)),
+            None => {
+                let mut diagnostic = Diagnostic::new(
+                    node.span,
+                    format!(
+                        "`{}` is not a valid {what}; expected one of: {}",
+                        text.value,
+                        names.join(", ")
+                    ),
+                );
+                if let Some(best) = closest(&text, names) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{best}`?"));
+                }
+                self.error(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// A list whose items are decoded by `item`; a wrong item does not hide the others.
+    pub fn list<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        mut item: impl FnMut(&mut Self, &Node) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let Value::Seq(items) = &node.value else {
+            self.error(Diagnostic::new(
+                node.span,
+                format!("{what} must be a list, found {}", node.kind_name()),
+            ));
+            return None;
+        };
+        Some(items.iter().filter_map(|n| item(self, n)).collect())
+    }
+}
+
+impl<'n> Fields<'n> {
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// The span of a key as written, for errors about the key rather than its value.
+    pub fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(k, _)| k.span)
+    }
+
+    /// A key that must be present; its absence is reported at the mapping.
+    pub fn required(&self, decoder: &mut Decoder, key: &str) -> Option<&'n Node> {
+        let node = self.get(key);
+        if node.is_none() {
+            decoder.error(Diagnostic::new(
+                self.span.sub(0, 1),
+                format!("{} is missing the required key `{key}`", self.what),
+            ));
+        }
+        node
+    }
+}
+
+/// The allowed word closest to a misspelt one, if it is close enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(distance, c)| {
+            *distance <= (c.len() / 3).max(1) + 1 && *distance < word.len().max(2)
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}

@@ -1,0 +1,27 @@
+//! The runbook format: its model, the parser that reads it with spans, the semantic
+//! checks, and its JSON Schema. It knows nothing of how runbooks are executed.
+
+pub mod check;
+pub mod decode;
+pub mod model;
+pub mod parse;
+pub mod schema;
+pub mod yaml_tree;
+
+use crate::diagnostic::Diagnostic;
+pub use check::Graphs;
+pub use model::Runbook;
+
+/// A runbook that parsed and passed every check, with its step graphs.
+#[derive(Debug, Clone)]
+pub struct ValidRunbook {
+    pub runbook: Runbook,
+    pub graphs: Graphs,
+}
+
+/// Parses and checks runbook text. All diagnostics of the file come back at once.
+pub fn load(text: &str) -> Result<ValidRunbook, Vec<Diagnostic>> {
+    let runbook = parse::parse(text)?;
+    let graphs = check::check(&runbook)?;
+    Ok(ValidRunbook { runbook, graphs })
+}
