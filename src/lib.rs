@@ -10,6 +10,7 @@ mod cli;
 pub mod diagnostic;
 pub mod dry_run;
 pub mod exit_code;
+pub mod input_values;
 pub mod plan;
 pub mod printable;
 mod run;

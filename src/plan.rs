@@ -12,6 +12,9 @@ use crate::diagnostic::Diagnostic;
 use crate::runbook::decode::closest;
 use crate::runbook::model::Step;
 
+/// How many `foreach` items run at once when a step does not say `concurrency:`.
+pub const DEFAULT_FOREACH_CONCURRENCY: u32 = 8;
+
 /// The dependency graph of one section of steps, and an execution order for it.
 #[derive(Debug, Clone)]
 pub struct StepGraph {

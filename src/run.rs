@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, RenderFormat};
 use crate::diagnostic::Diagnostic;
 use crate::dry_run;
 use crate::exit_code;
+use crate::input_values;
 use crate::printable;
 use crate::runbook::{self, ValidRunbook};
 use crate::source_file::SourceFile;
@@ -199,12 +200,22 @@ fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 fn plan(file: &Path, inputs: &[String], drill: bool) -> Result<(), i32> {
     let (_, runbook) = load(file).map_err(|e| report_load_error(&e))?;
-    let given = dry_run::parse_inputs(&runbook.runbook, inputs).map_err(|message| {
+    let given = input_values::parse_args(&runbook.runbook, inputs).map_err(|message| {
         eprintln!("error: {message}");
         exit_code::USAGE
     })?;
     let plan = dry_run::plan(&runbook, &given, drill);
-    print_stdout(&plan.to_text())
+    print_stdout(&plan.to_text())?;
+    match plan.problems() {
+        0 => Ok(()),
+        n => {
+            eprintln!(
+                "error: {n} step{} would fail with these inputs (marked \"would fail\" above)",
+                if n == 1 { "" } else { "s" }
+            );
+            Err(exit_code::FAILURE)
+        }
+    }
 }
 
 fn render(file: &Path, format: RenderFormat) -> Result<(), i32> {

@@ -1,1 +1,181 @@
-//! (being written)
+//! The command line around the format: `plan`, `schema`, `completions`, `--help` and the
+//! exit codes of usage errors.
+
+use crate::support::{drbook, repo_root, write};
+
+/// A runbook that exercises every kind of plan decision.
+const PLAN_FIXTURE: &str = r#"apiVersion: drbook.io/v1
+kind: Runbook
+metadata: {name: plan-fixture, version: 1.2.3, title: Plan fixture}
+spec:
+  objectives: {rto: 45m, rpo: 15m}
+  inputs:
+    - {name: members, type: list, default: [m0, m1, m2]}
+    - {name: fresh_backup, type: bool, default: true}
+    - {name: cluster, type: string}
+    - {name: mode, type: string, default: fast, choices: [fast, safe]}
+  secrets:
+    - {name: token, env: PLAN_FIXTURE_TOKEN}
+  steps:
+    - id: declare
+      checkpoint: {prompt: "Quorum needs {{ (inputs.members|length)//2 + 1 }} members", type: choice, choices: [lost, intact]}
+    - id: restore
+      action: shell
+      foreach: "{{ inputs.members }}"
+      concurrency: 2
+      when: "{{ steps.declare.answer == 'lost' }}"
+      with: {run: "restore {{ item }} --token {{ secrets.token }}"}
+      timeout: 10m
+      retry: {attempts: 3, backoff: 5s}
+      on_failure: ask
+    - id: healthy
+      action: wait
+      with: {probe: "etcdctl endpoint health --cluster={{ inputs.cluster }}", timeout: 2m}
+      marks: recovered
+    - id: backup
+      needs: [healthy]
+      when: "{{ inputs.fresh_backup }}"
+      action: shell
+      with: {run: "take-backup {{ target.name }}"}
+  drill:
+    inject:
+      - id: break
+        action: shell
+        with: {run: "kill-etcd"}
+"#;
+
+#[test]
+fn plan_shows_every_decision_and_masks_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "r.yaml", PLAN_FIXTURE);
+    let out = drbook(dir.path(), &["plan", "r.yaml", "-i", "fresh_backup=false"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("plan_fixture_incident", out.stdout);
+    assert!(
+        !out.stdout.contains("kill-etcd"),
+        "incident plans never list inject steps"
+    );
+}
+
+#[test]
+fn plan_in_drill_mode_lists_inject_steps_first() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "r.yaml", PLAN_FIXTURE);
+    let out = drbook(
+        dir.path(),
+        &[
+            "plan",
+            "r.yaml",
+            "--drill",
+            "-i",
+            "cluster=c1",
+            "-i",
+            "members=a,b",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("plan_fixture_drill", out.stdout);
+}
+
+#[test]
+fn plan_refuses_bad_inputs_with_usage_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "r.yaml", PLAN_FIXTURE);
+    for (arg, message) in [
+        (
+            "membrs=a",
+            "runbook `plan-fixture` has no input `membrs`; did you mean `members`?",
+        ),
+        (
+            "fresh_backup=yes",
+            "input `fresh_backup` is `true` or `false`, not `yes`",
+        ),
+        (
+            "mode=slow",
+            "input `mode` must be one of: fast, safe; `slow` is not",
+        ),
+        ("members", "`-i members` is not `name=value`"),
+        (
+            "members=[1,",
+            "input `members` is a list; `[1,` is not a JSON list (or write `a,b,c`)",
+        ),
+    ] {
+        let out = drbook(dir.path(), &["plan", "r.yaml", "-i", arg]);
+        assert_eq!(out.code, 64, "-i {arg}: {}", out.stderr);
+        assert!(out.stderr.contains(message), "-i {arg}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn plan_reports_a_step_that_would_fail_to_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = PLAN_FIXTURE.replace(
+        "take-backup {{ target.name }}",
+        "take-backup {{ inputs.cluster + 1 }}",
+    );
+    write(dir.path(), "r.yaml", &runbook);
+    let out = drbook(dir.path(), &["plan", "r.yaml", "-i", "cluster=c1"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("would fail: `run` cannot be rendered"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("1 step would fail with these inputs"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let out = drbook(&repo_root(), &["schema"]);
+    assert_eq!(out.code, 0);
+    let committed =
+        std::fs::read_to_string(repo_root().join("docs/runbook.schema.json")).unwrap_or_default();
+    assert!(
+        committed == out.stdout,
+        "docs/runbook.schema.json is out of date: run `cargo run -q -- schema > docs/runbook.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        schema["properties"]["apiVersion"]["enum"][0],
+        "drbook.io/v1"
+    );
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = drbook(&repo_root(), &["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("validate"),
+            "{shell} completion names the subcommands"
+        );
+    }
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for command in ["validate", "plan", "render", "schema", "completions"] {
+        let out = drbook(&repo_root(), &[command, "--help"]);
+        assert_eq!(out.code, 0, "{command}");
+        assert!(
+            out.stdout.contains("Example"),
+            "`drbook {command} --help` shows an example"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let out = drbook(&repo_root(), &["validate"]);
+    assert_eq!(out.code, 64);
+    let out = drbook(&repo_root(), &["frobnicate"]);
+    assert_eq!(out.code, 64);
+    let out = drbook(&repo_root(), &["render", "x.yaml", "--format", "pdf"]);
+    assert_eq!(out.code, 64);
+}
