@@ -21,6 +21,18 @@ pub fn environment() -> Environment<'static> {
     env
 }
 
+/// The environment drbook's own documents (`templates/`) are rendered with. Templates
+/// named `*.html` escape every value (minijinja chooses by the name's suffix); a value
+/// the view model lacks is an error, never an empty string on the page.
+pub fn document_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env
+}
+
 /// A template that does not compile, with where in its text the problem is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateError {
