@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod dry_run;
 pub mod exit_code;
 pub mod input_values;
+pub mod journal;
 pub mod plan;
 pub mod printable;
 mod run;

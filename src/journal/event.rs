@@ -1,0 +1,204 @@
+//! The events of a run, as written to `journal.jsonl`: one JSON object per line.
+//!
+//! Every line is a `Record`: a sequence number, the session (one drbook process working
+//! on the run), UTC wall time in milliseconds, the monotonic offset within the session,
+//! the SHA-256 of the previous line (a hash chain), and the event. The first event of a
+//! journal carries the format version; a reader refuses a newer major version.
+//! docs/run-record.md is the reference of this format.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The journal format this build writes: major.minor. A reader accepts any minor of its
+/// major (new optional fields) and refuses a newer major.
+pub const FORMAT_MAJOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 0;
+
+/// The `prev` of the first record: there is no previous line.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub seq: u64,
+    pub session: u32,
+    #[serde(with = "millis")]
+    pub time: DateTime<Utc>,
+    pub mono_ms: u64,
+    /// SHA-256 (hex) of the previous line's bytes, without its newline.
+    pub prev: String,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Incident,
+    Drill,
+}
+
+/// Who answered a checkpoint. Answers from a file are never recorded as a person's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AnsweredBy {
+    Operator { name: String },
+    AnswersFile { path: String },
+    /// The checkpoint's timeout passed and its default was taken.
+    TimeoutDefault,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How one attempt of a step ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    Succeeded { outputs: Map<String, Value> },
+    Failed { error: String },
+    TimedOut { after_ms: u64 },
+    Cancelled { reason: String },
+    /// After a crash, the operator confirmed the step had finished; it is not re-run.
+    MarkedDone { by: String },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    Aborted,
+}
+
+/// What the run achieved, measured, with the objectives beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Achieved {
+    /// declared_at → end of the step marked `recovered`; absent when it never finished.
+    pub rto_ms: Option<u64>,
+    pub rto_objective_ms: Option<u64>,
+    pub machine_ms: u64,
+    pub operator_ms: u64,
+    pub idle_ms: u64,
+    /// declared_at (or failed_at) − restored_point; absent when nothing reported one.
+    pub rpo_ms: Option<u64>,
+    pub rpo_objective_ms: Option<u64>,
+    pub restored_point: Option<String>,
+}
+
+/// The runbook a run executes, pinned by the hash of its exact bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookRef {
+    pub path: String,
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    RunStarted {
+        /// "MAJOR.MINOR" of this journal's format.
+        format: String,
+        drbook_version: String,
+        run_id: String,
+        mode: Mode,
+        runbook: RunbookRef,
+        target: Option<String>,
+        operator: String,
+        #[serde(with = "millis")]
+        declared_at: DateTime<Utc>,
+        #[serde(default, with = "millis_opt", skip_serializing_if = "Option::is_none")]
+        failed_at: Option<DateTime<Utc>>,
+        inputs: Map<String, Value>,
+    },
+    /// A later drbook process took the run over (`drbook resume`).
+    SessionStarted {
+        operator: String,
+        accepted_changed_runbook: bool,
+    },
+    StepStarted {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        attempt: u32,
+    },
+    StepOutput {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        stream: Stream,
+        line: String,
+    },
+    CheckpointAnswered {
+        step: String,
+        answer: Value,
+        by: AnsweredBy,
+    },
+    StepFinished {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        attempt: u32,
+        outcome: Outcome,
+    },
+    StepSkipped {
+        step: String,
+        reason: String,
+    },
+    RunPaused {
+        reason: String,
+    },
+    RunFinished {
+        outcome: RunOutcome,
+        achieved: Achieved,
+    },
+}
+
+/// Wall time as RFC 3339 UTC with milliseconds: `2026-11-24T07:10:00.123Z`.
+mod millis {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+mod millis_opt {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(t) => super::millis::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| {
+                DateTime::parse_from_rfc3339(&text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(serde::de::Error::custom)
+            })
+            .transpose()
+    }
+}

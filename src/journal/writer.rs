@@ -1,0 +1,112 @@
+//! Appends events to `journal.jsonl`: one line each, hash-chained, fsync'd before
+//! `append` returns, so an event is durable before the effect it announces begins.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::error::JournalError;
+use super::event::{Event, GENESIS_HASH, Record};
+use super::reader::Journal;
+
+/// The only way events get into a journal.
+#[derive(Debug)]
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+    next_seq: u64,
+    prev: String,
+    session: u32,
+    session_start: Instant,
+}
+
+impl JournalWriter {
+    /// Starts a new journal; refuses to touch an existing file.
+    pub fn create(path: &Path) -> Result<Self, JournalError> {
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(path)
+            .map_err(JournalError::io("create journal", path))?;
+        sync_parent(path)?;
+        Ok(JournalWriter {
+            file,
+            path: path.to_path_buf(),
+            next_seq: 0,
+            prev: GENESIS_HASH.to_string(),
+            session: 0,
+            session_start: Instant::now(),
+        })
+    }
+
+    /// Continues a journal that was read (and verified) into `journal`, as a new
+    /// session. A torn last line — a write cut short by a crash — is cut off first: its
+    /// event was never durable, so the effect it announced never started.
+    pub fn resume(path: &Path, journal: &Journal) -> Result<Self, JournalError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(JournalError::io("open journal", path))?;
+        if let Some(valid_len) = journal.torn_tail_at {
+            file.set_len(valid_len)
+                .map_err(JournalError::io("cut the torn last line of", path))?;
+        }
+        let last = journal.records.last();
+        Ok(JournalWriter {
+            file,
+            path: path.to_path_buf(),
+            next_seq: last.map_or(0, |r| r.seq + 1),
+            prev: journal.last_hash.clone(),
+            session: last.map_or(0, |r| r.session + 1),
+            session_start: Instant::now(),
+        })
+    }
+
+    /// Writes one event and makes it durable.
+    pub fn append(&mut self, event: Event) -> Result<Record, JournalError> {
+        let record = Record {
+            seq: self.next_seq,
+            session: self.session,
+            time: Utc::now(),
+            mono_ms: self.session_start.elapsed().as_millis() as u64,
+            prev: self.prev.clone(),
+            event,
+        };
+        let line = serde_json::to_string(&record).map_err(|e| JournalError::Corrupt {
+            path: self.path.clone(),
+            line: self.next_seq as usize + 1,
+            reason: format!("event cannot be encoded: {e}"),
+        })?;
+        let mut bytes = line.into_bytes();
+        let hash = hex(&Sha256::digest(&bytes));
+        bytes.push(b'\n');
+        // One write of the whole line: a crash leaves at most a torn last line.
+        self.file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data())
+            .map_err(JournalError::io("append to journal", &self.path))?;
+        self.prev = hash;
+        self.next_seq += 1;
+        Ok(record)
+    }
+
+    pub fn session(&self) -> u32 {
+        self.session
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new file's directory entry must be durable too, or a crash can lose the file.
+fn sync_parent(path: &Path) -> Result<(), JournalError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(JournalError::io("sync directory", parent))
+}
