@@ -61,11 +61,14 @@ impl Diagnostic {
         let gutter = start.line.to_string().len();
         let pad = " ".repeat(gutter);
         let line_chars = line_text.chars().count();
-        // A span over several lines is underlined to the end of its first line.
+        // A span over several lines is underlined to the end of its first line; an empty
+        // span (a YAML syntax error is a point) gets one caret.
         let caret_end = if end.line == start.line && end.col > start.col {
             end.col
-        } else {
+        } else if end.line > start.line {
             line_chars.max(start.col) + 1
+        } else {
+            start.col + 1
         };
         let caret_len = caret_end.saturating_sub(start.col).max(1);
         // Tabs in the prefix are kept so the caret lines up in any terminal.
@@ -91,13 +94,13 @@ impl Diagnostic {
             start.col
         );
         let _ = writeln!(out, "{pad} {}", paint(&blue, "|"));
-        let _ = writeln!(
-            out,
-            "{} {} {}",
+        let row = format!(
+            "{} {} {line_text}",
             paint(&blue, &start.line.to_string()),
             paint(&blue, "|"),
-            line_text
         );
+        // No trailing space after the bar when the line is empty.
+        let _ = writeln!(out, "{}", row.trim_end());
         let _ = writeln!(
             out,
             "{pad} {} {prefix}{}",

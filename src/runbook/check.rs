@@ -5,16 +5,17 @@
 //! the caller reports them together.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 
 use minijinja::Environment;
 
-use crate::actions::{self, ActionSpec, ParamKind};
+use crate::actions::{self, ActionSpec, ParamKind, ParamSpec};
 use crate::diagnostic::Diagnostic;
 use crate::plan::StepGraph;
-use crate::runbook::decode::closest;
+use crate::runbook::decode::{DURATION_HELP, closest, parse_duration};
 use crate::runbook::model::*;
 use crate::runbook::yaml_tree::{Node, Value};
-use crate::span::{Span, Spanned};
+use crate::span::{Pos, Span, Spanned};
 use crate::template::{self, CONTEXT_ROOTS};
 
 /// The fields of `run` a template may read.
@@ -30,10 +31,16 @@ pub struct Graphs {
     pub inject: StepGraph,
 }
 
-/// Runs every semantic check. Returns the step graphs when the runbook is valid.
-pub fn check(runbook: &Runbook) -> Result<Graphs, Vec<Diagnostic>> {
+/// Runs every semantic check. `source` is the text the runbook was parsed from, so a
+/// problem inside a template can be pointed at where it is written. Returns the step
+/// graphs when the runbook is valid.
+pub fn check(runbook: &Runbook, source: &str) -> Result<Graphs, Vec<Diagnostic>> {
     let mut checker = Checker {
         runbook,
+        lines: source
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .collect(),
         env: template::environment(),
         diagnostics: Vec::new(),
     };
@@ -64,12 +71,10 @@ pub fn check(runbook: &Runbook) -> Result<Graphs, Vec<Diagnostic>> {
     for step in runbook.all_steps() {
         checker.step_shape(step);
     }
-    if let Some(graph) = &recovery {
-        checker.templates(&runbook.spec.steps, graph);
-    }
-    if let Some(graph) = &inject {
-        checker.templates(inject_steps, graph);
-    }
+    // Templates are checked even when a section's `needs` are wrong, so one mistake
+    // does not hide the others; only the ordering checks need the graph.
+    checker.templates(&runbook.spec.steps, recovery.as_ref());
+    checker.templates(inject_steps, inject.as_ref());
     checker.milestones(inject_steps);
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty()
@@ -84,6 +89,8 @@ pub fn check(runbook: &Runbook) -> Result<Graphs, Vec<Diagnostic>> {
 
 struct Checker<'r> {
     runbook: &'r Runbook,
+    /// The lines of the runbook's file.
+    lines: Vec<&'r str>,
     env: Environment<'static>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -91,7 +98,8 @@ struct Checker<'r> {
 /// Where a template stands, which decides what it may read.
 struct TemplateSite<'a> {
     steps: &'a [Step],
-    graph: &'a StepGraph,
+    /// `None` when the section's `needs` are wrong; ordering is then not judged.
+    graph: Option<&'a StepGraph>,
     /// Index of the step the template belongs to.
     step: usize,
     /// `item` is bound (inside a `foreach` step's parameters, title and description).
@@ -213,21 +221,23 @@ impl Checker<'_> {
         };
         for (name, value) in &call.with {
             match spec.param(&name.value) {
-                Some(param) => self.param_type(spec, param.name, param.kind, value, what),
+                Some(param) => self.param_type(spec, param, value, what),
                 None => {
                     let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
                     let diagnostic = Diagnostic::new(
                         name.span,
                         format!(
-                            "action `{}` has no parameter `{}` ({what})",
+                            "action `{}` in {what} has no parameter `{}`",
                             spec.name, name.value
                         ),
                     );
                     self.error(match closest(&name.value, &known) {
                         Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
-                        None => {
-                            diagnostic.with_help(format!("its parameters: {}", known.join(", ")))
-                        }
+                        None => diagnostic.with_help(format!(
+                            "`{}` takes: {}",
+                            spec.name,
+                            known.join(", ")
+                        )),
                     });
                 }
             }
@@ -238,12 +248,12 @@ impl Checker<'_> {
                     Diagnostic::new(
                         call.name.span,
                         format!(
-                            "action `{}` needs parameter `{}` ({what})",
+                            "action `{}` in {what} is missing the required parameter `{}`",
                             spec.name, param.name
                         ),
                     )
                     .with_help(format!(
-                        "add `with: {{{}: ...}}`: {}",
+                        "add `{}: ...` under `with:`. {}",
                         param.name, param.doc
                     )),
                 );
@@ -251,62 +261,99 @@ impl Checker<'_> {
         }
     }
 
-    fn param_type(
-        &mut self,
-        spec: &ActionSpec,
-        name: &str,
-        kind: ParamKind,
-        value: &Node,
-        what: &str,
-    ) {
+    fn param_type(&mut self, spec: &ActionSpec, param: &ParamSpec, value: &Node, what: &str) {
         // A template can produce any type; it is checked when rendered.
-        let templated = value.as_str().is_some_and(template::is_template);
-        let fits = templated
-            || match (kind, &value.value) {
-                (ParamKind::String, Value::String(_)) => true,
-                (ParamKind::Integer, Value::Int(_)) => true,
-                (ParamKind::Bool, Value::Bool(_)) => true,
-                (ParamKind::Duration, Value::String(text)) => {
-                    if let Err(e) = humantime::parse_duration(text) {
-                        self.error(
-                            Diagnostic::new(
-                                value.span,
-                                format!(
-                                    "parameter `{name}` of {what} `{text}` is not a duration: {e}"
-                                ),
-                            )
-                            .with_help(
-                                "write a number with a unit, like `30s`, `10m` or `10 minutes`",
-                            ),
-                        );
-                    }
-                    true
-                }
-                (ParamKind::StringList, Value::Seq(items)) => {
-                    items.iter().all(|i| i.as_str().is_some())
-                }
-                (ParamKind::StringMap, Value::Map(entries)) => entries
-                    .iter()
-                    .all(|(k, v)| k.as_str().is_some() && v.as_str().is_some()),
-                _ => false,
-            };
-        if !fits {
-            self.error(
+        if value.as_str().is_some_and(template::is_template) {
+            return;
+        }
+        let name = param.name;
+        let problem = match (param.kind, &value.value) {
+            (ParamKind::String, Value::String(_))
+            | (ParamKind::Integer, Value::Int(_))
+            | (ParamKind::Bool, Value::Bool(_)) => None,
+            (ParamKind::Duration, Value::String(text)) => parse_duration(text).err().map(|why| {
+                Diagnostic::new(
+                    value.span,
+                    format!("parameter `{name}` of {what} is not a duration: {why}"),
+                )
+                .with_help(DURATION_HELP)
+            }),
+            (ParamKind::Duration, Value::Int(i)) => Some(
                 Diagnostic::new(
                     value.span,
                     format!(
-                        "parameter `{name}` of action `{}` must be {}, found {} ({what})",
-                        spec.name,
-                        kind.describe(),
-                        value.kind_name()
+                        "parameter `{name}` of {what} needs a unit: `{i}` could be seconds or minutes"
                     ),
                 )
-                .with_help(if kind == ParamKind::String {
-                    "quote the value to pass it as text"
-                } else {
-                    "see docs/actions.md for the parameter's type"
-                }),
-            );
+                .with_help(DURATION_HELP),
+            ),
+            (ParamKind::StringList, Value::Seq(items)) => {
+                items.iter().find(|i| i.as_str().is_none()).map(|item| {
+                    Diagnostic::new(
+                        item.span,
+                        format!(
+                            "the items of parameter `{name}` of {what} must be strings, found {}",
+                            item.kind_name()
+                        ),
+                    )
+                    .with_help(self.quote_help(item, None))
+                })
+            }
+            (ParamKind::StringMap, Value::Map(entries)) => {
+                entries.iter().find_map(|(key, entry)| {
+                    if key.as_str().is_none() {
+                        Some(Diagnostic::new(
+                            key.span,
+                            format!(
+                                "the names in parameter `{name}` of {what} must be strings, found {}",
+                                key.kind_name()
+                            ),
+                        )
+                        .with_help(self.quote_help(key, None)))
+                    } else if entry.as_str().is_none() {
+                        let key = key.scalar_text();
+                        Some(Diagnostic::new(
+                            entry.span,
+                            format!(
+                                "`{key}` in parameter `{name}` of {what} must be a string, found {}",
+                                entry.kind_name()
+                            ),
+                        )
+                        .with_help(self.quote_help(entry, Some(&key))))
+                    } else {
+                        None
+                    }
+                })
+            }
+            _ => {
+                let help = match (param.kind, &value.value) {
+                    (ParamKind::StringMap, Value::Seq(_)) => {
+                        "write one `NAME: value` per line instead of list items".to_string()
+                    }
+                    (ParamKind::String, Value::Seq(_)) => {
+                        "write one string; several commands can be joined with `&&` or written as a `|` block".to_string()
+                    }
+                    (ParamKind::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
+                        self.quote_help(value, Some(name))
+                    }
+                    _ => format!("`{name}`: {}", param.doc),
+                };
+                Some(
+                    Diagnostic::new(
+                        value.span,
+                        format!(
+                            "parameter `{name}` of action `{}` in {what} must be {}, found {}",
+                            spec.name,
+                            param.kind.describe(),
+                            value.kind_name()
+                        ),
+                    )
+                    .with_help(help),
+                )
+            }
+        };
+        if let Some(diagnostic) = problem {
+            self.error(diagnostic);
         }
     }
 
@@ -315,7 +362,7 @@ impl Checker<'_> {
         if kind == CheckpointKind::Choice && checkpoint.choices.is_empty() {
             self.error(
                 Diagnostic::new(
-                    checkpoint.span.sub(0, 1),
+                    checkpoint.kind_span,
                     format!("the choice checkpoint of {what} has no `choices`"),
                 )
                 .with_help("add `choices: [a, b]`, or use `type: confirm`, `text` or `number`"),
@@ -344,9 +391,19 @@ impl Checker<'_> {
                 if !checkpoint.choices.is_empty()
                     && !checkpoint.choices.iter().any(|c| &c.value == s)
                 {
-                    self.error(Diagnostic::new(
-                        default.span,
-                        format!("the default `{s}` of {what} is not one of its choices"),
+                    let choices: Vec<&str> = checkpoint
+                        .choices
+                        .iter()
+                        .map(|c| c.value.as_str())
+                        .collect();
+                    self.error(with_suggestion(
+                        Diagnostic::new(
+                            default.span,
+                            format!("the default `{s}` of {what} is not one of its choices"),
+                        ),
+                        s,
+                        &choices,
+                        &format!("its choices: {}", choices.join(", ")),
                     ));
                 }
                 true
@@ -354,24 +411,33 @@ impl Checker<'_> {
             _ => false,
         };
         if !fits {
-            let expected = match kind {
-                CheckpointKind::Confirm => "true or false",
-                CheckpointKind::Number => "a number",
-                CheckpointKind::Text | CheckpointKind::Choice => "a string",
-            };
-            self.error(Diagnostic::new(
-                default.span,
-                format!(
-                    "the default of {what} must be {expected} for a `{}` checkpoint, found {}",
-                    kind.name(),
-                    default.kind_name()
+            let (expected, help) = match kind {
+                CheckpointKind::Confirm => (
+                    "true or false",
+                    "write `default: true` or `default: false`; YAML 1.2 reads `yes` and `no` as text"
+                        .to_string(),
                 ),
-            ));
+                CheckpointKind::Number => ("a number", "write a number, like `default: 3`".to_string()),
+                CheckpointKind::Text | CheckpointKind::Choice => {
+                    ("a string", self.quote_help(default, Some("default")))
+                }
+            };
+            self.error(
+                Diagnostic::new(
+                    default.span,
+                    format!(
+                        "the default of {what} must be {expected} for a `{}` checkpoint, found {}",
+                        kind.name(),
+                        default.kind_name()
+                    ),
+                )
+                .with_help(help),
+            );
         }
     }
 
     /// Compiles every template of a section and checks what it references.
-    fn templates(&mut self, steps: &[Step], graph: &StepGraph) {
+    fn templates(&mut self, steps: &[Step], graph: Option<&StepGraph>) {
         for (index, step) in steps.iter().enumerate() {
             let id = &step.id.value;
             let site = |item: bool, shown: bool, what: String| TemplateSite {
@@ -386,14 +452,12 @@ impl Checker<'_> {
             if let Some(title) = &step.title {
                 self.template(
                     title,
-                    false,
                     &site(has_item, true, format!("the title of step `{id}`")),
                 );
             }
             if let Some(description) = &step.description {
                 self.template(
                     description,
-                    false,
                     &site(has_item, true, format!("the description of step `{id}`")),
                 );
             }
@@ -414,13 +478,11 @@ impl Checker<'_> {
                 StepBody::Checkpoint(c) => {
                     self.template(
                         &c.prompt,
-                        false,
                         &site(has_item, true, format!("the prompt of step `{id}`")),
                     );
                     for choice in &c.choices {
                         self.template(
                             choice,
-                            false,
                             &site(has_item, true, format!("a choice of step `{id}`")),
                         );
                     }
@@ -437,9 +499,7 @@ impl Checker<'_> {
 
     fn node_templates(&mut self, node: &Node, site: &TemplateSite) {
         match &node.value {
-            Value::String(text) => {
-                self.template(&Spanned::new(text.clone(), node.span), node.quoted, site)
-            }
+            Value::String(text) => self.template(&Spanned::new(text.clone(), node.span), site),
             Value::Seq(items) => items.iter().for_each(|n| self.node_templates(n, site)),
             Value::Map(entries) => entries
                 .iter()
@@ -448,24 +508,13 @@ impl Checker<'_> {
         }
     }
 
-    fn template(&mut self, text: &Spanned<String>, quoted: bool, site: &TemplateSite) {
+    fn template(&mut self, text: &Spanned<String>, site: &TemplateSite) {
         if !template::is_template(text) {
             return;
         }
         match template::template_references(&self.env, text) {
-            Ok(refs) => self.references(text, quoted, &refs, site),
-            Err(e) => {
-                let span = inner_span(text, quoted, e.range.clone());
-                self.error(
-                    Diagnostic::new(
-                        span,
-                        format!("template error in {}: {}", site.what, e.message),
-                    )
-                    .with_help(
-                        "templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`",
-                    ),
-                );
-            }
+            Ok(refs) => self.references(text, &refs, site),
+            Err(e) => self.template_error(text, e, 0, site),
         }
     }
 
@@ -479,29 +528,123 @@ impl Checker<'_> {
             return;
         };
         match template::expression_references(&self.env, expression) {
-            Ok(refs) => self.references(text, false, &refs, site),
-            Err(e) => self.error(
-                Diagnostic::new(
-                    text.span,
-                    format!("template error in {}: {}", site.what, e.message),
-                )
-                .with_help("templates use minijinja syntax: `{{ inputs.name }}`"),
-            ),
+            Ok(refs) => self.references(text, &refs, site),
+            Err(mut e) => {
+                // The expression starts after the leading space and the `{{`; a range
+                // past its end (end of input) is shown on the closing braces.
+                let offset = text.len() - text.trim_start().len() + 2;
+                e.range = e.range.map(|r| {
+                    let start = r.start.min(expression.len());
+                    start..r.end.clamp(start + 1, expression.len() + 1)
+                });
+                self.template_error(text, e, offset, site);
+            }
         }
     }
 
-    fn references(
+    /// Reports a template that does not compile; `offset` is where the compiled part
+    /// starts inside the text.
+    fn template_error(
         &mut self,
         text: &Spanned<String>,
-        quoted: bool,
-        refs: &BTreeSet<String>,
+        error: template::TemplateError,
+        offset: usize,
         site: &TemplateSite,
     ) {
+        let range = error
+            .range
+            .map(|r| r.start + offset..r.end + offset)
+            .filter(|r| !r.is_empty());
+        let before = range
+            .as_ref()
+            .and_then(|r| text.get(..r.start))
+            .unwrap_or("");
+        let help = if before.trim_end().ends_with('|') {
+            "a `|` is followed by a filter name, like `{{ inputs.name | upper }}`"
+        } else if error.message.contains("expected end of variable block") {
+            "is a closing `}}` missing?"
+        } else if error.message.contains("expected end of block") {
+            "is a closing `%}` missing?"
+        } else {
+            "templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`"
+        };
+        let span = range.map_or(text.span, |r| self.span_in(text, r));
+        self.error(
+            Diagnostic::new(
+                span,
+                format!("template error in {}: {}", site.what, error.message),
+            )
+            .with_help(help),
+        );
+    }
+
+    fn references(&mut self, text: &Spanned<String>, refs: &BTreeSet<String>, site: &TemplateSite) {
         for path in refs {
             if let Some(diagnostic) = self.reference(path, site) {
-                let span = locate(text, quoted, path);
+                let span = match text.find(path.as_str()) {
+                    Some(start) => self.span_in(text, start..start + path.len()),
+                    None => text.span,
+                };
                 self.error(Diagnostic { span, ..diagnostic });
             }
+        }
+    }
+
+    /// Where bytes `range` of a scalar's value are written in the file, for the caret.
+    /// A value on one line, or a `|` block, keeps its characters at known columns; the
+    /// file is read to confirm (quotes, escapes and folded lines move them), and the
+    /// whole scalar is the answer when it does not match.
+    fn span_in(&self, text: &Spanned<String>, range: Range<usize>) -> Span {
+        let (Some(before), Some(inside)) = (text.get(..range.start), text.get(range)) else {
+            return text.span;
+        };
+        let needle: Vec<char> = inside.split('\n').next().unwrap_or("").chars().collect();
+        if needle.is_empty() {
+            return text.span;
+        }
+        let line = text.span.start.line + before.matches('\n').count();
+        let col = text.span.start.col + before.rsplit('\n').next().unwrap_or("").chars().count();
+        let Some(written) = line.checked_sub(1).and_then(|i| self.lines.get(i)) else {
+            return text.span;
+        };
+        // A quoted value starts one column after its quote.
+        (col..=col + 1)
+            .find(|&col| {
+                written
+                    .chars()
+                    .skip(col.saturating_sub(1))
+                    .take(needle.len())
+                    .eq(needle.iter().copied())
+            })
+            .map_or(text.span, |col| {
+                Span {
+                    start: Pos { line, col },
+                    end: Pos { line, col },
+                }
+                .sub(0, needle.len())
+            })
+    }
+
+    /// How to write a scalar so it reads as text: `key: "value"`, as it is written.
+    fn quote_help(&self, node: &Node, key: Option<&str>) -> String {
+        let span = node.span;
+        let written = (span.start.line == span.end.line)
+            .then(|| span.start.line.checked_sub(1))
+            .flatten()
+            .and_then(|i| self.lines.get(i))
+            .map(|l| {
+                l.chars()
+                    .skip(span.start.col.saturating_sub(1))
+                    .take(span.end.col.saturating_sub(span.start.col))
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| node.scalar_text());
+        match (&node.value, key) {
+            (Value::Seq(_) | Value::Map(_), _) => "write a single string".to_string(),
+            (Value::Null, _) => "write a value; `\"\"` is an empty string".to_string(),
+            (_, Some(key)) => format!("quote it to pass it as text: `{key}: \"{written}\"`"),
+            (_, None) => format!("quote it to pass it as text: `\"{written}\"`"),
         }
     }
 
@@ -605,13 +748,34 @@ impl Checker<'_> {
                 ),
             );
         }
-        if !site.graph.runs_before(target, site.step) {
+        if site
+            .graph
+            .is_some_and(|graph| graph.runs_before(site.step, target))
+        {
+            return Some(
+                Diagnostic::new(
+                    none,
+                    format!("{what} reads step `{id}`, which runs after it"),
+                )
+                .with_help(format!(
+                    "move step `{id}` above step `{}`, or read the value in a later step",
+                    site.steps[site.step].id.value
+                )),
+            );
+        }
+        if site
+            .graph
+            .is_some_and(|graph| !graph.runs_before(target, site.step))
+        {
             return Some(
                 Diagnostic::new(
                     none,
                     format!("{what} reads step `{id}`, which is not guaranteed to run before it"),
                 )
-                .with_help(format!("add `{id}` to this step's `needs`")),
+                .with_help(format!(
+                    "add `{id}` to the `needs` of step `{}`",
+                    site.steps[site.step].id.value
+                )),
             );
         }
         let field = parts.get(2)?;
@@ -698,30 +862,5 @@ fn with_suggestion(
     match closest(word, candidates) {
         Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
         None => diagnostic.with_help(otherwise.to_string()),
-    }
-}
-
-/// The span of a byte range inside a one-line scalar; the whole scalar otherwise.
-fn inner_span(text: &Spanned<String>, quoted: bool, range: Option<std::ops::Range<usize>>) -> Span {
-    let one_line = text.span.start.line == text.span.end.line && !text.contains('\n');
-    match range {
-        Some(range)
-            if one_line
-                && range.end <= text.len()
-                && text.is_char_boundary(range.start)
-                && text.is_char_boundary(range.end) =>
-        {
-            let offset = text[..range.start].chars().count() + usize::from(quoted);
-            text.span.sub(offset, text[range].chars().count())
-        }
-        _ => text.span,
-    }
-}
-
-/// Where a referenced path is written inside a template, for the caret.
-fn locate(text: &Spanned<String>, quoted: bool, path: &str) -> Span {
-    match text.find(path) {
-        Some(start) => inner_span(text, quoted, Some(start..start + path.len())),
-        None => text.span,
     }
 }

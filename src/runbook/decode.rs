@@ -4,6 +4,7 @@
 //! Each helper returns `None` when the node is wrong and has recorded why; callers keep
 //! going with the rest of the file.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::diagnostic::Diagnostic;
@@ -19,9 +20,14 @@ pub struct Decoder {
 /// The checked entries of one YAML mapping: only allowed keys, each at most once.
 pub struct Fields<'n> {
     pub span: Span,
-    /// What the mapping is, for messages: "step `drain`", "metadata".
+    /// What the mapping is, for messages: "step `drain`", "`metadata`".
     pub what: String,
     entries: Vec<(Spanned<&'n str>, &'n Node)>,
+    /// Allowed keys that an unknown key was reported as a misspelling of; a "missing
+    /// key" error for them would only repeat that report.
+    suggested: Vec<String>,
+    /// Where a missing key is reported: the key that holds the mapping, when known.
+    missing_at: Span,
 }
 
 impl Decoder {
@@ -51,6 +57,8 @@ impl Decoder {
             span: node.span,
             what: what.to_string(),
             entries: Vec::new(),
+            suggested: Vec::new(),
+            missing_at: node.span.sub(0, 1),
         };
         for (key, value) in entries {
             let Some(name) = key.as_str() else {
@@ -64,7 +72,10 @@ impl Decoder {
                 let mut diagnostic =
                     Diagnostic::new(key.span, format!("unknown key `{name}` in {what}"));
                 diagnostic = match closest(name, allowed) {
-                    Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
+                    Some(best) => {
+                        fields.suggested.push(best.to_string());
+                        diagnostic.with_help(format!("did you mean `{best}`?"))
+                    }
                     None => diagnostic.with_help(format!("allowed keys: {}", allowed.join(", "))),
                 };
                 self.error(diagnostic);
@@ -149,21 +160,20 @@ impl Decoder {
 
     /// A duration in humantime syntax: `90s`, `10m`, `1h 30m`, `10 minutes`.
     pub fn duration(&mut self, node: &Node, what: &str) -> Option<Spanned<Duration>> {
-        let help = "write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`";
         let Value::String(text) = &node.value else {
             let message = match node.value {
                 Value::Int(i) => format!("{what} needs a unit: `{i}` could be seconds or minutes"),
                 _ => format!("{what} must be a duration, found {}", node.kind_name()),
             };
-            self.error(Diagnostic::new(node.span, message).with_help(help));
+            self.error(Diagnostic::new(node.span, message).with_help(DURATION_HELP));
             return None;
         };
-        match humantime::parse_duration(text) {
+        match parse_duration(text) {
             Ok(d) => Some(Spanned::new(d, node.span)),
-            Err(e) => {
+            Err(why) => {
                 self.error(
-                    Diagnostic::new(node.span, format!("{what} `{text}` is not a duration: {e}"))
-                        .with_help(help),
+                    Diagnostic::new(node.span, format!("{what} is not a duration: {why}"))
+                        .with_help(DURATION_HELP),
                 );
                 None
             }
@@ -196,6 +206,31 @@ impl Decoder {
                 self.error(diagnostic);
                 None
             }
+        }
+    }
+
+    /// Reports keys written twice anywhere inside a free-form value (action parameters,
+    /// labels, defaults), which `fields` does not see: YAML would keep only the last.
+    pub fn unique_keys(&mut self, node: &Node, what: &str) {
+        match &node.value {
+            Value::Map(entries) => {
+                let mut seen = HashSet::new();
+                for (key, value) in entries {
+                    let text = key.scalar_text();
+                    if !seen.insert(text.clone()) {
+                        self.error(
+                            Diagnostic::new(
+                                key.span,
+                                format!("key `{text}` appears twice in {what}"),
+                            )
+                            .with_help("keep one of them; YAML would silently use the last"),
+                        );
+                    }
+                    self.unique_keys(value, what);
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|n| self.unique_keys(n, what)),
+            _ => {}
         }
     }
 
@@ -233,17 +268,66 @@ impl<'n> Fields<'n> {
             .map(|(k, _)| k.span)
     }
 
-    /// A key that must be present; its absence is reported at the mapping.
-    pub fn required(&self, decoder: &mut Decoder, key: &str) -> Option<&'n Node> {
+    /// Reports missing keys at `key`, the key whose value the mapping is (`metadata:`),
+    /// instead of at the mapping's first entry.
+    pub fn held_by(mut self, key: Option<Span>) -> Self {
+        if let Some(key) = key {
+            self.missing_at = key;
+        }
+        self
+    }
+
+    /// True when an unknown key was reported as a misspelling of `key`.
+    pub fn misspelt(&self, key: &str) -> bool {
+        self.suggested.iter().any(|s| s == key)
+    }
+
+    /// A key that must be present; its absence is reported at the mapping (unless a
+    /// misspelling of it was reported already), with `help` saying what to write.
+    pub fn required(&self, decoder: &mut Decoder, key: &str, help: &str) -> Option<&'n Node> {
         let node = self.get(key);
-        if node.is_none() {
-            decoder.error(Diagnostic::new(
-                self.span.sub(0, 1),
-                format!("{} is missing the required key `{key}`", self.what),
-            ));
+        if node.is_none() && !self.misspelt(key) {
+            decoder.error(
+                Diagnostic::new(
+                    self.missing_at,
+                    format!("{} is missing the required key `{key}`", self.what),
+                )
+                .with_help(help),
+            );
         }
         node
     }
+}
+
+/// How to write a duration, for every message about one.
+pub const DURATION_HELP: &str =
+    "write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`";
+
+/// Parses a duration in humantime syntax; the error says in words what is wrong, where
+/// humantime gives byte offsets.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    use humantime::DurationError as E;
+    let word_at = |at: usize| -> String {
+        text.get(at..)
+            .unwrap_or("")
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    humantime::parse_duration(text).map_err(|e| match e {
+        E::NumberExpected(at) => format!("`{}` is not a number", word_at(at)),
+        E::InvalidCharacter(at) => match text.get(at..).and_then(|t| t.chars().next()) {
+            Some(c) => format!("`{c}` cannot appear in a duration"),
+            None => "it holds a character that cannot appear in a duration".to_string(),
+        },
+        E::UnknownUnit { unit, value, .. } if unit.is_empty() => {
+            format!("`{value}` has no unit")
+        }
+        E::UnknownUnit { unit, .. } => format!("unknown unit `{unit}`"),
+        E::NumberOverflow => "the number is too large".to_string(),
+        E::Empty => "it is empty".to_string(),
+    })
 }
 
 /// The allowed word closest to a misspelt one, if it is close enough to be a typo.

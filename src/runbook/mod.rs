@@ -22,6 +22,6 @@ pub struct ValidRunbook {
 /// Parses and checks runbook text. All diagnostics of the file come back at once.
 pub fn load(text: &str) -> Result<ValidRunbook, Vec<Diagnostic>> {
     let runbook = parse::parse(text)?;
-    let graphs = check::check(&runbook)?;
+    let graphs = check::check(&runbook, text)?;
     Ok(ValidRunbook { runbook, graphs })
 }

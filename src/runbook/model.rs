@@ -176,6 +176,8 @@ pub struct ActionCall {
 pub struct Checkpoint {
     pub prompt: Spanned<String>,
     pub kind: CheckpointKind,
+    /// Where `type:` is written; the checkpoint's first line when it is left out.
+    pub kind_span: Span,
     pub choices: Vec<Spanned<String>>,
     pub default: Option<Node>,
     /// After this long without an answer the default is taken, or the run aborts when

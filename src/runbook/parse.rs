@@ -8,7 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::runbook::decode::{Decoder, Fields};
 use crate::runbook::model::*;
 use crate::runbook::yaml_tree::{self, Node, Value};
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 use crate::{RUNBOOK_KIND, SUPPORTED_API_VERSIONS};
 
 /// Parses a runbook. On failure returns every diagnostic found, in file order.
@@ -36,7 +36,7 @@ fn runbook(d: &mut Decoder, root: &Node) -> Option<Runbook> {
     }
     let f = d.fields(root, "the runbook", RUNBOOK_KEYS)?;
     let api_version = api_version(d, &f)?;
-    let kind_node = f.required(d, "kind")?;
+    let kind_node = f.required(d, "kind", &format!("add `kind: {RUNBOOK_KIND}`"))?;
     let kind = d.string(kind_node, "`kind`")?;
     if kind.value != RUNBOOK_KIND {
         d.error(
@@ -45,8 +45,16 @@ fn runbook(d: &mut Decoder, root: &Node) -> Option<Runbook> {
         );
         return None;
     }
-    let metadata = f.required(d, "metadata").and_then(|n| metadata(d, n));
-    let spec = f.required(d, "spec").and_then(|n| spec(d, n));
+    let metadata = f
+        .required(
+            d,
+            "metadata",
+            "add `metadata:` with the runbook's `name` and `version`",
+        )
+        .and_then(|n| metadata(d, n, f.key_span("metadata")));
+    let spec = f
+        .required(d, "spec", "add `spec:` with the runbook's `steps`")
+        .and_then(|n| spec(d, n, f.key_span("spec")));
     Some(Runbook {
         api_version,
         metadata: metadata?,
@@ -57,6 +65,10 @@ fn runbook(d: &mut Decoder, root: &Node) -> Option<Runbook> {
 fn api_version(d: &mut Decoder, f: &Fields) -> Option<Spanned<String>> {
     let supported = SUPPORTED_API_VERSIONS.join(", ");
     let Some(node) = f.get("apiVersion") else {
+        // A misspelt `apiVersion` was reported already.
+        if f.misspelt("apiVersion") {
+            return None;
+        }
         d.error(
             Diagnostic::new(f.span.sub(0, 1), "the runbook has no `apiVersion`").with_help(
                 format!("add `apiVersion: drbook.io/v1` (supported: {supported})"),
@@ -80,12 +92,22 @@ fn api_version(d: &mut Decoder, f: &Fields) -> Option<Spanned<String>> {
     Some(version)
 }
 
-fn metadata(d: &mut Decoder, node: &Node) -> Option<Metadata> {
-    let f = d.fields(node, "metadata", METADATA_KEYS)?;
+fn metadata(d: &mut Decoder, node: &Node, key: Option<Span>) -> Option<Metadata> {
+    let f = d.fields(node, "`metadata`", METADATA_KEYS)?.held_by(key);
     let name = f
-        .required(d, "name")
+        .required(
+            d,
+            "name",
+            "add `name:`, the name runs are recorded under, like `name: etcd-restore`",
+        )
         .and_then(|n| d.non_empty_string(n, "`metadata.name`"));
-    let version = f.required(d, "version").and_then(|n| semver(d, n));
+    let version = f
+        .required(
+            d,
+            "version",
+            "add `version: 1.0.0` and raise it whenever the runbook changes",
+        )
+        .and_then(|n| semver(d, n));
     let title = f
         .get("title")
         .and_then(|n| d.non_empty_string(n, "`metadata.title`"));
@@ -119,7 +141,7 @@ fn semver(d: &mut Decoder, node: &Node) -> Option<Spanned<semver::Version>> {
                 Diagnostic::new(
                     node.span,
                     format!(
-                        "`metadata.version` must be a version like `1.0.0`, found {}",
+                        "`metadata.version` must be a semantic version like `1.0.0`, found {}",
                         node.kind_name()
                     ),
                 )
@@ -136,7 +158,7 @@ fn semver(d: &mut Decoder, node: &Node) -> Option<Spanned<semver::Version>> {
                     node.span,
                     format!("`metadata.version` `{text}` is not a semantic version: {e}"),
                 )
-                .with_help("write MAJOR.MINOR.PATCH, like `1.0.0`, and quote it if needed"),
+                .with_help("write MAJOR.MINOR.PATCH, like `1.0.0`"),
             );
             None
         }
@@ -158,6 +180,7 @@ fn string_map(
         ));
         return None;
     };
+    d.unique_keys(node, what);
     Some(
         entries
             .iter()
@@ -170,12 +193,14 @@ fn string_map(
     )
 }
 
-fn spec(d: &mut Decoder, node: &Node) -> Option<Spec> {
-    let f = d.fields(node, "spec", SPEC_KEYS)?;
+fn spec(d: &mut Decoder, node: &Node, key: Option<Span>) -> Option<Spec> {
+    let f = d.fields(node, "`spec`", SPEC_KEYS)?.held_by(key);
     let description = f
         .get("description")
         .and_then(|n| d.string(n, "`spec.description`"));
-    let objectives = f.get("objectives").and_then(|n| objectives(d, n));
+    let objectives = f
+        .get("objectives")
+        .and_then(|n| objectives(d, n, f.key_span("objectives")));
     let inputs = f
         .get("inputs")
         .and_then(|n| d.list(n, "`spec.inputs`", input))
@@ -184,12 +209,14 @@ fn spec(d: &mut Decoder, node: &Node) -> Option<Spec> {
         .get("secrets")
         .and_then(|n| d.list(n, "`spec.secrets`", secret))
         .unwrap_or_default();
-    let steps = f
-        .required(d, "steps")
-        .and_then(|n| steps(d, n, "`spec.steps`"));
-    let drill = f.get("drill").and_then(|n| drill(d, n));
-    if let Some(steps) = &steps
-        && steps.is_empty()
+    let steps_node = f.required(d, "steps", "add `steps:` with at least one step");
+    let steps = steps_node.and_then(|n| steps(d, n, "`spec.steps`"));
+    let drill = f
+        .get("drill")
+        .and_then(|n| drill(d, n, f.key_span("drill")));
+    // Judged on the YAML list: steps that failed to decode are not missing.
+    if let Some(Value::Seq(items)) = steps_node.map(|n| &n.value)
+        && items.is_empty()
     {
         d.error(
             Diagnostic::new(
@@ -209,13 +236,23 @@ fn spec(d: &mut Decoder, node: &Node) -> Option<Spec> {
     })
 }
 
-fn objectives(d: &mut Decoder, node: &Node) -> Option<Objectives> {
-    let f = d.fields(node, "`spec.objectives`", OBJECTIVES_KEYS)?;
+fn objectives(d: &mut Decoder, node: &Node, key: Option<Span>) -> Option<Objectives> {
+    let f = d
+        .fields(node, "`spec.objectives`", OBJECTIVES_KEYS)?
+        .held_by(key);
     let rto = f
-        .required(d, "rto")
+        .required(
+            d,
+            "rto",
+            "add `rto:`, the longest the recovery may take, like `rto: 1h`",
+        )
         .and_then(|n| d.duration(n, "`objectives.rto`"));
     let rpo = f
-        .required(d, "rpo")
+        .required(
+            d,
+            "rpo",
+            "add `rpo:`, the most recent data you may lose, like `rpo: 15m`",
+        )
         .and_then(|n| d.duration(n, "`objectives.rpo`"));
     Some(Objectives {
         rto: rto?,
@@ -224,14 +261,15 @@ fn objectives(d: &mut Decoder, node: &Node) -> Option<Objectives> {
 }
 
 fn input(d: &mut Decoder, node: &Node) -> Option<Input> {
-    let f = d.fields(node, "an input", INPUT_KEYS)?;
+    let what = item_name(node, "name", "input", "an input");
+    let f = d.fields(node, &what, INPUT_KEYS)?;
     let name = f
-        .required(d, "name")
+        .required(
+            d,
+            "name",
+            "add `name:`; templates read the input as `inputs.<name>`",
+        )
         .and_then(|n| d.non_empty_string(n, "an input's `name`"));
-    let what = match &name {
-        Some(n) => format!("input `{}`", n.value),
-        None => "an input".to_string(),
-    };
     let kind = match f.get("type") {
         Some(n) => d
             .keyword(
@@ -254,7 +292,10 @@ fn input(d: &mut Decoder, node: &Node) -> Option<Input> {
             })
         })
         .unwrap_or_default();
-    let default = f.get("default").map(|n| Spanned::new(n.to_json(), n.span));
+    let default = f.get("default").map(|n| {
+        d.unique_keys(n, &format!("the default of {what}"));
+        Spanned::new(n.to_json(), n.span)
+    });
     Some(Input {
         name: name?,
         kind: kind?,
@@ -266,14 +307,15 @@ fn input(d: &mut Decoder, node: &Node) -> Option<Input> {
 }
 
 fn secret(d: &mut Decoder, node: &Node) -> Option<SecretDecl> {
-    let f = d.fields(node, "a secret", SECRET_KEYS)?;
+    let what = item_name(node, "name", "secret", "a secret");
+    let f = d.fields(node, &what, SECRET_KEYS)?;
     let name = f
-        .required(d, "name")
+        .required(
+            d,
+            "name",
+            "add `name:`; templates read the secret as `secrets.<name>`",
+        )
         .and_then(|n| d.non_empty_string(n, "a secret's `name`"));
-    let what = match &name {
-        Some(n) => format!("secret `{}`", n.value),
-        None => "a secret".to_string(),
-    };
     let env = f
         .get("env")
         .and_then(|n| d.non_empty_string(n, &format!("`env` of {what}")));
@@ -293,11 +335,13 @@ fn secret(d: &mut Decoder, node: &Node) -> Option<SecretDecl> {
             );
             None
         }
+        // A misspelt `env` or `file` was reported already.
+        (None, None, false) if f.misspelt("env") || f.misspelt("file") => None,
         (None, None, false) => {
             d.error(
                 Diagnostic::new(
                     f.span.sub(0, 1),
-                    format!("{what} says neither `env` nor `file`"),
+                    format!("{what} has neither `env` nor `file`"),
                 )
                 .with_help("add `env: VARIABLE` or `file: /path/to/secret`"),
             );
@@ -317,13 +361,33 @@ fn steps(d: &mut Decoder, node: &Node, what: &str) -> Option<Vec<Step>> {
     d.list(node, what, step)
 }
 
-fn drill(d: &mut Decoder, node: &Node) -> Option<Drill> {
-    let f = d.fields(node, "`spec.drill`", DRILL_KEYS)?;
+/// What a list item is called in messages: by its `id` or `name`, read before the rest
+/// of the item so every message about it can name it ("step `drain`").
+fn item_name(node: &Node, key: &str, kind: &str, unnamed: &str) -> String {
+    let name = match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .and_then(|(_, v)| v.as_str()),
+        _ => None,
+    };
+    match name {
+        Some(name) => format!("{kind} `{name}`"),
+        None => unnamed.to_string(),
+    }
+}
+
+fn drill(d: &mut Decoder, node: &Node, key: Option<Span>) -> Option<Drill> {
+    let f = d.fields(node, "`spec.drill`", DRILL_KEYS)?.held_by(key);
     let description = f
         .get("description")
         .and_then(|n| d.string(n, "`drill.description`"));
     let inject = f
-        .required(d, "inject")
+        .required(
+            d,
+            "inject",
+            "add `inject:` with the steps that cause the failure the drill recovers from",
+        )
         .and_then(|n| steps(d, n, "`drill.inject`"));
     Some(Drill {
         description,
@@ -332,20 +396,15 @@ fn drill(d: &mut Decoder, node: &Node) -> Option<Drill> {
 }
 
 fn step(d: &mut Decoder, node: &Node) -> Option<Step> {
-    // The id is read first so every later message can name the step.
-    let id = match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .find(|(k, _)| k.as_str() == Some("id"))
-            .and_then(|(_, v)| v.as_str().map(|s| s.to_string())),
-        _ => None,
-    };
-    let what = match &id {
-        Some(id) => format!("step `{id}`"),
-        None => "a step".to_string(),
-    };
+    let what = item_name(node, "id", "step", "a step");
     let f = d.fields(node, &what, STEP_KEYS)?;
-    let id = f.required(d, "id").and_then(|n| step_id(d, n));
+    let id = f
+        .required(
+            d,
+            "id",
+            "add `id:`, a short name like `restore-snapshot`; `needs` and templates use it",
+        )
+        .and_then(|n| step_id(d, n));
     let title = f
         .get("title")
         .and_then(|n| d.non_empty_string(n, &format!("`title` of {what}")));
@@ -353,17 +412,30 @@ fn step(d: &mut Decoder, node: &Node) -> Option<Step> {
         .get("description")
         .and_then(|n| d.string(n, &format!("`description` of {what}")));
     let body = step_body(d, &f, &what);
-    let needs = f.get("needs").and_then(|n| {
-        d.list(n, &format!("`needs` of {what}"), |d, n| {
+    let needs = f.get("needs").and_then(|n| match &n.value {
+        Value::String(id) => {
+            d.error(
+                Diagnostic::new(
+                    n.span,
+                    format!("`needs` of {what} must be a list of step ids, found a string"),
+                )
+                .with_help(format!("write `needs: [{id}]`")),
+            );
+            None
+        }
+        _ => d.list(n, &format!("`needs` of {what}"), |d, n| {
             d.non_empty_string(n, "a step id in `needs`")
-        })
+        }),
     });
     let when = f
         .get("when")
         .and_then(|n| d.non_empty_string(n, &format!("`when` of {what}")));
     let foreach = f.get("foreach").and_then(|n| match &n.value {
         Value::String(s) => Some(Foreach::Template(Spanned::new(s.clone(), n.span))),
-        Value::Seq(_) => Some(Foreach::List(n.clone())),
+        Value::Seq(_) => {
+            d.unique_keys(n, &format!("`foreach` of {what}"));
+            Some(Foreach::List(n.clone()))
+        }
         _ => {
             d.error(
                 Diagnostic::new(
@@ -384,7 +456,9 @@ fn step(d: &mut Decoder, node: &Node) -> Option<Step> {
     let timeout = f
         .get("timeout")
         .and_then(|n| d.duration(n, &format!("`timeout` of {what}")));
-    let retry = f.get("retry").and_then(|n| retry(d, n, &what));
+    let retry = f
+        .get("retry")
+        .and_then(|n| retry(d, n, &what, f.key_span("retry")));
     let on_failure = f.get("on_failure").and_then(|n| {
         d.keyword(
             n,
@@ -459,21 +533,24 @@ fn step_body(d: &mut Decoder, f: &Fields, what: &str) -> Option<StepBody> {
                     .with_help("`with` passes parameters to an `action`"),
                 );
             }
-            checkpoint(d, c, what).map(StepBody::Checkpoint)
+            checkpoint(d, c, what, f.key_span("checkpoint")).map(StepBody::Checkpoint)
         }
         (None, Some(a)) => {
             let name = d.non_empty_string(a, &format!("`action` of {what}"))?;
             let with = match f.get("with") {
                 None => Vec::new(),
                 Some(n) => match &n.value {
-                    Value::Map(entries) => entries
-                        .iter()
-                        .filter_map(|(k, v)| {
-                            let key =
-                                d.string(k, &format!("a parameter name in `with` of {what}"))?;
-                            Some((key, v.clone()))
-                        })
-                        .collect(),
+                    Value::Map(entries) => {
+                        d.unique_keys(n, &format!("`with` of {what}"));
+                        entries
+                            .iter()
+                            .filter_map(|(k, v)| {
+                                let key =
+                                    d.string(k, &format!("a parameter name in `with` of {what}"))?;
+                                Some((key, v.clone()))
+                            })
+                            .collect()
+                    }
                     _ => {
                         d.error(Diagnostic::new(
                             n.span,
@@ -498,6 +575,8 @@ fn step_body(d: &mut Decoder, f: &Fields, what: &str) -> Option<StepBody> {
             );
             None
         }
+        // A misspelt `action` or `checkpoint` was reported already.
+        (None, None) if f.misspelt("action") || f.misspelt("checkpoint") => None,
         (None, None) => {
             d.error(
                 Diagnostic::new(
@@ -513,11 +592,15 @@ fn step_body(d: &mut Decoder, f: &Fields, what: &str) -> Option<StepBody> {
     }
 }
 
-fn checkpoint(d: &mut Decoder, node: &Node, what: &str) -> Option<Checkpoint> {
+fn checkpoint(d: &mut Decoder, node: &Node, what: &str, key: Option<Span>) -> Option<Checkpoint> {
     let cwhat = format!("the checkpoint of {what}");
-    let f = d.fields(node, &cwhat, CHECKPOINT_KEYS)?;
+    let f = d.fields(node, &cwhat, CHECKPOINT_KEYS)?.held_by(key);
     let prompt = f
-        .required(d, "prompt")
+        .required(
+            d,
+            "prompt",
+            "add `prompt:`, the question the operator answers at this step",
+        )
         .and_then(|n| d.non_empty_string(n, &format!("`prompt` of {what}")));
     let kind = match f.get("type") {
         Some(n) => d
@@ -541,20 +624,27 @@ fn checkpoint(d: &mut Decoder, node: &Node, what: &str) -> Option<Checkpoint> {
     let timeout = f
         .get("timeout")
         .and_then(|n| d.duration(n, &format!("checkpoint `timeout` of {what}")));
+    let default = f.get("default").cloned();
+    if let Some(default) = &default {
+        d.unique_keys(default, &format!("the checkpoint default of {what}"));
+    }
     Some(Checkpoint {
         prompt: prompt?,
         kind: kind?,
+        kind_span: f.get("type").map_or(f.span.sub(0, 1), |n| n.span),
         choices,
-        default: f.get("default").cloned(),
+        default,
         timeout,
         span: f.span,
     })
 }
 
-fn retry(d: &mut Decoder, node: &Node, what: &str) -> Option<Retry> {
-    let f = d.fields(node, &format!("`retry` of {what}"), RETRY_KEYS)?;
+fn retry(d: &mut Decoder, node: &Node, what: &str, key: Option<Span>) -> Option<Retry> {
+    let f = d
+        .fields(node, &format!("`retry` of {what}"), RETRY_KEYS)?
+        .held_by(key);
     let attempts = f
-        .required(d, "attempts")
+        .required(d, "attempts", "add `attempts:`, like `attempts: 3`")
         .and_then(|n| d.count(n, &format!("`retry.attempts` of {what}"), 1));
     let backoff = f
         .get("backoff")

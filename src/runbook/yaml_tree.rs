@@ -92,12 +92,20 @@ impl Node {
 pub fn parse(text: &str) -> Result<Node, Diagnostic> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
+        depth: 0,
     };
     builder.document()
 }
 
+/// How deep lists and mappings may nest. A runbook needs fewer than ten levels. The
+/// builder recurses once per level and the parser limits only flow collections, so
+/// without this a few hundred nested `- ` overflow the stack (found by tests/fuzz.rs).
+const MAX_DEPTH: usize = 64;
+
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    /// Collections open around the node being built.
+    depth: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -150,9 +158,23 @@ impl<'a> Builder<'a> {
         }))
     }
 
+    /// Opens one more level of nesting, refused past `MAX_DEPTH`.
+    fn enter(&mut self, span: Span) -> Result<(), Diagnostic> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Diagnostic::new(
+                span,
+                format!("lists and mappings nest deeper than {MAX_DEPTH} levels here"),
+            )
+            .with_help("a runbook needs only a few levels; check the indentation"));
+        }
+        Ok(())
+    }
+
     fn node(&mut self, event: Event<'a>, span: Span) -> Result<Node, Diagnostic> {
         match event {
-            Event::Scalar(text, style, _anchor, tag) => {
+            Event::Scalar(text, style, anchor, tag) => {
+                refuse_anchor(anchor, span)?;
                 let forced_string = match tag.as_deref() {
                     None => false,
                     Some(tag) if tag.handle == "tag:yaml.org,2002:" && tag.suffix == "str" => true,
@@ -171,10 +193,12 @@ impl<'a> Builder<'a> {
                     quoted,
                 })
             }
-            Event::SequenceStart(_anchor, tag) => {
+            Event::SequenceStart(anchor, tag) => {
+                refuse_anchor(anchor, span)?;
                 if let Some(tag) = tag {
                     return Err(unsupported_tag(span, &tag.handle, &tag.suffix));
                 }
+                self.enter(span)?;
                 let mut items = Vec::new();
                 let end = loop {
                     let (event, item_span) = self.next()?;
@@ -183,6 +207,7 @@ impl<'a> Builder<'a> {
                     }
                     items.push(self.node(event, item_span)?);
                 };
+                self.depth -= 1;
                 Ok(Node {
                     value: Value::Seq(items),
                     span: Span {
@@ -192,10 +217,12 @@ impl<'a> Builder<'a> {
                     quoted: false,
                 })
             }
-            Event::MappingStart(_anchor, tag) => {
+            Event::MappingStart(anchor, tag) => {
+                refuse_anchor(anchor, span)?;
                 if let Some(tag) = tag {
                     return Err(unsupported_tag(span, &tag.handle, &tag.suffix));
                 }
+                self.enter(span)?;
                 let mut entries = Vec::new();
                 let end = loop {
                     let (event, key_span) = self.next()?;
@@ -207,6 +234,7 @@ impl<'a> Builder<'a> {
                     let value = self.node(event, value_span)?;
                     entries.push((key, value));
                 };
+                self.depth -= 1;
                 Ok(Node {
                     value: Value::Map(entries),
                     span: Span {
@@ -227,6 +255,18 @@ impl<'a> Builder<'a> {
             )),
         }
     }
+}
+
+/// An anchor (`&name`) is only useful to an alias, which is refused; reporting the anchor
+/// points at where the shared value is written.
+fn refuse_anchor(anchor: usize, span: Span) -> Result<(), Diagnostic> {
+    if anchor == 0 {
+        return Ok(());
+    }
+    Err(
+        Diagnostic::new(span, "YAML anchors (`&name`) are not supported in runbooks")
+            .with_help("write the value out where it is used, so the runbook reads top to bottom"),
+    )
 }
 
 fn unsupported_tag(span: Span, handle: &str, suffix: &str) -> Diagnostic {
@@ -263,7 +303,24 @@ fn scan_error(error: &ScanError) -> Diagnostic {
         },
         format!("invalid YAML: {}", error.info()),
     )
-    .with_help("check the indentation and quoting around this place")
+    .with_help(scan_help(error.info()))
+}
+
+/// What the parser's message usually means in a runbook, in the operator's terms.
+fn scan_help(info: &str) -> &'static str {
+    if info.contains("unknown anchor") {
+        "YAML aliases (`*name`) are not supported in runbooks: write the value out where it is used"
+    } else if info.contains("tab") {
+        "indent with spaces; YAML does not allow tabs in indentation"
+    } else if info.contains("quoted scalar") {
+        "is a closing quote missing? A quoted value that goes on to the next line must be indented more than its key"
+    } else if info.contains("flow") || info.contains("bracket") || info.contains("':' indicator") {
+        "is a `[` or `{` missing its closing `]` or `}`? Otherwise quote the value"
+    } else if info.contains("mapping values are not allowed") {
+        "is this line indented differently from the keys next to it? A value that contains `: ` must be quoted"
+    } else {
+        "check the indentation and quoting around this place"
+    }
 }
 
 /// Resolves a plain (unquoted) scalar by the YAML 1.2 core schema. Anything that is not
@@ -330,6 +387,16 @@ mod tests {
         assert_eq!(resolve_plain("10m"), Value::String("10m".into()));
         assert_eq!(resolve_plain("inf"), Value::String("inf".into()));
         assert_eq!(resolve_plain("~"), Value::Null);
+    }
+
+    #[test]
+    fn refuses_deep_nesting_instead_of_overflowing_the_stack() {
+        let within = format!("{}x", "- ".repeat(MAX_DEPTH));
+        assert!(parse(&within).is_ok());
+        let block: String = (0..300).map(|i| format!("{}-\n", " ".repeat(i))).collect();
+        let error = parse(&block).unwrap_err();
+        assert_eq!(error.span.start.line, MAX_DEPTH + 1);
+        assert!(parse(&"- ".repeat(100_000)).is_err());
     }
 
     #[test]
