@@ -1,12 +1,19 @@
 //! The action catalogue, as data.
 //!
 //! Every action declares its name, its parameters (used by `validate`, `plan` and the JSON
-//! Schema) and whether re-running it after a crash is safe. The engine that executes
-//! actions builds on this registry; families of actions (etcd, PKI, restic, S3,
-//! Kubernetes) each add a file here and a line to `CATALOG`.
+//! Schema), whether re-running it after a crash is safe, and its executor, which the
+//! engine calls through `ActionSpec::execute` (the interface is in `execute`). Families
+//! of actions (etcd, PKI, restic, S3, Kubernetes) each add a file here and a line to
+//! `CATALOG`.
 
+mod execute;
+mod process;
 mod shell;
 mod wait;
+
+pub use execute::{Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs};
+pub use shell::ShellAction;
+pub use wait::WaitAction;
 
 /// The type of one action parameter, as a runbook author writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,11 +68,20 @@ pub struct ActionSpec {
     pub summary: &'static str,
     pub params: &'static [ParamSpec],
     pub rerun: Rerun,
+    /// What runs the action.
+    pub executor: &'static dyn Action,
 }
 
 impl ActionSpec {
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Runs the action once. The future is `'static`, so the engine may spawn it; dropping
+    /// it stops whatever the action started, but cancelling `request.cancel` and awaiting
+    /// the result is the orderly way.
+    pub fn execute(&self, request: ActionRequest) -> ActionFuture {
+        self.executor.execute(request)
     }
 
     /// True when the action is safe to re-run without asking.
