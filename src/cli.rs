@@ -55,6 +55,49 @@ pub enum Command {
         format: RenderFormat,
     },
 
+    /// Run a runbook during an incident (checkpoints answered by a person)
+    #[command(
+        after_help = "Example:\n  drbook run runbooks/kubeone/etcd-quorum-loss.yaml --target prod-master -i snapshot=latest\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran."
+    )]
+    Run(RunArgs),
+
+    /// Run a drill: inject the failure, recover, verify (only on targets that allow drills)
+    #[command(
+        after_help = "Example:\n  drbook drill runbooks/sandbox/etcd-restore.yaml --target staging --answers drill-answers.yaml\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran."
+    )]
+    Drill(RunArgs),
+
+    /// Continue an interrupted or paused run under the same run id
+    #[command(after_help = "Example:\n  drbook resume 20261124T031200Z-4f2a9c")]
+    Resume {
+        /// The run id printed when the run started (see `drbook runs list`)
+        run_id: String,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Continue even though the runbook file changed since the run started (recorded)
+        #[arg(long)]
+        accept_changed_runbook: bool,
+        /// Targets file, if the run's target must be read from another file than before
+        #[arg(long, value_name = "FILE")]
+        targets: Option<PathBuf>,
+        /// Who is operating (default: $DRBOOK_OPERATOR, else the login name)
+        #[arg(long)]
+        operator: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+
+    /// List runs in the state directory, or show one
+    #[command(
+        after_help = "Examples:\n  drbook runs list\n  drbook runs show 20261124T031200Z-4f2a9c"
+    )]
+    Runs {
+        #[command(subcommand)]
+        command: Option<RunsCommand>,
+        #[arg(long, value_name = "DIR", global = true)]
+        state_dir: Option<PathBuf>,
+    },
+
     /// Print the JSON Schema of the runbook format, for editors
     #[command(after_help = "Example:\n  drbook schema > docs/runbook.schema.json")]
     Schema,
@@ -71,4 +114,57 @@ pub enum Command {
 pub enum RenderFormat {
     Md,
     Html,
+}
+
+/// Options shared by `run` and `drill`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The runbook
+    pub file: PathBuf,
+    /// Set an input: `-i name=value` (lists as `a,b,c` or JSON)
+    #[arg(short = 'i', long = "input", value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Drill only: a YAML file of step id → checkpoint answer
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Where run records are kept (default: $DRBOOK_STATE_DIR, else ~/.local/state/drbook)
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Choose the run id (letters, digits, `-`, `_`, `.`); default: time + random
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// When the incident was declared (RFC 3339), if before the run started; the RTO
+    /// clock starts here
+    #[arg(long, value_name = "TIME")]
+    pub declared_at: Option<String>,
+    /// When the failure happened (RFC 3339), if known; RPO is measured from here
+    #[arg(long, value_name = "TIME")]
+    pub failed_at: Option<String>,
+    /// The environment to bind the runbook to, from the targets file
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Targets file (default: drbook.targets.yaml beside the runbook, else in the
+    /// current directory)
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Who is operating (default: $DRBOOK_OPERATOR, else the login name)
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// `text` for people, `json` for one journal record per line
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Every run, newest last
+    List,
+    /// One run: its steps, answers and achieved RTO/RPO
+    Show { run_id: String },
 }

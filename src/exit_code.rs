@@ -6,13 +6,22 @@
 /// Everything asked for was done; for `validate`, every file is valid.
 pub const SUCCESS: i32 = 0;
 
-/// The command was well formed but failed while doing its work (an I/O error writing
-/// output, a run that failed).
+/// The command was well formed but failed while doing its work: a run that failed (a
+/// step failed and the run aborted), a plan whose steps would fail, an I/O error.
 pub const FAILURE: i32 = 1;
 
 /// A runbook (or another file drbook reads) is invalid: syntax, structure or semantics.
 /// Nothing was executed.
 pub const INVALID_RUNBOOK: i32 = 2;
+
+/// A run was paused (Ctrl-C) with its state written; `drbook resume RUN_ID` continues it.
+pub const PAUSED: i32 = 3;
+
+/// drbook refused to start or continue a run, and changed nothing: a drill on a target
+/// that does not allow drills, an answers file in incident mode, a missing input or
+/// secret without a terminal to ask, a changed runbook on resume, a run another process
+/// is writing.
+pub const REFUSED: i32 = 4;
 
 /// The command line itself is wrong: unknown flag, missing argument, malformed
 /// `-i name=value`. Same number as the BSD `EX_USAGE`.

@@ -6,19 +6,27 @@
 //! (`dry_run`), printed (`printable`) or, in later work, executed by the engine.
 
 pub mod actions;
-mod cli;
+pub mod cli;
 pub mod diagnostic;
 pub mod dry_run;
+pub mod engine;
 pub mod exit_code;
 pub mod input_values;
 pub mod journal;
+pub mod operator;
 pub mod plan;
 pub mod printable;
+pub mod resume;
 mod run;
 pub mod runbook;
+pub mod runs;
 pub mod source_file;
 pub mod span;
+pub mod start;
+pub mod state_dir;
+pub mod targets;
 pub mod template;
+pub mod view;
 
 pub use run::run;
 

@@ -7,14 +7,17 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command, RenderFormat};
+use crate::cli::{Cli, Command, RenderFormat, RunArgs, RunsCommand};
 use crate::diagnostic::Diagnostic;
 use crate::dry_run;
 use crate::exit_code;
 use crate::input_values;
+use crate::journal::event::Mode;
 use crate::printable;
 use crate::runbook::{self, ValidRunbook};
 use crate::source_file::SourceFile;
+use crate::start::{Refusal, StartOptions};
+use crate::{resume, runs, start, state_dir};
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
 /// process exit code.
@@ -38,6 +41,26 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             drill,
         } => plan(&file, &inputs, drill),
         Command::Render { file, format } => render(&file, format),
+        Command::Run(args) => start_run(args, Mode::Incident),
+        Command::Drill(args) => start_run(args, Mode::Drill),
+        Command::Resume {
+            run_id,
+            state_dir,
+            accept_changed_runbook,
+            targets,
+            operator,
+            output,
+        } => resume::resume(resume::ResumeOptions {
+            run_id,
+            state_dir,
+            accept_changed_runbook,
+            targets,
+            operator,
+            output,
+        })
+        .map_err(refused)
+        .and_then(code_to_result),
+        Command::Runs { command, state_dir } => runs_command(command, state_dir.as_deref()),
         Command::Schema => print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(&runbook::schema::schema()).unwrap_or_default()
@@ -239,4 +262,57 @@ fn print_stdout(text: &str) -> Result<(), i32> {
             }
             exit_code::FAILURE
         })
+}
+
+fn start_run(args: RunArgs, mode: Mode) -> Result<(), i32> {
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| report_load_error(&LoadError::Unreadable(args.file.clone(), e.to_string())))?;
+    let (_, valid) = load(&args.file).map_err(|e| report_load_error(&e))?;
+    let options = StartOptions {
+        file: args.file,
+        mode,
+        inputs: args.inputs,
+        answers: args.answers,
+        state_dir: args.state_dir,
+        run_id: args.run_id,
+        declared_at: args.declared_at,
+        failed_at: args.failed_at,
+        target: args.target,
+        targets: args.targets,
+        operator: args.operator,
+        output: args.output,
+    };
+    start::start(options, valid, &bytes)
+        .map_err(refused)
+        .and_then(code_to_result)
+}
+
+/// Prints why a run was refused; returns its exit code.
+fn refused(refusal: Refusal) -> i32 {
+    eprintln!("error: {}", refusal.message);
+    refusal.code
+}
+
+fn code_to_result(code: i32) -> Result<(), i32> {
+    if code == exit_code::SUCCESS {
+        Ok(())
+    } else {
+        Err(code)
+    }
+}
+
+fn runs_command(command: Option<RunsCommand>, flag: Option<&Path>) -> Result<(), i32> {
+    let state = state_dir::resolve(flag).map_err(|m| {
+        eprintln!("error: {m}");
+        exit_code::USAGE
+    })?;
+    let text = match command.unwrap_or(RunsCommand::List) {
+        RunsCommand::List => runs::list(&state),
+        RunsCommand::Show { run_id } => runs::show(&state, &run_id),
+    }
+    .map_err(|m| {
+        eprintln!("error: {m}");
+        exit_code::NO_INPUT
+    })?;
+    print_stdout(&text)
 }

@@ -23,12 +23,17 @@ pub enum JournalError {
         found: String,
         supported: String,
     },
-    #[error("run `{run_id}` is being written by another drbook process ({holder}); wait for it to finish or stop it first")]
+    #[error(
+        "run `{run_id}` is being written by another drbook process ({holder}); wait for it to finish or stop it first"
+    )]
     Locked { run_id: String, holder: String },
 }
 
 impl JournalError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> JournalError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> JournalError {
         let path = path.into();
         move |source| JournalError::Io {
             action,

@@ -43,8 +43,12 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AnsweredBy {
-    Operator { name: String },
-    AnswersFile { path: String },
+    Operator {
+        name: String,
+    },
+    AnswersFile {
+        path: String,
+    },
     /// The checkpoint's timeout passed and its default was taken.
     TimeoutDefault,
 }
@@ -60,12 +64,22 @@ pub enum Stream {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Outcome {
-    Succeeded { outputs: Map<String, Value> },
-    Failed { error: String },
-    TimedOut { after_ms: u64 },
-    Cancelled { reason: String },
+    Succeeded {
+        outputs: Map<String, Value>,
+    },
+    Failed {
+        error: String,
+    },
+    TimedOut {
+        after_ms: u64,
+    },
+    Cancelled {
+        reason: String,
+    },
     /// After a crash, the operator confirmed the step had finished; it is not re-run.
-    MarkedDone { by: String },
+    MarkedDone {
+        by: String,
+    },
 }
 
 /// How a run ended.
@@ -114,6 +128,12 @@ pub enum Event {
         mode: Mode,
         runbook: RunbookRef,
         target: Option<String>,
+        /// The targets file the target was read from, so `resume` reads the same one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        targets_file: Option<String>,
+        /// Drill answers file, so `resume` answers from it too.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answers_file: Option<String>,
         operator: String,
         #[serde(with = "millis")]
         declared_at: DateTime<Utc>,
@@ -131,6 +151,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         item: Option<usize>,
         attempt: u32,
+        /// The `foreach` item as text (secrets masked), for people reading the record.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
     },
     StepOutput {
         step: String,

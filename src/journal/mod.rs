@@ -35,6 +35,8 @@ mod tests {
                 sha256: "ab".into(),
             },
             target: None,
+            targets_file: None,
+            answers_file: None,
             operator: "alice".into(),
             declared_at: Utc::now(),
             failed_at: None,
@@ -117,7 +119,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = RunLock::acquire(dir.path(), "r1").unwrap();
         let error = RunLock::acquire(dir.path(), "r1").unwrap_err().to_string();
-        assert!(error.contains("being written by another drbook process (pid"), "{error}");
+        assert!(
+            error.contains("being written by another drbook process (pid"),
+            "{error}"
+        );
         drop(first);
         RunLock::acquire(dir.path(), "r1").unwrap();
     }

@@ -51,7 +51,11 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
         if record.seq != records.len() as u64 {
             return Err(corrupt(
                 line_number,
-                format!("sequence number {} where {} was expected", record.seq, records.len()),
+                format!(
+                    "sequence number {} where {} was expected",
+                    record.seq,
+                    records.len()
+                ),
             ));
         }
         if record.prev != last_hash {

@@ -1,0 +1,150 @@
+//! The run engine: interprets a validated runbook step by step, records every transition
+//! in the journal before acting on it, and ends with the RTO/RPO the run achieved.
+//!
+//! It never prints: observers (the terminal view, `--output json`) see the records.
+
+pub mod clock;
+pub mod context;
+pub mod masker;
+pub mod recorder;
+pub mod replay;
+pub mod scheduler;
+pub mod step_state;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use minijinja::Environment;
+use tokio_util::sync::CancellationToken;
+
+use crate::journal::JournalError;
+use crate::journal::event::{Achieved, Event, Mode, RunOutcome};
+use crate::operator::Operator;
+use crate::runbook::ValidRunbook;
+use crate::runbook::model::StepBody;
+
+pub use context::RunContext;
+pub use masker::Masker;
+pub use recorder::{Observer, Recorder};
+pub use scheduler::{PriorStep, PromptLock, SectionEnd};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The journal and the runbook disagree about what happened (resume).
+    #[error("the record of this run does not fit the runbook: {0}")]
+    Divergence(String),
+    #[error("the record of this run does not fit the runbook: {0}")]
+    Transition(#[from] step_state::TransitionError),
+}
+
+/// Everything a run needs while it executes.
+pub struct Engine {
+    pub recorder: Recorder,
+    pub context: RunContext,
+    pub operator: Arc<Operator>,
+    pub prompt_lock: PromptLock,
+    pub masker: Masker,
+    pub workdir: PathBuf,
+    pub env: Environment<'static>,
+    /// Cancelled by Ctrl-C: running actions stop and the run pauses.
+    pub interrupt: CancellationToken,
+}
+
+/// How a run ended, as printed and recorded.
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub outcome: Option<RunOutcome>,
+    /// Why it failed or paused.
+    pub reason: Option<String>,
+    pub achieved: Achieved,
+}
+
+/// What the clock needs from the run's start.
+pub struct RunFacts {
+    pub mode: Mode,
+    pub declared_at: DateTime<Utc>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// Runs (or continues) the sections of a run and records how it ended. A paused run gets
+/// a `run_paused` event and no `run_finished`: `drbook resume` continues it.
+pub async fn drive(
+    engine: &mut Engine,
+    valid: &ValidRunbook,
+    facts: &RunFacts,
+    prior: &replay::Prior,
+) -> Result<RunEnd, EngineError> {
+    let runbook = &valid.runbook;
+    let mut end = SectionEnd::Completed;
+    if facts.mode == Mode::Drill
+        && let Some(drill) = &runbook.spec.drill
+    {
+        end = scheduler::run_section(engine, &drill.inject, &valid.graphs.inject, &prior.inject)
+            .await?;
+    }
+    if end == SectionEnd::Completed {
+        end = scheduler::run_section(
+            engine,
+            &runbook.spec.steps,
+            &valid.graphs.recovery,
+            &prior.recovery,
+        )
+        .await?;
+    }
+    let achieved = achieved(engine, valid, facts);
+    let (outcome, reason) = match end {
+        SectionEnd::Completed => (RunOutcome::Succeeded, None),
+        SectionEnd::Failed(reason) => (RunOutcome::Failed, Some(reason)),
+        SectionEnd::Paused(reason) => {
+            engine.recorder.record(Event::RunPaused {
+                reason: reason.clone(),
+            })?;
+            return Ok(RunEnd {
+                outcome: None,
+                reason: Some(reason),
+                achieved,
+            });
+        }
+    };
+    engine.recorder.record(Event::RunFinished {
+        outcome,
+        achieved: achieved.clone(),
+    })?;
+    Ok(RunEnd {
+        outcome: Some(outcome),
+        reason,
+        achieved,
+    })
+}
+
+/// RTO/RPO so far, from the records of this run.
+pub fn achieved(engine: &Engine, valid: &ValidRunbook, facts: &RunFacts) -> Achieved {
+    let runbook = &valid.runbook;
+    let checkpoints: HashSet<String> = runbook
+        .all_steps()
+        .filter(|s| matches!(s.body, StepBody::Checkpoint(_)))
+        .map(|s| s.id.value.clone())
+        .collect();
+    let recovered = runbook
+        .spec
+        .steps
+        .iter()
+        .find(|s| s.marks.is_some())
+        .map(|s| s.id.value.as_str());
+    let objectives = runbook.spec.objectives.as_ref();
+    clock::achieved(
+        &engine.recorder.records,
+        &clock::ClockInputs {
+            declared_at: facts.declared_at,
+            failed_at: facts.failed_at,
+            recovered_step: recovered,
+            checkpoint_steps: &checkpoints,
+            rto_objective: objectives.map(|o| o.rto.value),
+            rpo_objective: objectives.map(|o| o.rpo.value),
+        },
+    )
+}

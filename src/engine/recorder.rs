@@ -1,0 +1,48 @@
+//! The single path every event takes: into the journal first (durable), then to the
+//! observers (the terminal view or `--output json`). The engine never prints; it records.
+
+use crate::journal::{Event, JournalError, JournalWriter, Record};
+
+/// Something that wants to see the run as it happens.
+pub trait Observer: Send {
+    fn on_record(&mut self, record: &Record);
+    /// Transient news that is not worth a journal line (a probe retry).
+    fn on_progress(&mut self, _step: &str, _item: Option<usize>, _message: &str) {}
+}
+
+/// Journal writer plus observers, and the records of this run so far.
+pub struct Recorder {
+    writer: JournalWriter,
+    observers: Vec<Box<dyn Observer>>,
+    pub records: Vec<Record>,
+}
+
+impl Recorder {
+    pub fn new(
+        writer: JournalWriter,
+        records: Vec<Record>,
+        observers: Vec<Box<dyn Observer>>,
+    ) -> Self {
+        Recorder {
+            writer,
+            observers,
+            records,
+        }
+    }
+
+    /// Makes the event durable, then shows it. Returns only after fsync.
+    pub fn record(&mut self, event: Event) -> Result<&Record, JournalError> {
+        let record = self.writer.append(event)?;
+        for observer in &mut self.observers {
+            observer.on_record(&record);
+        }
+        self.records.push(record);
+        Ok(self.records.last().expect("just pushed"))
+    }
+
+    pub fn progress(&mut self, step: &str, item: Option<usize>, message: &str) {
+        for observer in &mut self.observers {
+            observer.on_progress(step, item, message);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! `drbook runs list` and `drbook runs show RUN_ID`: what the state directory holds,
+//! read from the journals alone.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::journal::event::{AnsweredBy, Event, Outcome, RunOutcome};
+use crate::journal::{Journal, reader};
+use crate::state_dir;
+use crate::view::terminal::format_ms;
+
+/// The status of a run as its journal (and its lock) tell it.
+fn status(journal: &Journal, locked: bool) -> String {
+    let last = journal.records.last().map(|r| &r.event);
+    match last {
+        Some(Event::RunFinished { outcome, .. }) => match outcome {
+            RunOutcome::Succeeded => "succeeded".into(),
+            RunOutcome::Failed => "failed".into(),
+            RunOutcome::Aborted => "aborted".into(),
+        },
+        _ if locked => "running".into(),
+        Some(Event::RunPaused { .. }) => "paused".into(),
+        _ => "interrupted".into(),
+    }
+}
+
+/// True while another process holds the run's lock.
+fn is_locked(run_dir: &Path) -> bool {
+    std::fs::File::open(run_dir.join("lock"))
+        .map(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
+        .unwrap_or(false)
+}
+
+pub fn list(state_dir: &Path) -> Result<String, String> {
+    let runs = state_dir.join("runs");
+    let mut ids: Vec<String> = match std::fs::read_dir(&runs) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("cannot list `{}`: {e}", runs.display())),
+    };
+    ids.sort();
+    let mut out = String::new();
+    if ids.is_empty() {
+        let _ = writeln!(out, "no runs in {}", state_dir.display());
+        return Ok(out);
+    }
+    let _ = writeln!(
+        out,
+        "{:<26} {:<11} {:<8} {:<12} {:<14} runbook",
+        "RUN", "STATUS", "MODE", "TARGET", "RTO"
+    );
+    for id in ids {
+        let dir = state_dir::run_dir(state_dir, &id);
+        match reader::read(&dir.journal()) {
+            Ok(journal) => {
+                let Some(Event::RunStarted {
+                    mode,
+                    runbook,
+                    target,
+                    ..
+                }) = journal.records.first().map(|r| &r.event)
+                else {
+                    continue;
+                };
+                let rto = journal.records.iter().find_map(|r| match &r.event {
+                    Event::RunFinished { achieved, .. } => {
+                        Some(achieved.rto_ms.map_or("not reached".into(), format_ms))
+                    }
+                    _ => None,
+                });
+                let mode = serde_json::to_value(mode)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{id:<26} {:<11} {mode:<8} {:<12} {:<14} {} {}",
+                    status(&journal, is_locked(&dir.path)),
+                    target.as_deref().unwrap_or("-"),
+                    rto.unwrap_or_else(|| "-".into()),
+                    runbook.name,
+                    runbook.version
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "{id:<26} damaged     {e}");
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
+    state_dir::check_run_id(id)?;
+    let dir = state_dir::run_dir(state_dir, id);
+    if !dir.journal().is_file() {
+        return Err(format!(
+            "there is no run `{id}` in {}; `drbook runs list` shows the runs there",
+            state_dir.display()
+        ));
+    }
+    let journal = reader::read(&dir.journal()).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    let locked = is_locked(&dir.path);
+    for record in &journal.records {
+        let time = record.time.format("%H:%M:%S%.3f");
+        let line = match &record.event {
+            Event::RunStarted {
+                run_id,
+                mode,
+                runbook,
+                target,
+                operator,
+                declared_at,
+                ..
+            } => format!(
+                "run {run_id}: {} {} (sha256 {}), mode {}, target {}, operator {operator}, declared {}",
+                runbook.name,
+                runbook.version,
+                &runbook.sha256[..12.min(runbook.sha256.len())],
+                serde_json::to_value(mode)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                target.as_deref().unwrap_or("none"),
+                declared_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            Event::SessionStarted {
+                operator,
+                accepted_changed_runbook,
+            } => format!(
+                "resumed by {operator}{}",
+                if *accepted_changed_runbook {
+                    ", changed runbook accepted"
+                } else {
+                    ""
+                }
+            ),
+            Event::StepStarted {
+                step,
+                attempt,
+                label,
+                ..
+            } => format!(
+                "▶ {step}{}{}",
+                label
+                    .as_ref()
+                    .map(|l| format!(" [{l}]"))
+                    .unwrap_or_default(),
+                if *attempt > 1 {
+                    format!(" attempt {attempt}")
+                } else {
+                    String::new()
+                }
+            ),
+            Event::StepOutput { .. } => continue,
+            Event::CheckpointAnswered { step, answer, by } => format!(
+                "  {step} answered {answer} {}",
+                match by {
+                    AnsweredBy::Operator { name } => format!("by {name}"),
+                    AnsweredBy::AnswersFile { path } => format!("from answers file {path}"),
+                    AnsweredBy::TimeoutDefault => "by timeout (default)".into(),
+                }
+            ),
+            Event::StepFinished { step, outcome, .. } => match outcome {
+                Outcome::Succeeded { outputs } if outputs.is_empty() => format!("✔ {step}"),
+                Outcome::Succeeded { outputs } => format!(
+                    "✔ {step} outputs {}",
+                    serde_json::Value::Object(outputs.clone())
+                ),
+                Outcome::MarkedDone { by } => format!("✔ {step} marked done by {by}"),
+                Outcome::Failed { error } => format!("✖ {step}: {error}"),
+                Outcome::TimedOut { after_ms } => {
+                    format!("✖ {step} timed out after {}", format_ms(*after_ms))
+                }
+                Outcome::Cancelled { reason } => format!("■ {step} cancelled: {reason}"),
+            },
+            Event::StepSkipped { step, reason } => format!("↷ {step} skipped: {reason}"),
+            Event::RunPaused { reason } => format!("■ paused: {reason}"),
+            Event::RunFinished { outcome, achieved } => format!(
+                "run {}: RTO {}, RPO {} (machine {}, operator {}, idle {})",
+                serde_json::to_value(outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                achieved.rto_ms.map_or("not reached".into(), format_ms),
+                achieved.rpo_ms.map_or("not measured".into(), format_ms),
+                format_ms(achieved.machine_ms),
+                format_ms(achieved.operator_ms),
+                format_ms(achieved.idle_ms)
+            ),
+        };
+        let _ = writeln!(out, "{time}  {line}");
+    }
+    let _ = writeln!(
+        out,
+        "status: {}; record verified ({} events, hash chain intact)",
+        status(&journal, locked),
+        journal.records.len()
+    );
+    Ok(out)
+}

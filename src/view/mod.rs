@@ -1,0 +1,8 @@
+//! How a run looks while it happens: the terminal view for people, or one JSON record
+//! per line for machines (`--output json`). Both only observe the records.
+
+pub mod json;
+pub mod terminal;
+
+pub use json::JsonView;
+pub use terminal::TerminalView;

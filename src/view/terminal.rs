@@ -1,0 +1,252 @@
+//! The terminal view: a header, one line per step transition with output indented under
+//! it, the RTO so far against the objective, and the summary at the end. Colours follow
+//! the terminal (console honours NO_COLOR and non-terminal output).
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use console::{Style, Term};
+
+use crate::engine::Observer;
+use crate::journal::Record;
+use crate::journal::event::{AnsweredBy, Event, Outcome, RunOutcome, Stream};
+
+/// A running step instance: (step id, foreach item).
+type InstanceKey = (String, Option<usize>);
+
+pub struct TerminalView {
+    term: Term,
+    declared_at: Option<DateTime<Utc>>,
+    rto_objective: Option<Duration>,
+    /// When each running step instance started, for its elapsed time.
+    started: HashMap<InstanceKey, (DateTime<Utc>, Option<String>)>,
+}
+
+impl TerminalView {
+    pub fn new(rto_objective: Option<Duration>) -> Self {
+        TerminalView {
+            term: Term::stdout(),
+            declared_at: None,
+            rto_objective,
+            started: HashMap::new(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        let _ = self.term.write_line(text);
+    }
+
+    fn rto_so_far(&self, now: DateTime<Utc>) -> String {
+        let Some(declared) = self.declared_at else {
+            return String::new();
+        };
+        let so_far = format_ms((now - declared).num_milliseconds().max(0) as u64);
+        match self.rto_objective {
+            Some(objective) => format!(
+                "RTO so far {so_far} / {}",
+                humantime::format_duration(objective)
+            ),
+            None => format!("RTO so far {so_far}"),
+        }
+    }
+}
+
+/// Milliseconds as `1m 12s` (whole seconds) or `850ms`.
+pub fn format_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        humantime::format_duration(Duration::from_secs(ms / 1000)).to_string()
+    }
+}
+
+fn name(step: &str, label: Option<&str>) -> String {
+    match label {
+        Some(label) => format!("{step} [{label}]"),
+        None => step.to_string(),
+    }
+}
+
+impl Observer for TerminalView {
+    fn on_record(&mut self, record: &Record) {
+        let dim = Style::new().dim();
+        let green = Style::new().green();
+        let red = Style::new().red().bold();
+        let bold = Style::new().bold();
+        let yellow = Style::new().yellow();
+        match &record.event {
+            Event::RunStarted {
+                run_id,
+                mode,
+                runbook,
+                target,
+                operator,
+                declared_at,
+                ..
+            } => {
+                self.declared_at = Some(*declared_at);
+                self.line(&format!("run {}", bold.apply_to(run_id)));
+                self.line(&format!("{} {}", runbook.name, runbook.version));
+                self.line(
+                    &dim.apply_to(format!(
+                        "mode {} · target {} · operator {} · declared {}",
+                        serde_json::to_value(mode)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default(),
+                        target.as_deref().unwrap_or("none"),
+                        operator,
+                        declared_at.format("%Y-%m-%d %H:%M:%S UTC")
+                    ))
+                    .to_string(),
+                );
+            }
+            Event::SessionStarted {
+                operator,
+                accepted_changed_runbook,
+            } => {
+                self.line(&format!(
+                    "resumed by {operator}{}",
+                    if *accepted_changed_runbook {
+                        " (with a changed runbook, accepted)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            Event::StepStarted {
+                step,
+                item,
+                attempt,
+                label,
+            } => {
+                self.started
+                    .insert((step.clone(), *item), (record.time, label.clone()));
+                let again = if *attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                };
+                self.line(&format!(
+                    "{} {}{again}",
+                    bold.apply_to("▶"),
+                    name(step, label.as_deref())
+                ));
+            }
+            Event::StepOutput { stream, line, .. } => {
+                let text = format!("    │ {line}");
+                self.line(&match stream {
+                    Stream::Stdout => text,
+                    Stream::Stderr => yellow.apply_to(text).to_string(),
+                });
+            }
+            Event::CheckpointAnswered { step, answer, by } => {
+                let who = match by {
+                    AnsweredBy::Operator { name } => format!("by {name}"),
+                    AnsweredBy::AnswersFile { path } => format!("from answers file {path}"),
+                    AnsweredBy::TimeoutDefault => "by timeout: the default".into(),
+                };
+                self.line(&format!("  {step}: {answer} ({who})"));
+            }
+            Event::StepFinished {
+                step,
+                item,
+                outcome,
+                ..
+            } => {
+                let (start, label) = self
+                    .started
+                    .remove(&(step.clone(), *item))
+                    .unwrap_or((record.time, None));
+                let elapsed = format_ms((record.time - start).num_milliseconds().max(0) as u64);
+                let who = name(step, label.as_deref());
+                let rto = dim.apply_to(format!(" · {}", self.rto_so_far(record.time)));
+                match outcome {
+                    Outcome::Succeeded { .. } => self.line(&format!(
+                        "{} {who} {}{rto}",
+                        green.apply_to("✔"),
+                        dim.apply_to(elapsed)
+                    )),
+                    Outcome::MarkedDone { by } => self.line(&format!(
+                        "{} {who} marked done by {by}",
+                        green.apply_to("✔")
+                    )),
+                    Outcome::Failed { error } => self.line(&format!(
+                        "{} {who} {}: {error}",
+                        red.apply_to("✖"),
+                        dim.apply_to(elapsed)
+                    )),
+                    Outcome::TimedOut { after_ms } => self.line(&format!(
+                        "{} {who} timed out after {}",
+                        red.apply_to("✖"),
+                        format_ms(*after_ms)
+                    )),
+                    Outcome::Cancelled { reason } => self.line(&format!(
+                        "{} {who} cancelled: {reason}",
+                        yellow.apply_to("■")
+                    )),
+                }
+            }
+            Event::StepSkipped { step, reason } => {
+                self.line(&format!("{} {step} skipped: {reason}", dim.apply_to("↷")));
+            }
+            Event::RunPaused { reason } => {
+                self.line(&format!("{} run paused: {reason}", yellow.apply_to("■")));
+            }
+            Event::RunFinished { outcome, achieved } => {
+                let verdict = |value: Option<u64>, objective: Option<u64>| match (value, objective)
+                {
+                    (Some(v), Some(o)) if v <= o => green.apply_to("met").to_string(),
+                    (Some(_), Some(_)) => red.apply_to("missed").to_string(),
+                    _ => String::new(),
+                };
+                let objective = |o: Option<u64>| {
+                    o.map(|o| format!(" / objective {}", format_ms(o)))
+                        .unwrap_or_default()
+                };
+                self.line("");
+                let outcome_text = match outcome {
+                    RunOutcome::Succeeded => green.apply_to("succeeded").to_string(),
+                    RunOutcome::Failed => red.apply_to("failed").to_string(),
+                    RunOutcome::Aborted => red.apply_to("aborted").to_string(),
+                };
+                self.line(&format!("run {outcome_text}"));
+                match achieved.rto_ms {
+                    Some(rto) => self.line(&format!(
+                        "RTO {}{} {} (machine {}, operator {}, idle {})",
+                        format_ms(rto),
+                        objective(achieved.rto_objective_ms),
+                        verdict(achieved.rto_ms, achieved.rto_objective_ms),
+                        format_ms(achieved.machine_ms),
+                        format_ms(achieved.operator_ms),
+                        format_ms(achieved.idle_ms)
+                    )),
+                    None => {
+                        self.line("RTO not reached: the step marked `recovered` did not finish")
+                    }
+                }
+                match (achieved.rpo_ms, &achieved.restored_point) {
+                    (Some(rpo), Some(point)) => self.line(&format!(
+                        "RPO {}{} {} (restored point {point})",
+                        format_ms(rpo),
+                        objective(achieved.rpo_objective_ms),
+                        verdict(achieved.rpo_ms, achieved.rpo_objective_ms)
+                    )),
+                    _ => self.line("RPO not measured: no step reported a `restored_point`"),
+                }
+            }
+        }
+        let _ = std::io::stdout().flush();
+    }
+
+    fn on_progress(&mut self, step: &str, _item: Option<usize>, message: &str) {
+        self.line(
+            &Style::new()
+                .dim()
+                .apply_to(format!("  {step}: {message}"))
+                .to_string(),
+        );
+    }
+}
