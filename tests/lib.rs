@@ -4,5 +4,6 @@
 mod cli;
 mod error_messages;
 mod fuzz;
+mod run_engine;
 mod shipped_runbooks;
 mod support;

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::journal::event::{Achieved, Event, Outcome, Record};
 
@@ -36,17 +36,25 @@ enum Kind {
     Operator,
 }
 
+/// A time as the journal keeps it: whole milliseconds. The live run has nanoseconds in
+/// memory; cutting them here makes the figures it prints the same as those computed
+/// later from the journal (resume, reports, audit).
+fn ms(time: DateTime<Utc>) -> DateTime<Utc> {
+    time.trunc_subsecs(3)
+}
+
 /// Computes what a run achieved so far from its records.
 pub fn achieved(records: &[Record], inputs: &ClockInputs) -> Achieved {
+    let declared_at = ms(inputs.declared_at);
     let recovered_at = inputs
         .recovered_step
         .and_then(|id| recovered_at(records, id));
-    let end = recovered_at.unwrap_or_else(|| records.last().map_or(inputs.declared_at, |r| r.time));
-    let (machine_ms, operator_ms) = split(records, inputs, inputs.declared_at, end);
-    let span_ms = millis(end - inputs.declared_at);
+    let end = recovered_at.unwrap_or_else(|| records.last().map_or(declared_at, |r| ms(r.time)));
+    let (machine_ms, operator_ms) = split(records, inputs, declared_at, end);
+    let span_ms = millis(end - declared_at);
     let restored_point = oldest_restored_point(records);
-    let rpo_ms =
-        restored_point.map(|point| millis(inputs.failed_at.unwrap_or(inputs.declared_at) - point));
+    let rpo_ms = restored_point
+        .map(|point| millis(ms(inputs.failed_at.unwrap_or(inputs.declared_at)) - point));
     Achieved {
         rto_ms: recovered_at.map(|_| span_ms),
         rto_objective_ms: inputs.rto_objective.map(|d| d.as_millis() as u64),
@@ -69,7 +77,7 @@ fn recovered_at(records: &[Record], id: &str) -> Option<DateTime<Utc>> {
                 step,
                 outcome: Outcome::Succeeded { .. },
                 ..
-            } if step == id => finished = Some(record.time),
+            } if step == id => finished = Some(ms(record.time)),
             Event::StepStarted { step, .. } if step == id => finished = None,
             _ => {}
         }
@@ -95,19 +103,19 @@ fn split(
                 } else {
                     Kind::Machine
                 };
-                open.push((step.clone(), *item, record.time, kind));
+                open.push((step.clone(), *item, ms(record.time), kind));
             }
             Event::StepFinished { step, item, .. } => {
-                close(&mut open, &mut intervals, step, *item, record.time);
+                close(&mut open, &mut intervals, step, *item, ms(record.time));
             }
             Event::CheckpointAnswered { step, .. } => {
-                close(&mut open, &mut intervals, step, None, record.time)
+                close(&mut open, &mut intervals, step, None, ms(record.time))
             }
             // A new session means the previous process died: whatever it had open ended
             // at its last record, which we cannot know better than this.
             Event::SessionStarted { .. } | Event::RunPaused { .. } => {
                 for (_, _, start, kind) in open.drain(..) {
-                    intervals.push((start, record.time, kind));
+                    intervals.push((start, ms(record.time), kind));
                 }
             }
             _ => {}
@@ -168,7 +176,7 @@ fn oldest_restored_point(records: &[Record]) -> Option<DateTime<Utc>> {
             _ => None,
         })
         .filter_map(|text| DateTime::parse_from_rfc3339(text).ok())
-        .map(|t| t.with_timezone(&Utc))
+        .map(|t| ms(t.with_timezone(&Utc)))
         .min()
 }
 

@@ -64,6 +64,26 @@ struct ItemTrack {
     outputs: Option<Map<String, Value>>,
     lines: usize,
     cancel: Option<CancellationToken>,
+    /// Failed for good and the run goes on without it (`on_failure: continue`). A
+    /// `Failed` state alone may still be waiting for a retry or the operator's decision.
+    given_up: bool,
+}
+
+impl ItemTrack {
+    fn new(state: StepState, outputs: Option<Map<String, Value>>) -> Self {
+        ItemTrack {
+            state,
+            outputs,
+            lines: 0,
+            cancel: None,
+            given_up: false,
+        }
+    }
+
+    /// Nothing more will happen to this item in this run.
+    fn settled(&self) -> bool {
+        self.state == StepState::Succeeded || self.given_up
+    }
 }
 
 struct Track {
@@ -198,23 +218,25 @@ impl SectionRun<'_> {
             return Ok(track);
         }
         track.answer = prior.answer.clone();
+        let attempts = step.retry.as_ref().map_or(1, |r| r.attempts.value);
+        let on_failure = step
+            .on_failure
+            .as_ref()
+            .map_or(OnFailure::Abort, |o| o.value);
         track.instances = prior
             .items
             .iter()
-            .map(|(state, outputs)| ItemTrack {
-                state: state.clone(),
-                outputs: outputs.clone(),
-                lines: 0,
-                cancel: None,
+            .map(|(state, outputs)| {
+                let mut instance = ItemTrack::new(state.clone(), outputs.clone());
+                // The last attempt failed and the step says to go on: it was given up
+                // before, and is not run again.
+                instance.given_up = matches!(state, StepState::Failed { attempt, .. } if *attempt >= attempts)
+                    && on_failure == OnFailure::Continue;
+                instance
             })
             .collect();
-        if track
-            .instances
-            .iter()
-            .all(|i| i.state == StepState::Succeeded)
-            && step.foreach.is_none()
-        {
-            track.phase = Phase::Done;
+        if track.instances.iter().all(ItemTrack::settled) && step.foreach.is_none() {
+            track.phase = settled_phase(&track);
             self.publish(engine, step, &track);
         }
         // Anything else is continued by `start`, which re-expands `foreach` and checks
@@ -312,12 +334,8 @@ impl SectionRun<'_> {
                 attempt,
                 label: None,
             })?;
-            self.tracks[index].instances = vec![ItemTrack {
-                state: StepState::Running { attempt },
-                outputs: None,
-                lines: 0,
-                cancel: None,
-            }];
+            self.tracks[index].instances =
+                vec![ItemTrack::new(StepState::Running { attempt }, None)];
             let question = Question {
                 step: id,
                 prompt,
@@ -392,21 +410,16 @@ impl SectionRun<'_> {
             )));
         }
         while track.instances.len() < count {
-            track.instances.push(ItemTrack {
-                state: StepState::Pending,
-                outputs: None,
-                lines: 0,
-                cancel: None,
-            });
+            track
+                .instances
+                .push(ItemTrack::new(StepState::Pending, None));
         }
         track.items = items;
         track.queued = (0..count)
-            .filter(|&i| track.instances[i].state != StepState::Succeeded)
+            .filter(|&i| !track.instances[i].settled())
             .collect();
         if track.queued.is_empty() {
-            track.phase = Phase::Done;
-            let track = &self.tracks[index];
-            self.publish(engine, step, track);
+            self.maybe_complete(engine, index);
             return Ok(());
         }
         self.launch_queued(engine, index, tx)
@@ -625,7 +638,7 @@ impl SectionRun<'_> {
                         self.tracks[step].queued.push_back(item);
                         self.launch_queued(engine, step, tx)?;
                     }
-                    Ok(FailureChoice::Continue) => self.item_given_up(engine, step, item),
+                    Ok(FailureChoice::Continue) => self.item_given_up(engine, step, item, tx)?,
                     Ok(_) => self.stop_with(SectionEnd::Failed(error)),
                     Err(e) => self.stop_with(SectionEnd::Failed(format!("{error}; and {e}"))),
                 }
@@ -676,8 +689,9 @@ impl SectionRun<'_> {
                 self.failed_attempt(engine, index, item, attempt, error, tx)?;
             }
             Outcome::TimedOut { after_ms } => {
+                // `failed_attempt` names the step.
                 let error = format!(
-                    "step `{id}` timed out after {}",
+                    "timed out after {}",
                     humantime::format_duration(Duration::from_millis(after_ms))
                 );
                 self.failed_attempt(engine, index, item, attempt, error, tx)?;
@@ -733,7 +747,7 @@ impl SectionRun<'_> {
             .map_or(OnFailure::Abort, |o| o.value)
         {
             OnFailure::Abort => self.stop_with(SectionEnd::Failed(error)),
-            OnFailure::Continue => self.item_given_up(engine, index, item),
+            OnFailure::Continue => self.item_given_up(engine, index, item, tx)?,
             OnFailure::Ask => {
                 let operator = engine.operator.clone();
                 let lock = engine.prompt_lock.clone();
@@ -765,15 +779,21 @@ impl SectionRun<'_> {
         Ok(())
     }
 
-    /// An item failed for good and the run goes on (`on_failure: continue`).
-    fn item_given_up(&mut self, engine: &mut Engine, index: usize, _item: usize) {
-        let track = &mut self.tracks[index];
-        if track.running == 0 && track.queued.is_empty() {
-            track.phase = Phase::DoneFailed;
-            let step = &self.steps[index];
-            let track = &self.tracks[index];
-            self.publish(engine, step, track);
+    /// An item failed for good and the run goes on (`on_failure: continue`): the step's
+    /// other items still run, and once all are settled the step counts as done.
+    fn item_given_up(
+        &mut self,
+        engine: &mut Engine,
+        index: usize,
+        item: usize,
+        tx: &UnboundedSender<Msg>,
+    ) -> Result<(), EngineError> {
+        self.tracks[index].instances[item].given_up = true;
+        if self.stop.is_none() {
+            self.launch_queued(engine, index, tx)?;
         }
+        self.maybe_complete(engine, index);
+        Ok(())
     }
 
     fn answered(
@@ -831,17 +851,15 @@ impl SectionRun<'_> {
         Ok(())
     }
 
-    /// When every item of a step succeeded, the step is done and its outputs visible.
+    /// When every item of a step succeeded or was given up, the step is done and its
+    /// outputs visible.
     fn maybe_complete(&mut self, engine: &mut Engine, index: usize) {
         let track = &mut self.tracks[index];
         if track.running == 0
             && track.queued.is_empty()
-            && track
-                .instances
-                .iter()
-                .all(|i| i.state == StepState::Succeeded)
+            && track.instances.iter().all(ItemTrack::settled)
         {
-            track.phase = Phase::Done;
+            track.phase = settled_phase(track);
             let step = &self.steps[index];
             let track = &self.tracks[index];
             self.publish(engine, step, track);
@@ -917,6 +935,16 @@ impl SectionRun<'_> {
         if self.stop.is_none() {
             self.stop = Some(end);
         }
+    }
+}
+
+/// The phase of a step whose items are all settled: failed-but-continued if any was
+/// given up.
+fn settled_phase(track: &Track) -> Phase {
+    if track.instances.iter().any(|i| i.given_up) {
+        Phase::DoneFailed
+    } else {
+        Phase::Done
     }
 }
 

@@ -22,6 +22,10 @@ pub struct TerminalView {
     rto_objective: Option<Duration>,
     /// When each running step instance started, for its elapsed time.
     started: HashMap<InstanceKey, (DateTime<Utc>, Option<String>)>,
+    /// Step instances whose last attempt failed, in the order they failed. In a run that
+    /// succeeded these are the failures it went on past (`on_failure: continue`), which
+    /// the summary names so a green run does not hide them.
+    failed: Vec<InstanceKey>,
 }
 
 impl TerminalView {
@@ -31,6 +35,7 @@ impl TerminalView {
             declared_at: None,
             rto_objective,
             started: HashMap::new(),
+            failed: Vec::new(),
         }
     }
 
@@ -156,10 +161,12 @@ impl Observer for TerminalView {
                 outcome,
                 ..
             } => {
-                let (start, label) = self
-                    .started
-                    .remove(&(step.clone(), *item))
-                    .unwrap_or((record.time, None));
+                let key = (step.clone(), *item);
+                self.failed.retain(|k| *k != key);
+                if matches!(outcome, Outcome::Failed { .. } | Outcome::TimedOut { .. }) {
+                    self.failed.push(key.clone());
+                }
+                let (start, label) = self.started.remove(&key).unwrap_or((record.time, None));
                 let elapsed = format_ms((record.time - start).num_milliseconds().max(0) as u64);
                 let who = name(step, label.as_deref());
                 let rto = dim.apply_to(format!(" · {}", self.rto_so_far(record.time)));
@@ -212,7 +219,20 @@ impl Observer for TerminalView {
                     RunOutcome::Failed => red.apply_to("failed").to_string(),
                     RunOutcome::Aborted => red.apply_to("aborted").to_string(),
                 };
-                self.line(&format!("run {outcome_text}"));
+                let mut went_on_past: Vec<&str> = Vec::new();
+                for (step, _) in &self.failed {
+                    if !went_on_past.contains(&step.as_str()) {
+                        went_on_past.push(step);
+                    }
+                }
+                if *outcome == RunOutcome::Succeeded && !went_on_past.is_empty() {
+                    self.line(&format!(
+                        "run {outcome_text}, but these steps failed and the run went on without them: {}",
+                        went_on_past.join(", ")
+                    ));
+                } else {
+                    self.line(&format!("run {outcome_text}"));
+                }
                 match achieved.rto_ms {
                     Some(rto) => self.line(&format!(
                         "RTO {}{} {} (machine {}, operator {}, idle {})",
@@ -223,9 +243,7 @@ impl Observer for TerminalView {
                         format_ms(achieved.operator_ms),
                         format_ms(achieved.idle_ms)
                     )),
-                    None => {
-                        self.line("RTO not reached: the step marked `recovered` did not finish")
-                    }
+                    None => self.line("RTO not reached: no step marked `recovered` finished"),
                 }
                 match (achieved.rpo_ms, &achieved.restored_point) {
                     (Some(rpo), Some(point)) => self.line(&format!(
