@@ -8,7 +8,12 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use minijinja::machinery;
 use minijinja::{Environment, UndefinedBehavior};
+
+pub use analysis::{Analysis, Hyphenated, NameUse, Reference};
+
+mod analysis;
 
 /// The roots a template may read; anything else is a typo.
 pub const CONTEXT_ROOTS: &[&str] = &["inputs", "secrets", "steps", "target", "run", "item"];
@@ -53,24 +58,156 @@ pub fn single_expression(text: &str) -> Option<&str> {
 }
 
 /// Compiles a template and returns the dotted variable paths it reads
-/// (`inputs.members`, `steps.snapshot.outputs.id`).
+/// (`inputs.members`, `steps.snapshot.outputs.id`; `steps['a-b'].answer` as
+/// `steps.a-b.answer`). Every drbook environment uses minijinja's default syntax, which
+/// is all the analysis needs of `_env`.
 pub fn template_references(
-    env: &Environment<'static>,
+    _env: &Environment<'static>,
     text: &str,
 ) -> Result<BTreeSet<String>, TemplateError> {
-    let template = env.template_from_str(text).map_err(convert)?;
-    Ok(template.undeclared_variables(true).into_iter().collect())
+    Ok(analyse_template(text)?.dotted_paths())
 }
 
 /// Compiles an expression (the inside of `when` or `foreach`) and returns the paths it
 /// reads.
 pub fn expression_references(
-    env: &Environment<'static>,
+    _env: &Environment<'static>,
     expression: &str,
 ) -> Result<BTreeSet<String>, TemplateError> {
-    let compiled = env.compile_expression(expression).map_err(convert)?;
-    Ok(compiled.undeclared_variables(true).into_iter().collect())
+    Ok(analyse_expression(expression)?.dotted_paths())
 }
+
+/// Compiles a template and reports what it reads and which filters and tests it applies,
+/// each with where it is written.
+///
+/// Parsing is the only step of compiling that can fail, so the errors are those
+/// `env.template_from_str` gives (a test holds the two together).
+pub fn analyse_template(text: &str) -> Result<Analysis, TemplateError> {
+    let ast = machinery::parse(
+        text,
+        "<string>",
+        // drbook never changes the delimiters, and whitespace control does not change
+        // what a template reads.
+        Default::default(),
+        machinery::WhitespaceConfig::default(),
+    )
+    .map_err(convert)?;
+    Ok(analysis::walk_template(&ast, text))
+}
+
+/// `analyse_template` for an expression (the inside of `when` or `foreach`).
+pub fn analyse_expression(expression: &str) -> Result<Analysis, TemplateError> {
+    let ast = machinery::parse_expr(expression).map_err(convert)?;
+    Ok(analysis::walk_expression(&ast, expression))
+}
+
+/// True when `env` has a filter called `name`.
+pub fn has_filter(env: &Environment<'static>, name: &str) -> bool {
+    probe(env, "name is filter", name)
+}
+
+/// True when `env` has a test called `name`.
+pub fn has_test(env: &Environment<'static>, name: &str) -> bool {
+    probe(env, "name is test", name)
+}
+
+/// Asks the environment itself, so filters drbook adds are known without a list here.
+fn probe(env: &Environment<'static>, expression: &str, name: &str) -> bool {
+    env.compile_expression(expression)
+        .and_then(|e| e.eval(minijinja::context! { name }))
+        .is_ok_and(|v| v.is_true())
+}
+
+/// minijinja's built-in filters, for "did you mean"; `has_filter` is the judge.
+pub const BUILTIN_FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "unique",
+    "upper",
+    "zip",
+];
+
+/// minijinja's built-in tests, for "did you mean"; `has_test` is the judge.
+pub const BUILTIN_TESTS: &[&str] = &[
+    "boolean",
+    "defined",
+    "divisibleby",
+    "endingwith",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "int",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "safe",
+    "sameas",
+    "sequence",
+    "startingwith",
+    "string",
+    "test",
+    "true",
+    "undefined",
+    "upper",
+];
 
 fn convert(error: minijinja::Error) -> TemplateError {
     let message = match error.detail() {
@@ -101,6 +238,126 @@ mod tests {
         let env = environment();
         let error = template_references(&env, "echo {{ inputs.x ").unwrap_err();
         assert!(error.message.contains("syntax error"), "{}", error.message);
+    }
+
+    #[test]
+    fn sees_string_subscripts() {
+        let env = environment();
+        let refs = template_references(
+            &env,
+            "{{ steps['find-member'].outputs[\"ip\"] }} {{ inputs.list[0] }} {{ steps[inputs.k] }}",
+        )
+        .unwrap();
+        let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+        assert_eq!(
+            refs,
+            [
+                "inputs.k",
+                "inputs.list",
+                "steps",
+                "steps.find-member.outputs.ip"
+            ]
+        );
+    }
+
+    #[test]
+    fn follows_scopes_like_minijinja() {
+        let env = environment();
+        for text in [
+            "{% for m in inputs.members %}{{ m.name }}{{ loop.index }}{% endfor %}",
+            "{% set x = inputs.a %}{{ x.b }}",
+            "{% macro f(a) %}{{ a.b }}{{ caller }}{% endmacro %}{{ f(inputs.a) }}",
+            "{% with y = item %}{{ y.c }}{% endwith %}{{ steps.s.outputs.o }}",
+        ] {
+            let ours = template_references(&env, text).unwrap();
+            let theirs: BTreeSet<String> = env
+                .template_from_str(text)
+                .unwrap()
+                .undeclared_variables(true)
+                .into_iter()
+                .collect();
+            assert_eq!(ours, theirs, "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_filters_tests_and_hyphens_where_written() {
+        let text = "{{ inputs.a | upper | uppercase(1) }}{% if x is not odd %}{{ steps.find-member-two.outputs.x }}{% endif %}{{ a - b }}";
+        let analysis = analyse_template(text).unwrap();
+        let names = |uses: &[NameUse]| -> Vec<(String, String)> {
+            uses.iter()
+                .map(|u| (u.name.clone(), text[u.range.clone()].to_string()))
+                .collect()
+        };
+        assert_eq!(
+            names(&analysis.filters),
+            [
+                ("uppercase".into(), "uppercase".into()),
+                ("upper".into(), "upper".into())
+            ]
+        );
+        assert_eq!(names(&analysis.tests), [("odd".into(), "odd".into())]);
+        assert_eq!(analysis.hyphenated.len(), 1, "{:?}", analysis.hyphenated);
+        let h = &analysis.hyphenated[0];
+        assert_eq!(h.path, ["steps", "find"]);
+        assert_eq!(h.minus, ["member", "two"]);
+        assert_eq!(&text[h.range.clone()], "steps.find-member-two");
+        let spans: Vec<&str> = analysis
+            .references
+            .iter()
+            .map(|r| &text[r.range.clone()])
+            .collect();
+        assert!(spans.contains(&"inputs.a"), "{spans:?}");
+        assert!(spans.contains(&"two.outputs.x"), "{spans:?}");
+    }
+
+    #[test]
+    fn knows_the_builtin_filters_and_tests() {
+        let env = environment();
+        for name in BUILTIN_FILTERS {
+            assert!(has_filter(&env, name), "filter {name}");
+        }
+        for name in BUILTIN_TESTS {
+            assert!(has_test(&env, name), "test {name}");
+        }
+        assert!(!has_filter(&env, "uppercase"));
+        assert!(!has_test(&env, "oddd"));
+    }
+
+    /// The analysis parses on its own; its errors must be the ones compiling gives.
+    #[test]
+    fn analysis_errors_are_compile_errors() {
+        let env = environment();
+        for text in [
+            "echo {{ inputs.x ",
+            "echo ${#ARR}",
+            "{{ a | }}",
+            "{% if x %}",
+            "{{.State}}",
+            "{% endfor %}",
+        ] {
+            let ours = analyse_template(text).unwrap_err();
+            let theirs = convert(env.template_from_str(text).unwrap_err());
+            assert_eq!(ours, theirs, "{text}");
+        }
+        for expression in [" inputs.x and ", " a | ", " (a "] {
+            let ours = analyse_expression(expression).unwrap_err();
+            let theirs = convert(env.compile_expression(expression).unwrap_err());
+            assert_eq!(ours, theirs, "{expression}");
+        }
+    }
+
+    /// The help for `${#var}` and Go templates suggests these spellings.
+    #[test]
+    fn literal_braces_can_be_written() {
+        let env = environment();
+        let render = |t: &str| env.render_str(t, ()).unwrap();
+        assert_eq!(render("echo ${{ '{#' }}ARR}"), "echo ${#ARR}");
+        assert_eq!(render("-f '{{ '{{' }}.State}}'"), "-f '{{.State}}'");
+        assert_eq!(
+            render("{% raw %}echo ${#A} {{.B}}{% endraw %}"),
+            "echo ${#A} {{.B}}"
+        );
     }
 
     #[test]

@@ -455,6 +455,30 @@ error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
     Case {
+        name: "api_version_unsupported_other_keys",
+        runbook: r#"
+apiVersion: drbook.io/v2
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 2.0.0
+spec:
+  steps: []
+runbook:
+  steps: []
+"#,
+        stderr: r#"
+error: unsupported apiVersion `drbook.io/v2`
+ --> runbook.yaml:1:13
+  |
+1 | apiVersion: drbook.io/v2
+  |             ^^^^^^^^^^^^
+  = help: this drbook supports: drbook.io/v1; a newer runbook needs a newer drbook
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "api_version_missing",
         runbook: r#"
 kind: Runbook
@@ -502,6 +526,27 @@ error: runbook.yaml is not a valid runbook: 1 error
         runbook: r#"
 apiVersion: drbook.io/v1
 kind: Deployment
+"#,
+        stderr: r#"
+error: unsupported kind `Deployment`
+ --> runbook.yaml:2:7
+  |
+2 | kind: Deployment
+  |       ^^^^^^^^^^
+  = help: drbook reads `kind: Runbook` documents
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "kind_wrong_other_keys",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Deployment
+metadata:
+  name: etcd
+template:
+  spec: {}
 "#,
         stderr: r#"
 error: unsupported kind `Deployment`
@@ -1587,6 +1632,61 @@ error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
     Case {
+        name: "param_wait_timeout_months",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: healthy
+      action: wait
+      with:
+        probe: kubectl get --raw=/readyz
+        timeout: 2 months
+"#,
+        stderr: r#"
+error: parameter `timeout` of step `healthy` uses `months`: runbooks do not take months or years
+  --> runbook.yaml:12:18
+   |
+12 |         timeout: 2 months
+   |                  ^^^^^^^^
+   = help: write it in days or weeks, like `61d`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "param_wait_interval_zero",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: healthy
+      action: wait
+      with:
+        probe: kubectl get --raw=/readyz
+        timeout: 10m
+        interval: 0s
+"#,
+        stderr: r#"
+error: parameter `interval` of step `healthy` is zero
+  --> runbook.yaml:13:19
+   |
+13 |         interval: 0s
+   |                   ^^
+   = help: write a duration longer than zero, like `30s`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "param_env_list",
         runbook: r#"
 apiVersion: drbook.io/v1
@@ -1721,6 +1821,86 @@ error: `timeout` of step `restore` is not a duration: unknown unit `minuets`
 10 |       timeout: 10 minuets
    |                ^^^^^^^^^^
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "duration_capital_m_is_months",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      action: shell
+      timeout: 10M
+      with:
+        run: etcdctl snapshot restore
+"#,
+        stderr: r#"
+error: `timeout` of step `restore` uses `M`, which means months
+  --> runbook.yaml:10:16
+   |
+10 |       timeout: 10M
+   |                ^^^
+   = help: did you mean `10m` (minutes)?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "duration_years",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: approve
+      checkpoint:
+        prompt: Restore?
+        timeout: 1 year
+"#,
+        stderr: r#"
+error: checkpoint `timeout` of step `approve` uses `year`: runbooks do not take months or years
+  --> runbook.yaml:11:18
+   |
+11 |         timeout: 1 year
+   |                  ^^^^^^
+   = help: write it in days or weeks, like `365d`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "duration_zero_step_timeout",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      action: shell
+      timeout: 0s
+      with:
+        run: etcdctl snapshot restore
+"#,
+        stderr: r#"
+error: `timeout` of step `restore` is zero
+  --> runbook.yaml:10:16
+   |
+10 |       timeout: 0s
+   |                ^^
+   = help: write a duration longer than zero, like `30s`, or leave the key out for no limit
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -1899,7 +2079,7 @@ metadata:
   version: 1.0.0
 spec:
   secrets:
-    - name: etcd-password
+    - name: etcd_passwd
       env: ETCD_PASSWORD
   steps:
     - id: restore
@@ -1913,7 +2093,7 @@ error: `with.run` of step `restore` uses unknown secret `etcd_password`
    |
 14 |         run: etcdctl --password {{ secrets.etcd_password }} snapshot restore
    |                                    ^^^^^^^^^^^^^^^^^^^^^
-   = help: did you mean `etcd-password`?
+   = help: did you mean `etcd_passwd`?
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -2155,6 +2335,347 @@ error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
     Case {
+        name: "template_subscript_later_step",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      action: shell
+      with:
+        run: etcdctl snapshot restore {{ steps['snapshot'].outputs.PATH }}
+    - id: snapshot
+      action: shell
+      with:
+        run: echo PATH=/var/backups/etcd.db
+"#,
+        stderr: r#"
+error: `with.run` of step `restore` reads step `snapshot`, which runs after it
+  --> runbook.yaml:11:42
+   |
+11 |         run: etcdctl snapshot restore {{ steps['snapshot'].outputs.PATH }}
+   |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: move step `snapshot` above step `restore`, or read the value in a later step
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_subscript_unknown_step",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: confirm
+      checkpoint:
+        prompt: Is the old leader fenced?
+    - id: restore
+      action: shell
+      with:
+        run: "echo {{ steps['confrim'].answer }}"
+"#,
+        stderr: r#"
+error: `with.run` of step `restore` uses unknown step `confrim`
+  --> runbook.yaml:14:23
+   |
+14 |         run: "echo {{ steps['confrim'].answer }}"
+   |                       ^^^^^^^^^^^^^^^^^^^^^^^
+   = help: did you mean `confirm`?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_subscript_answer_of_action",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: find-member
+      action: shell
+      with:
+        run: echo MEMBER_ID=8e9e05c52164694d
+    - id: remove
+      action: shell
+      with:
+        run: etcdctl member remove {{ steps['find-member'].answer }}
+"#,
+        stderr: r#"
+error: `with.run` of step `remove` reads `steps['find-member'].answer`, but `find-member` is an action
+  --> runbook.yaml:15:39
+   |
+15 |         run: etcdctl member remove {{ steps['find-member'].answer }}
+   |                                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: an action's results are `steps['find-member'].outputs.<name>`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_hyphenated_step_id",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: find-member
+      action: shell
+      with:
+        run: echo MEMBER_ID=8e9e05c52164694d
+    - id: remove
+      action: shell
+      with:
+        run: etcdctl member remove {{ steps.find-member.outputs.MEMBER_ID }}
+"#,
+        stderr: r#"
+error: in `with.run` of step `remove`, `steps.find-member` reads as `steps.find` minus `member`
+  --> runbook.yaml:15:39
+   |
+15 |         run: etcdctl member remove {{ steps.find-member.outputs.MEMBER_ID }}
+   |                                       ^^^^^^^^^^^^^^^^^
+   = help: write `steps['find-member']` or rename the step with `_`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_hyphenated_unknown_step",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: find-member
+      action: shell
+      with:
+        run: echo MEMBER_ID=8e9e05c52164694d
+    - id: remove
+      action: shell
+      with:
+        run: etcdctl member remove {{ steps.find-membr.outputs.MEMBER_ID }}
+"#,
+        stderr: r#"
+error: in `with.run` of step `remove`, `steps.find-membr` reads as `steps.find` minus `membr`
+  --> runbook.yaml:15:39
+   |
+15 |         run: etcdctl member remove {{ steps.find-membr.outputs.MEMBER_ID }}
+   |                                       ^^^^^^^^^^^^^^^^
+   = help: there is no step `find-membr` either; did you mean `steps['find-member']`?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_hyphenated_input",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: healthy_node
+  steps:
+    - id: members
+      action: shell
+      with:
+        run: kubectl -n kube-system exec etcd-{{ inputs.healthy-node }} -- etcdctl member list
+"#,
+        stderr: r#"
+error: in `with.run` of step `members`, `inputs.healthy-node` reads as `inputs.healthy` minus `node`
+  --> runbook.yaml:13:50
+   |
+13 |         run: kubectl -n kube-system exec etcd-{{ inputs.healthy-node }} -- etcdctl member list
+   |                                                  ^^^^^^^^^^^^^^^^^^^
+   = help: input names cannot contain `-`; did you mean `inputs.healthy_node`?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_unknown_filter",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: node
+  steps:
+    - id: delete
+      action: shell
+      with:
+        run: kubectl delete node {{ inputs.node | uppercase }}
+"#,
+        stderr: r#"
+error: `with.run` of step `delete` uses unknown filter `uppercase`
+  --> runbook.yaml:13:51
+   |
+13 |         run: kubectl delete node {{ inputs.node | uppercase }}
+   |                                                   ^^^^^^^^^
+   = help: did you mean `upper`?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_unknown_filter_not_close",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: node
+  steps:
+    - id: delete
+      action: shell
+      with:
+        run: kubectl delete node {{ inputs.node | shellquote }}
+"#,
+        stderr: r#"
+error: `with.run` of step `delete` uses unknown filter `shellquote`
+  --> runbook.yaml:13:51
+   |
+13 |         run: kubectl delete node {{ inputs.node | shellquote }}
+   |                                                   ^^^^^^^^^^
+   = help: templates have minijinja's filters: `upper`, `lower`, `default`, `join`, `replace`, `trim`, `length`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_unknown_test",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: members
+      type: list
+  steps:
+    - id: check
+      when: "{{ inputs.members | length is oddd }}"
+      action: shell
+      with:
+        run: etcdctl endpoint health
+"#,
+        stderr: r#"
+error: `when` of step `check` uses unknown test `oddd`
+  --> runbook.yaml:12:44
+   |
+12 |       when: "{{ inputs.members | length is oddd }}"
+   |                                            ^^^^
+   = help: did you mean `odd`?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_shell_string_length",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: count
+      action: shell
+      with:
+        run: "members=(a b c); echo ${#members[@]} members"
+"#,
+        stderr: r#"
+error: template error in `with.run` of step `count`: syntax error: unexpected end of comment
+  --> runbook.yaml:11:38
+   |
+11 |         run: "members=(a b c); echo ${#members[@]} members"
+   |                                      ^^
+   = help: `{#` starts a template comment; write `{{ '{#' }}` for a literal `{#`, or wrap the command in `{% raw %}...{% endraw %}`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_go_template_braces",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: nodes
+      action: shell
+      with:
+        run: kubectl get nodes -o go-template='{{range .items}}{{.metadata.name}}{{end}}'
+"#,
+        stderr: r#"
+error: template error in `with.run` of step `nodes`: syntax error: unexpected `.`
+  --> runbook.yaml:11:66
+   |
+11 |         run: kubectl get nodes -o go-template='{{range .items}}{{.metadata.name}}{{end}}'
+   |                                                                  ^
+   = help: `{{` starts a template expression; for a literal `{{` (Go templates, awk) write `{{ '{{' }}`, or wrap the command in `{% raw %}...{% endraw %}`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "template_awk_double_braces",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: count
+      action: shell
+      with:
+        run: awk '{if ($2 == "Ready") {{print $1}}}' nodes.txt
+"#,
+        stderr: r#"
+error: template error in `with.run` of step `count`: syntax error: unexpected character
+  --> runbook.yaml:11:47
+   |
+11 |         run: awk '{if ($2 == "Ready") {{print $1}}}' nodes.txt
+   |                                               ^
+   = help: `{{` starts a template expression; for a literal `{{` (Go templates, awk) write `{{ '{{' }}`, or wrap the command in `{% raw %}...{% endraw %}`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "when_two_expressions",
         runbook: r#"
 apiVersion: drbook.io/v1
@@ -2211,7 +2732,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 12 |       when: inputs.fresh
    |             ^^^^^^^^^^^^
-   = help: write the whole condition inside one pair of braces, like `"{{ inputs.fresh_backup and not inputs.dry }}"`
+   = help: write `when: "{{ inputs.fresh }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -2242,6 +2763,93 @@ error: template error in `when` of step `restore`: syntax error: unexpected end 
 12 |       when: "{{ inputs.fresh and }}"
    |                              ^^^
    = help: templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "when_boolean",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      when: true
+      action: shell
+      with:
+        run: etcdctl snapshot restore
+"#,
+        stderr: r#"
+error: `when` of step `restore` must be a string, found a boolean
+ --> runbook.yaml:9:13
+  |
+9 |       when: true
+  |             ^^^^
+  = help: `when` holds a template: write `when: "{{ true }}"`, or remove `when`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "when_input_name_without_braces",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: fresh
+      type: bool
+  steps:
+    - id: restore
+      when: fresh
+      action: shell
+      with:
+        run: etcdctl snapshot restore
+"#,
+        stderr: r#"
+error: `when` of step `restore` must be a single `{{ expression }}`
+  --> runbook.yaml:12:13
+   |
+12 |       when: fresh
+   |             ^^^^^
+   = help: write `when: "{{ inputs.fresh }}"`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "foreach_without_braces",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: members
+      type: list
+  steps:
+    - id: restart
+      foreach: inputs.members
+      action: shell
+      with:
+        run: ssh {{ item }} systemctl restart kubelet
+"#,
+        stderr: r#"
+error: `foreach` of step `restart` must be a single `{{ expression }}`
+  --> runbook.yaml:12:16
+   |
+12 |       foreach: inputs.members
+   |                ^^^^^^^^^^^^^^
+   = help: write `foreach: "{{ inputs.members }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -2374,6 +2982,33 @@ error: `choise` is not a valid checkpoint `type` of step `pick`; expected one of
 11 |         type: choise
    |               ^^^^^^
    = help: did you mean `choice`?
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "checkpoint_timeout_zero",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: approve
+      checkpoint:
+        prompt: Restore?
+        default: false
+        timeout: 0m
+"#,
+        stderr: r#"
+error: checkpoint `timeout` of step `approve` is zero
+  --> runbook.yaml:12:18
+   |
+12 |         timeout: 0m
+   |                  ^^
+   = help: write a duration longer than zero, like `30s`, or leave the key out for no limit
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -2534,6 +3169,34 @@ error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
     Case {
+        name: "secret_unknown_in_prompt_close",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  secrets:
+    - name: restic_password
+      env: RESTIC_PASSWORD
+  steps:
+    - id: confirm
+      checkpoint:
+        prompt: Is {{ secrets.restic_pasword }} the new password?
+"#,
+        stderr: r#"
+error: the prompt of step `confirm` uses unknown secret `restic_pasword`
+  --> runbook.yaml:13:23
+   |
+13 |         prompt: Is {{ secrets.restic_pasword }} the new password?
+   |                       ^^^^^^^^^^^^^^^^^^^^^^
+   = help: did you mean `restic_password`? Even so, it cannot be used here: secrets may only be passed to action parameters, never shown in titles, prompts or descriptions
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "secret_env_and_file",
         runbook: r#"
 apiVersion: drbook.io/v1
@@ -2593,6 +3256,35 @@ error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
     Case {
+        name: "secret_name_not_identifier",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  secrets:
+    - name: restic password
+      env: RESTIC_PASSWORD
+  steps:
+    - id: snapshots
+      action: shell
+      with:
+        run: restic snapshots
+"#,
+        stderr: r#"
+error: secret name `restic password` is not a valid name
+ --> runbook.yaml:8:13
+  |
+8 |     - name: restic password
+  |             ^^^^^^^^^^^^^^^
+  = help: templates read it as `secrets.<name>`: start with a letter, then use letters, digits and `_` only, like `restic_password`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "input_default_wrong_type",
         runbook: r#"
 apiVersion: drbook.io/v1
@@ -2618,6 +3310,34 @@ error: the default of input `members` is not a number
 10 |       default: three
    |                ^^^^^
    = help: write a number value or change `type`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "input_name_not_identifier",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - name: healthy-node
+  steps:
+    - id: members
+      action: shell
+      with:
+        run: etcdctl member list
+"#,
+        stderr: r#"
+error: input name `healthy-node` is not a valid name
+ --> runbook.yaml:8:13
+  |
+8 |     - name: healthy-node
+  |             ^^^^^^^^^^^^
+  = help: templates read it as `inputs.<name>`: start with a letter, then use letters, digits and `_` only, like `healthy_node`
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -2781,7 +3501,7 @@ error: the prompt of step `confirm` uses unknown secret `token`
    |
 22 |         prompt: Is {{ secrets.token }} still valid?
    |                       ^^^^^^^^^^^^^
-   = help: declare it under `spec.secrets`
+   = help: declaring it under `spec.secrets` would not help: secrets may only be passed to action parameters, never shown in titles, prompts or descriptions
 
 error: the choice checkpoint of step `confirm` has no `choices`
   --> runbook.yaml:23:15

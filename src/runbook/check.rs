@@ -4,19 +4,20 @@
 //! checkpoints, inputs and the `marks: recovered` milestone. All problems are collected;
 //! the caller reports them together.
 
-use std::collections::{BTreeSet, HashMap};
-use std::ops::Range;
+mod templates;
+
+use std::collections::HashMap;
 
 use minijinja::Environment;
 
 use crate::actions::{self, ActionSpec, ParamKind, ParamSpec};
 use crate::diagnostic::Diagnostic;
 use crate::plan::StepGraph;
-use crate::runbook::decode::{DURATION_HELP, closest, parse_duration};
+use crate::runbook::decode::{DURATION_HELP, closest, parse_duration, zero_duration};
 use crate::runbook::model::*;
 use crate::runbook::yaml_tree::{Node, Value};
-use crate::span::{Pos, Span, Spanned};
-use crate::template::{self, CONTEXT_ROOTS};
+use crate::span::Spanned;
+use crate::template;
 
 /// The fields of `run` a template may read.
 pub const RUN_FIELDS: &[&str] = &["id", "mode", "declared_at", "workdir", "operator"];
@@ -93,21 +94,6 @@ struct Checker<'r> {
     lines: Vec<&'r str>,
     env: Environment<'static>,
     diagnostics: Vec<Diagnostic>,
-}
-
-/// Where a template stands, which decides what it may read.
-struct TemplateSite<'a> {
-    steps: &'a [Step],
-    /// `None` when the section's `needs` are wrong; ordering is then not judged.
-    graph: Option<&'a StepGraph>,
-    /// Index of the step the template belongs to.
-    step: usize,
-    /// `item` is bound (inside a `foreach` step's parameters, title and description).
-    item: bool,
-    /// The template's text is shown to people (titles, prompts): secrets are refused.
-    shown: bool,
-    /// What the template is, for messages: "`with.run` of step `drain`".
-    what: String,
 }
 
 impl Checker<'_> {
@@ -271,13 +257,16 @@ impl Checker<'_> {
             (ParamKind::String, Value::String(_))
             | (ParamKind::Integer, Value::Int(_))
             | (ParamKind::Bool, Value::Bool(_)) => None,
-            (ParamKind::Duration, Value::String(text)) => parse_duration(text).err().map(|why| {
-                Diagnostic::new(
-                    value.span,
-                    format!("parameter `{name}` of {what} is not a duration: {why}"),
-                )
-                .with_help(DURATION_HELP)
-            }),
+            (ParamKind::Duration, Value::String(text)) => {
+                let what = format!("parameter `{name}` of {what}");
+                match parse_duration(text) {
+                    Ok(duration) if duration.is_zero() => {
+                        Some(zero_duration(value.span, &what, false))
+                    }
+                    Ok(_) => None,
+                    Err(bad) => Some(bad.diagnostic(value.span, &what)),
+                }
+            }
             (ParamKind::Duration, Value::Int(i)) => Some(
                 Diagnostic::new(
                     value.span,
@@ -436,195 +425,6 @@ impl Checker<'_> {
         }
     }
 
-    /// Compiles every template of a section and checks what it references.
-    fn templates(&mut self, steps: &[Step], graph: Option<&StepGraph>) {
-        for (index, step) in steps.iter().enumerate() {
-            let id = &step.id.value;
-            let site = |item: bool, shown: bool, what: String| TemplateSite {
-                steps,
-                graph,
-                step: index,
-                item,
-                shown,
-                what,
-            };
-            let has_item = step.foreach.is_some();
-            if let Some(title) = &step.title {
-                self.template(
-                    title,
-                    &site(has_item, true, format!("the title of step `{id}`")),
-                );
-            }
-            if let Some(description) = &step.description {
-                self.template(
-                    description,
-                    &site(has_item, true, format!("the description of step `{id}`")),
-                );
-            }
-            if let Some(when) = &step.when {
-                self.expression(when, &site(false, false, format!("`when` of step `{id}`")));
-            }
-            match &step.foreach {
-                Some(Foreach::Template(t)) => {
-                    self.expression(t, &site(false, false, format!("`foreach` of step `{id}`")))
-                }
-                Some(Foreach::List(list)) => self.node_templates(
-                    list,
-                    &site(false, false, format!("`foreach` of step `{id}`")),
-                ),
-                None => {}
-            }
-            match &step.body {
-                StepBody::Checkpoint(c) => {
-                    self.template(
-                        &c.prompt,
-                        &site(has_item, true, format!("the prompt of step `{id}`")),
-                    );
-                    for choice in &c.choices {
-                        self.template(
-                            choice,
-                            &site(has_item, true, format!("a choice of step `{id}`")),
-                        );
-                    }
-                }
-                StepBody::Action(call) => {
-                    for (name, value) in &call.with {
-                        let what = format!("`with.{}` of step `{id}`", name.value);
-                        self.node_templates(value, &site(has_item, false, what));
-                    }
-                }
-            }
-        }
-    }
-
-    fn node_templates(&mut self, node: &Node, site: &TemplateSite) {
-        match &node.value {
-            Value::String(text) => self.template(&Spanned::new(text.clone(), node.span), site),
-            Value::Seq(items) => items.iter().for_each(|n| self.node_templates(n, site)),
-            Value::Map(entries) => entries
-                .iter()
-                .for_each(|(_, v)| self.node_templates(v, site)),
-            _ => {}
-        }
-    }
-
-    fn template(&mut self, text: &Spanned<String>, site: &TemplateSite) {
-        if !template::is_template(text) {
-            return;
-        }
-        match template::template_references(&self.env, text) {
-            Ok(refs) => self.references(text, &refs, site),
-            Err(e) => self.template_error(text, e, 0, site),
-        }
-    }
-
-    /// `when` and `foreach` hold one `{{ expression }}`.
-    fn expression(&mut self, text: &Spanned<String>, site: &TemplateSite) {
-        let Some(expression) = template::single_expression(text) else {
-            self.error(
-                Diagnostic::new(text.span, format!("{} must be a single `{{{{ expression }}}}`", site.what))
-                    .with_help("write the whole condition inside one pair of braces, like `\"{{ inputs.fresh_backup and not inputs.dry }}\"`"),
-            );
-            return;
-        };
-        match template::expression_references(&self.env, expression) {
-            Ok(refs) => self.references(text, &refs, site),
-            Err(mut e) => {
-                // The expression starts after the leading space and the `{{`; a range
-                // past its end (end of input) is shown on the closing braces.
-                let offset = text.len() - text.trim_start().len() + 2;
-                e.range = e.range.map(|r| {
-                    let start = r.start.min(expression.len());
-                    start..r.end.clamp(start + 1, expression.len() + 1)
-                });
-                self.template_error(text, e, offset, site);
-            }
-        }
-    }
-
-    /// Reports a template that does not compile; `offset` is where the compiled part
-    /// starts inside the text.
-    fn template_error(
-        &mut self,
-        text: &Spanned<String>,
-        error: template::TemplateError,
-        offset: usize,
-        site: &TemplateSite,
-    ) {
-        let range = error
-            .range
-            .map(|r| r.start + offset..r.end + offset)
-            .filter(|r| !r.is_empty());
-        let before = range
-            .as_ref()
-            .and_then(|r| text.get(..r.start))
-            .unwrap_or("");
-        let help = if before.trim_end().ends_with('|') {
-            "a `|` is followed by a filter name, like `{{ inputs.name | upper }}`"
-        } else if error.message.contains("expected end of variable block") {
-            "is a closing `}}` missing?"
-        } else if error.message.contains("expected end of block") {
-            "is a closing `%}` missing?"
-        } else {
-            "templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`"
-        };
-        let span = range.map_or(text.span, |r| self.span_in(text, r));
-        self.error(
-            Diagnostic::new(
-                span,
-                format!("template error in {}: {}", site.what, error.message),
-            )
-            .with_help(help),
-        );
-    }
-
-    fn references(&mut self, text: &Spanned<String>, refs: &BTreeSet<String>, site: &TemplateSite) {
-        for path in refs {
-            if let Some(diagnostic) = self.reference(path, site) {
-                let span = match text.find(path.as_str()) {
-                    Some(start) => self.span_in(text, start..start + path.len()),
-                    None => text.span,
-                };
-                self.error(Diagnostic { span, ..diagnostic });
-            }
-        }
-    }
-
-    /// Where bytes `range` of a scalar's value are written in the file, for the caret.
-    /// A value on one line, or a `|` block, keeps its characters at known columns; the
-    /// file is read to confirm (quotes, escapes and folded lines move them), and the
-    /// whole scalar is the answer when it does not match.
-    fn span_in(&self, text: &Spanned<String>, range: Range<usize>) -> Span {
-        let (Some(before), Some(inside)) = (text.get(..range.start), text.get(range)) else {
-            return text.span;
-        };
-        let needle: Vec<char> = inside.split('\n').next().unwrap_or("").chars().collect();
-        if needle.is_empty() {
-            return text.span;
-        }
-        let line = text.span.start.line + before.matches('\n').count();
-        let col = text.span.start.col + before.rsplit('\n').next().unwrap_or("").chars().count();
-        let Some(written) = line.checked_sub(1).and_then(|i| self.lines.get(i)) else {
-            return text.span;
-        };
-        // A quoted value starts one column after its quote.
-        (col..=col + 1)
-            .find(|&col| {
-                written
-                    .chars()
-                    .skip(col.saturating_sub(1))
-                    .take(needle.len())
-                    .eq(needle.iter().copied())
-            })
-            .map_or(text.span, |col| {
-                Span {
-                    start: Pos { line, col },
-                    end: Pos { line, col },
-                }
-                .sub(0, needle.len())
-            })
-    }
-
     /// How to write a scalar so it reads as text: `key: "value"`, as it is written.
     fn quote_help(&self, node: &Node, key: Option<&str>) -> String {
         let span = node.span;
@@ -645,170 +445,6 @@ impl Checker<'_> {
             (Value::Null, _) => "write a value; `\"\"` is an empty string".to_string(),
             (_, Some(key)) => format!("quote it to pass it as text: `{key}: \"{written}\"`"),
             (_, None) => format!("quote it to pass it as text: `\"{written}\"`"),
-        }
-    }
-
-    /// Checks one dotted path a template reads; returns the problem, located later.
-    fn reference(&self, path: &str, site: &TemplateSite) -> Option<Diagnostic> {
-        let parts: Vec<&str> = path.split('.').collect();
-        let none = Span::default();
-        let what = &site.what;
-        match parts[0] {
-            "inputs" => {
-                let name = parts.get(1)?;
-                let inputs: Vec<&str> = self
-                    .runbook
-                    .spec
-                    .inputs
-                    .iter()
-                    .map(|i| i.name.value.as_str())
-                    .collect();
-                (!inputs.contains(name)).then(|| {
-                    with_suggestion(
-                        Diagnostic::new(none, format!("{what} uses unknown input `{name}`")),
-                        name,
-                        &inputs,
-                        "declare it under `spec.inputs`",
-                    )
-                })
-            }
-            "secrets" => {
-                let name = parts.get(1)?;
-                let secrets: Vec<&str> = self
-                    .runbook
-                    .spec
-                    .secrets
-                    .iter()
-                    .map(|s| s.name.value.as_str())
-                    .collect();
-                if !secrets.contains(name) {
-                    return Some(with_suggestion(
-                        Diagnostic::new(none, format!("{what} uses unknown secret `{name}`")),
-                        name,
-                        &secrets,
-                        "declare it under `spec.secrets`",
-                    ));
-                }
-                site.shown.then(|| {
-                    Diagnostic::new(none, format!("{what} would show secret `{name}` on screen and in the record"))
-                        .with_help("secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions")
-                })
-            }
-            "steps" => self.step_reference(&parts, site),
-            "run" => {
-                let field = parts.get(1)?;
-                (!RUN_FIELDS.contains(field)).then(|| {
-                    with_suggestion(
-                        Diagnostic::new(none, format!("{what} uses unknown field `run.{field}`")),
-                        field,
-                        RUN_FIELDS,
-                        &format!("`run` has: {}", RUN_FIELDS.join(", ")),
-                    )
-                })
-            }
-            "target" => None,
-            "item" => (!site.item).then(|| {
-                Diagnostic::new(
-                    none,
-                    format!("{what} uses `item`, which only exists in a `foreach` step"),
-                )
-                .with_help("add `foreach:` to the step, or use a value from `inputs`")
-            }),
-            root if BUILTIN_FUNCTIONS.contains(&root) => None,
-            root => Some(with_suggestion(
-                Diagnostic::new(none, format!("{what} uses unknown variable `{root}`")),
-                root,
-                CONTEXT_ROOTS,
-                &format!("templates can read: {}", CONTEXT_ROOTS.join(", ")),
-            )),
-        }
-    }
-
-    fn step_reference(&self, parts: &[&str], site: &TemplateSite) -> Option<Diagnostic> {
-        let none = Span::default();
-        let what = &site.what;
-        let id = parts.get(1)?;
-        let ids: Vec<&str> = site.steps.iter().map(|s| s.id.value.as_str()).collect();
-        let Some(target) = ids.iter().position(|i| i == id) else {
-            return Some(with_suggestion(
-                Diagnostic::new(none, format!("{what} uses unknown step `{id}`")),
-                id,
-                &ids,
-                "`steps.<id>` reads a step of the same section",
-            ));
-        };
-        if target == site.step {
-            return Some(
-                Diagnostic::new(
-                    none,
-                    format!("{what} reads the result of its own step `{id}`"),
-                )
-                .with_help(
-                    "a step's outputs exist only after it finished; read them in a later step",
-                ),
-            );
-        }
-        if site
-            .graph
-            .is_some_and(|graph| graph.runs_before(site.step, target))
-        {
-            return Some(
-                Diagnostic::new(
-                    none,
-                    format!("{what} reads step `{id}`, which runs after it"),
-                )
-                .with_help(format!(
-                    "move step `{id}` above step `{}`, or read the value in a later step",
-                    site.steps[site.step].id.value
-                )),
-            );
-        }
-        if site
-            .graph
-            .is_some_and(|graph| !graph.runs_before(target, site.step))
-        {
-            return Some(
-                Diagnostic::new(
-                    none,
-                    format!("{what} reads step `{id}`, which is not guaranteed to run before it"),
-                )
-                .with_help(format!(
-                    "add `{id}` to the `needs` of step `{}`",
-                    site.steps[site.step].id.value
-                )),
-            );
-        }
-        let field = parts.get(2)?;
-        let is_checkpoint = matches!(site.steps[target].body, StepBody::Checkpoint(_));
-        match (*field, is_checkpoint) {
-            ("outputs", false) | ("answer", true) => None,
-            ("outputs", true) => Some(
-                Diagnostic::new(
-                    none,
-                    format!("{what} reads `steps.{id}.outputs`, but `{id}` is a checkpoint"),
-                )
-                .with_help(format!("a checkpoint's result is `steps.{id}.answer`")),
-            ),
-            ("answer", false) => Some(
-                Diagnostic::new(
-                    none,
-                    format!("{what} reads `steps.{id}.answer`, but `{id}` is an action"),
-                )
-                .with_help(format!(
-                    "an action's results are `steps.{id}.outputs.<name>`"
-                )),
-            ),
-            (other, _) => Some(
-                Diagnostic::new(
-                    none,
-                    format!("{what} reads unknown field `{other}` of step `{id}`"),
-                )
-                .with_help(if is_checkpoint {
-                    format!("use `steps.{id}.answer`")
-                } else {
-                    format!("use `steps.{id}.outputs.<name>`")
-                }),
-            ),
         }
     }
 

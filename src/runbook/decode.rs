@@ -158,8 +158,19 @@ impl Decoder {
         }
     }
 
-    /// A duration in humantime syntax: `90s`, `10m`, `1h 30m`, `10 minutes`.
+    /// A duration longer than zero in humantime syntax: `90s`, `10m`, `1h 30m`,
+    /// `10 minutes`. A zero timeout or interval is a mistake, never a setting.
     pub fn duration(&mut self, node: &Node, what: &str) -> Option<Spanned<Duration>> {
+        let duration = self.duration_or_zero(node, what)?;
+        if duration.value.is_zero() {
+            self.error(zero_duration(node.span, what, true));
+            return None;
+        }
+        Some(duration)
+    }
+
+    /// A duration that may be zero: `rpo: 0s` says no data may be lost.
+    pub fn duration_or_zero(&mut self, node: &Node, what: &str) -> Option<Spanned<Duration>> {
         let Value::String(text) = &node.value else {
             let message = match node.value {
                 Value::Int(i) => format!("{what} needs a unit: `{i}` could be seconds or minutes"),
@@ -170,11 +181,8 @@ impl Decoder {
         };
         match parse_duration(text) {
             Ok(d) => Some(Spanned::new(d, node.span)),
-            Err(why) => {
-                self.error(
-                    Diagnostic::new(node.span, format!("{what} is not a duration: {why}"))
-                        .with_help(DURATION_HELP),
-                );
+            Err(bad) => {
+                self.error(bad.diagnostic(node.span, what));
                 None
             }
         }
@@ -303,9 +311,38 @@ impl<'n> Fields<'n> {
 pub const DURATION_HELP: &str =
     "write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`";
 
+/// Why a text is not a duration drbook accepts, and what to write instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadDuration {
+    /// Completes "`timeout` of step `x` …": "is not a duration: `q` is not a number".
+    pub problem: String,
+    pub help: String,
+}
+
+impl BadDuration {
+    pub fn diagnostic(&self, span: Span, what: &str) -> Diagnostic {
+        Diagnostic::new(span, format!("{what} {}", self.problem)).with_help(self.help.clone())
+    }
+}
+
+/// The message for a zero duration where one makes no sense (a timeout, an interval).
+/// `limit`: the duration is a limit that can be left out.
+pub fn zero_duration(span: Span, what: &str, limit: bool) -> Diagnostic {
+    Diagnostic::new(span, format!("{what} is zero")).with_help(if limit {
+        "write a duration longer than zero, like `30s`, or leave the key out for no limit"
+    } else {
+        "write a duration longer than zero, like `30s`"
+    })
+}
+
+/// Units humantime reads as months and years. A recovery step measured in months is a
+/// typo (`10M` for `10m`), so runbooks may not use them.
+const MONTH_UNITS: &[&str] = &["M", "month", "months"];
+const YEAR_UNITS: &[&str] = &["y", "yr", "yrs", "year", "years"];
+
 /// Parses a duration in humantime syntax; the error says in words what is wrong, where
-/// humantime gives byte offsets.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// humantime gives byte offsets. Months and years are refused.
+pub fn parse_duration(text: &str) -> Result<Duration, BadDuration> {
     use humantime::DurationError as E;
     let word_at = |at: usize| -> String {
         text.get(at..)
@@ -315,19 +352,47 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .unwrap_or("")
             .to_string()
     };
-    humantime::parse_duration(text).map_err(|e| match e {
-        E::NumberExpected(at) => format!("`{}` is not a number", word_at(at)),
-        E::InvalidCharacter(at) => match text.get(at..).and_then(|t| t.chars().next()) {
-            Some(c) => format!("`{c}` cannot appear in a duration"),
-            None => "it holds a character that cannot appear in a duration".to_string(),
-        },
-        E::UnknownUnit { unit, value, .. } if unit.is_empty() => {
-            format!("`{value}` has no unit")
-        }
-        E::UnknownUnit { unit, .. } => format!("unknown unit `{unit}`"),
-        E::NumberOverflow => "the number is too large".to_string(),
-        E::Empty => "it is empty".to_string(),
-    })
+    let not_a_duration = |why: String| BadDuration {
+        problem: format!("is not a duration: {why}"),
+        help: DURATION_HELP.to_string(),
+    };
+    let duration = humantime::parse_duration(text).map_err(|e| {
+        not_a_duration(match e {
+            E::NumberExpected(at) => format!("`{}` is not a number", word_at(at)),
+            E::InvalidCharacter(at) => match text.get(at..).and_then(|t| t.chars().next()) {
+                Some(c) => format!("`{c}` cannot appear in a duration"),
+                None => "it holds a character that cannot appear in a duration".to_string(),
+            },
+            E::UnknownUnit { unit, value, .. } if unit.is_empty() => {
+                format!("`{value}` has no unit")
+            }
+            E::UnknownUnit { unit, .. } => format!("unknown unit `{unit}`"),
+            E::NumberOverflow => "the number is too large, or finer than a nanosecond".to_string(),
+            E::Empty => "it is empty".to_string(),
+        })
+    })?;
+    let units: Vec<&str> = text
+        .split(|c: char| !(c.is_alphabetic()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if units.contains(&"M") {
+        let minutes = text.replace('M', "m");
+        return Err(BadDuration {
+            problem: "uses `M`, which means months".to_string(),
+            help: format!("did you mean `{minutes}` (minutes)?"),
+        });
+    }
+    if let Some(unit) = units
+        .iter()
+        .find(|u| MONTH_UNITS.contains(u) || YEAR_UNITS.contains(u))
+    {
+        let days = (duration.as_secs_f64() / 86_400.0).round();
+        return Err(BadDuration {
+            problem: format!("uses `{unit}`: runbooks do not take months or years"),
+            help: format!("write it in days or weeks, like `{days}d`"),
+        });
+    }
+    Ok(duration)
 }
 
 /// The allowed word closest to a misspelt one, if it is close enough to be a typo.
@@ -340,4 +405,28 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_humantime_durations_with_fractions() {
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn refuses_months_and_years() {
+        let bad = parse_duration("10M").unwrap_err();
+        assert_eq!(bad.help, "did you mean `10m` (minutes)?");
+        for text in ["1 month", "2months", "1y", "3 years", "1yr"] {
+            let bad = parse_duration(text).unwrap_err();
+            assert!(bad.problem.contains("months or years"), "{text}: {bad:?}");
+        }
+        // `ms` and `min` contain an `m`, not an `M`.
+        assert!(parse_duration("500ms 2min").is_ok());
+    }
 }

@@ -34,15 +34,33 @@ fn runbook(d: &mut Decoder, root: &Node) -> Option<Runbook> {
         );
         return None;
     }
+    // A file of another version or kind may follow other rules: when `apiVersion` or
+    // `kind` says so, nothing else in it is judged, not even its keys.
+    let top = |key: &str| match &root.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .and_then(|(_, v)| v.as_str().map(|s| Spanned::new(s.to_string(), v.span))),
+        _ => None,
+    };
+    if let Some(version) = top("apiVersion")
+        && !SUPPORTED_API_VERSIONS.contains(&version.value.as_str())
+    {
+        d.error(unsupported_api_version(&version));
+        return None;
+    }
+    if let Some(kind) = top("kind")
+        && kind.value != RUNBOOK_KIND
+    {
+        d.error(unsupported_kind(&kind));
+        return None;
+    }
     let f = d.fields(root, "the runbook", RUNBOOK_KEYS)?;
     let api_version = api_version(d, &f)?;
     let kind_node = f.required(d, "kind", &format!("add `kind: {RUNBOOK_KIND}`"))?;
     let kind = d.string(kind_node, "`kind`")?;
     if kind.value != RUNBOOK_KIND {
-        d.error(
-            Diagnostic::new(kind.span, format!("unsupported kind `{}`", kind.value))
-                .with_help(format!("drbook reads `kind: {RUNBOOK_KIND}` documents")),
-        );
+        d.error(unsupported_kind(&kind));
         return None;
     }
     let metadata = f
@@ -78,18 +96,26 @@ fn api_version(d: &mut Decoder, f: &Fields) -> Option<Spanned<String>> {
     };
     let version = d.string(node, "`apiVersion`")?;
     if !SUPPORTED_API_VERSIONS.contains(&version.value.as_str()) {
-        d.error(
-            Diagnostic::new(
-                version.span,
-                format!("unsupported apiVersion `{}`", version.value),
-            )
-            .with_help(format!(
-                "this drbook supports: {supported}; a newer runbook needs a newer drbook"
-            )),
-        );
+        d.error(unsupported_api_version(&version));
         return None;
     }
     Some(version)
+}
+
+fn unsupported_api_version(version: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(
+        version.span,
+        format!("unsupported apiVersion `{}`", version.value),
+    )
+    .with_help(format!(
+        "this drbook supports: {}; a newer runbook needs a newer drbook",
+        SUPPORTED_API_VERSIONS.join(", ")
+    ))
+}
+
+fn unsupported_kind(kind: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(kind.span, format!("unsupported kind `{}`", kind.value))
+        .with_help(format!("drbook reads `kind: {RUNBOOK_KIND}` documents"))
 }
 
 fn metadata(d: &mut Decoder, node: &Node, key: Option<Span>) -> Option<Metadata> {
@@ -246,14 +272,14 @@ fn objectives(d: &mut Decoder, node: &Node, key: Option<Span>) -> Option<Objecti
             "rto",
             "add `rto:`, the longest the recovery may take, like `rto: 1h`",
         )
-        .and_then(|n| d.duration(n, "`objectives.rto`"));
+        .and_then(|n| d.duration_or_zero(n, "`objectives.rto`"));
     let rpo = f
         .required(
             d,
             "rpo",
             "add `rpo:`, the most recent data you may lose, like `rpo: 15m`",
         )
-        .and_then(|n| d.duration(n, "`objectives.rpo`"));
+        .and_then(|n| d.duration_or_zero(n, "`objectives.rpo`"));
     Some(Objectives {
         rto: rto?,
         rpo: rpo?,
@@ -269,7 +295,7 @@ fn input(d: &mut Decoder, node: &Node) -> Option<Input> {
             "name",
             "add `name:`; templates read the input as `inputs.<name>`",
         )
-        .and_then(|n| d.non_empty_string(n, "an input's `name`"));
+        .and_then(|n| name(d, n, "input", "inputs"));
     let kind = match f.get("type") {
         Some(n) => d
             .keyword(
@@ -315,7 +341,7 @@ fn secret(d: &mut Decoder, node: &Node) -> Option<SecretDecl> {
             "name",
             "add `name:`; templates read the secret as `secrets.<name>`",
         )
-        .and_then(|n| d.non_empty_string(n, "a secret's `name`"));
+        .and_then(|n| name(d, n, "secret", "secrets"));
     let env = f
         .get("env")
         .and_then(|n| d.non_empty_string(n, &format!("`env` of {what}")));
@@ -355,6 +381,41 @@ fn secret(d: &mut Decoder, node: &Node) -> Option<SecretDecl> {
         source: source?,
         description,
     })
+}
+
+/// Input and secret names are read after a dot (`inputs.<name>`), so they must be
+/// identifiers: `inputs.my-input` would read as `inputs.my` minus `input`.
+fn name(d: &mut Decoder, node: &Node, kind: &str, root: &str) -> Option<Spanned<String>> {
+    let name = d.non_empty_string(node, &format!("a {kind}'s `name`"))?;
+    if is_identifier(&name.value) {
+        return Some(name);
+    }
+    let fixed: String = name
+        .value
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let example = if is_identifier(&fixed) {
+        format!(", like `{fixed}`")
+    } else {
+        String::new()
+    };
+    d.error(
+        Diagnostic::new(
+            node.span,
+            format!("{kind} name `{}` is not a valid name", name.value),
+        )
+        .with_help(format!(
+            "templates read it as `{root}.<name>`: start with a letter, then use letters, digits and `_` only{example}"
+        )),
+    );
+    None
+}
+
+fn is_identifier(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn steps(d: &mut Decoder, node: &Node, what: &str) -> Option<Vec<Step>> {
@@ -427,9 +488,26 @@ fn step(d: &mut Decoder, node: &Node) -> Option<Step> {
             d.non_empty_string(n, "a step id in `needs`")
         }),
     });
-    let when = f
-        .get("when")
-        .and_then(|n| d.non_empty_string(n, &format!("`when` of {what}")));
+    let when = f.get("when").and_then(|n| match n.value {
+        Value::Bool(b) => {
+            let instead = if b {
+                "remove `when`"
+            } else {
+                "remove the step"
+            };
+            d.error(
+                Diagnostic::new(
+                    n.span,
+                    format!("`when` of {what} must be a string, found a boolean"),
+                )
+                .with_help(format!(
+                    "`when` holds a template: write `when: \"{{{{ {b} }}}}\"`, or {instead}"
+                )),
+            );
+            None
+        }
+        _ => d.non_empty_string(n, &format!("`when` of {what}")),
+    });
     let foreach = f.get("foreach").and_then(|n| match &n.value {
         Value::String(s) => Some(Foreach::Template(Spanned::new(s.clone(), n.span))),
         Value::Seq(_) => {
@@ -648,7 +726,7 @@ fn retry(d: &mut Decoder, node: &Node, what: &str, key: Option<Span>) -> Option<
         .and_then(|n| d.count(n, &format!("`retry.attempts` of {what}"), 1));
     let backoff = f
         .get("backoff")
-        .and_then(|n| d.duration(n, &format!("`retry.backoff` of {what}")));
+        .and_then(|n| d.duration_or_zero(n, &format!("`retry.backoff` of {what}")));
     Some(Retry {
         attempts: attempts?,
         backoff,

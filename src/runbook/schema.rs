@@ -11,7 +11,14 @@ use crate::SUPPORTED_API_VERSIONS;
 use crate::actions::{CATALOG, ParamKind};
 use crate::runbook::model::*;
 
-const DURATION_PATTERN: &str = r"^\s*[0-9]+\s*[a-zA-Z]+(\s*[0-9]+\s*[a-zA-Z]+)*\s*$";
+/// humantime syntax (`30s`, `1h 30m`, `1.5h`) with the units `validate` accepts: months
+/// and years are left out, so an editor flags `10M` as `validate` does.
+const DURATION_PATTERN: &str = concat!(
+    r"^\s*([0-9]+(\.[0-9]+)?\s*",
+    r"(ns|nsec|nanos|us|µs|usec|ms|msec|millis|s|sec|secs|second|seconds",
+    r"|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|wk|wks|week|weeks)",
+    r"\s*)+$"
+);
 const TEMPLATE_PATTERN: &str = r"\{[{%#]";
 
 /// The schema as a JSON value.
@@ -31,7 +38,7 @@ pub fn schema() -> Value {
             _ => json!({"$ref": "#/$defs/spec"}),
         }),
         "$defs": {
-            "duration": {"type": "string", "pattern": DURATION_PATTERN, "description": "humantime duration: 30s, 10m, 1h 30m, 10 minutes"},
+            "duration": {"type": "string", "pattern": DURATION_PATTERN, "description": "humantime duration: 30s, 10m, 1h 30m, 1.5h, 10 minutes; no months or years"},
             "template": {"type": "string", "pattern": TEMPLATE_PATTERN, "description": "a minijinja template"},
             "metadata": object(METADATA_KEYS, &["name", "version"], |key| match key {
                 "name" => json!({"type": "string", "minLength": 1}),

@@ -1,0 +1,414 @@
+//! What a parsed template reads and calls, found by walking minijinja's syntax tree.
+//!
+//! minijinja's own `undeclared_variables` sees only dotted paths: `steps['b'].outputs`
+//! reads as `steps`, so the checks on step order and fields never saw it. This walk
+//! follows the same scoping rules (a `for` target, a `set` or a macro argument is not a
+//! read of the context) and also records string subscripts, the filters and tests a
+//! template applies, and `steps.find-member`, which minijinja reads as a subtraction.
+//! Everything found carries its byte range in the template text, so `validate` can put
+//! the caret on it.
+
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Range;
+
+use minijinja::machinery::ast::{self, BinOpKind, CallArg, Expr, Stmt};
+
+/// What one template reads and applies, in the order it is written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Analysis {
+    pub references: Vec<Reference>,
+    pub filters: Vec<NameUse>,
+    pub tests: Vec<NameUse>,
+    pub hyphenated: Vec<Hyphenated>,
+}
+
+/// A read of the context: `steps.snap.outputs.id` or `steps['snap'].outputs['id']`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// One segment per name, attribute or string subscript: `["steps", "snap", ...]`.
+    pub path: Vec<String>,
+    /// Where the read is written.
+    pub range: Range<usize>,
+}
+
+/// A filter (`| upper`) or test (`is defined`) by name, with where the name is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameUse {
+    pub name: String,
+    pub range: Range<usize>,
+}
+
+/// `steps.find-member`: a dotted path followed by `-name` without spaces, which reads as
+/// `steps.find` minus `member`. The parts are also among the references.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hyphenated {
+    /// The path before the first `-`: `["steps", "find"]`.
+    pub path: Vec<String>,
+    /// The names after each `-`: `["member"]`.
+    pub minus: Vec<String>,
+    /// From the path's start to the end of the last name.
+    pub range: Range<usize>,
+}
+
+impl Analysis {
+    /// The read paths joined with dots, as `undeclared_variables(true)` gives them.
+    pub fn dotted_paths(&self) -> BTreeSet<String> {
+        self.references.iter().map(|r| r.path.join(".")).collect()
+    }
+}
+
+pub(super) fn walk_template(ast: &Stmt<'_>, source: &str) -> Analysis {
+    let mut walker = Walker::new(source);
+    walker.stmt(ast);
+    walker.analysis
+}
+
+pub(super) fn walk_expression(ast: &Expr<'_>, source: &str) -> Analysis {
+    let mut walker = Walker::new(source);
+    walker.expr(ast);
+    walker.analysis
+}
+
+struct Walker<'a, 's> {
+    source: &'s str,
+    /// Names assigned in each open scope.
+    scopes: Vec<HashSet<&'a str>>,
+    analysis: Analysis,
+}
+
+fn range(span: minijinja::machinery::Span) -> Range<usize> {
+    span.start_offset as usize..span.end_offset as usize
+}
+
+impl<'a> Walker<'a, '_> {
+    fn new(source: &str) -> Walker<'a, '_> {
+        Walker {
+            source,
+            scopes: vec![HashSet::new()],
+            analysis: Analysis::default(),
+        }
+    }
+
+    fn is_assigned(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.contains(name))
+    }
+
+    fn assign(&mut self, name: &'a str) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name);
+        }
+    }
+
+    /// Runs `f` in a new scope: names assigned inside are forgotten after it.
+    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
+        self.scopes.push(HashSet::new());
+        f(self);
+        self.scopes.pop();
+    }
+
+    fn assign_target(&mut self, target: &Expr<'a>) {
+        match target {
+            Expr::Var(var) => self.assign(var.id),
+            Expr::List(list) => list.items.iter().for_each(|x| self.assign_target(x)),
+            _ => {}
+        }
+    }
+
+    fn stmts(&mut self, body: &[Stmt<'a>]) {
+        body.iter().for_each(|s| self.stmt(s));
+    }
+
+    // Statements behind features drbook does not enable (`loop_controls`) read nothing;
+    // the catch-all keeps this compiling if another crate turns them on.
+    #[allow(unreachable_patterns)]
+    fn stmt(&mut self, stmt: &Stmt<'a>) {
+        match stmt {
+            Stmt::Template(t) => {
+                self.assign("self");
+                self.stmts(&t.children);
+            }
+            Stmt::EmitExpr(e) => self.expr(&e.expr),
+            Stmt::EmitRaw(_) => {}
+            Stmt::ForLoop(f) => {
+                self.scoped(|w| {
+                    w.assign("loop");
+                    w.expr(&f.iter);
+                    w.assign_target(&f.target);
+                    w.opt_expr(&f.filter_expr);
+                    w.stmts(&f.body);
+                });
+                self.scoped(|w| w.stmts(&f.else_body));
+            }
+            Stmt::IfCond(i) => {
+                self.expr(&i.expr);
+                self.scoped(|w| w.stmts(&i.true_body));
+                self.scoped(|w| w.stmts(&i.false_body));
+            }
+            Stmt::WithBlock(b) => self.scoped(|w| {
+                for (target, value) in &b.assignments {
+                    w.assign_target(target);
+                    w.expr(value);
+                }
+                w.stmts(&b.body);
+            }),
+            Stmt::Set(s) => {
+                self.assign_target(&s.target);
+                self.expr(&s.expr);
+            }
+            Stmt::SetBlock(s) => {
+                self.assign_target(&s.target);
+                self.opt_expr(&s.filter);
+                self.scoped(|w| w.stmts(&s.body));
+            }
+            Stmt::AutoEscape(a) => self.scoped(|w| w.stmts(&a.body)),
+            Stmt::FilterBlock(f) => {
+                self.expr(&f.filter);
+                self.scoped(|w| w.stmts(&f.body));
+            }
+            Stmt::Block(b) => self.scoped(|w| {
+                w.assign("super");
+                w.stmts(&b.body);
+            }),
+            Stmt::Extends(_) | Stmt::Include(_) => {}
+            Stmt::Import(i) => self.assign_target(&i.name),
+            Stmt::FromImport(i) => {
+                for (name, alias) in &i.names {
+                    self.assign_target(alias.as_ref().unwrap_or(name));
+                }
+            }
+            Stmt::Macro(m) => {
+                self.assign(m.name);
+                self.scoped(|w| w.macro_decl(m));
+            }
+            Stmt::CallBlock(c) => {
+                self.expr(&c.call.expr);
+                self.args(&c.call.args);
+                self.scoped(|w| w.macro_decl(&c.macro_decl));
+            }
+            Stmt::Do(d) => {
+                self.expr(&d.call.expr);
+                self.args(&d.call.args);
+            }
+            _ => {}
+        }
+    }
+
+    fn macro_decl(&mut self, m: &ast::Macro<'a>) {
+        // `caller` exists only inside a call block; assuming it is there errs on the
+        // side of not reporting it.
+        self.assign("caller");
+        m.args.iter().for_each(|a| self.assign_target(a));
+        m.defaults.iter().for_each(|d| self.expr(d));
+        self.stmts(&m.body);
+    }
+
+    fn opt_expr(&mut self, expr: &Option<Expr<'a>>) {
+        if let Some(expr) = expr {
+            self.expr(expr);
+        }
+    }
+
+    fn args(&mut self, args: &[CallArg<'a>]) {
+        for arg in args {
+            match arg {
+                CallArg::Pos(e)
+                | CallArg::Kwarg(_, e)
+                | CallArg::PosSplat(e)
+                | CallArg::KwargSplat(e) => self.expr(e),
+            }
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr<'a>) {
+        match expr {
+            Expr::Var(var) => {
+                if !self.is_assigned(var.id) {
+                    self.reference(vec![var.id.to_string()], expr);
+                }
+            }
+            Expr::Const(_) => {}
+            Expr::GetAttr(g) => {
+                if let Some(path) = self.path(expr) {
+                    self.reference(path, expr);
+                } else {
+                    self.expr(&g.expr);
+                }
+            }
+            Expr::GetItem(g) => {
+                if let Some(path) = self.path(expr) {
+                    self.reference(path, expr);
+                } else {
+                    self.expr(&g.expr);
+                    self.expr(&g.subscript_expr);
+                }
+            }
+            Expr::Slice(s) => {
+                self.expr(&s.expr);
+                self.opt_expr(&s.start);
+                self.opt_expr(&s.stop);
+                self.opt_expr(&s.step);
+            }
+            Expr::UnaryOp(u) => self.expr(&u.expr),
+            Expr::BinOp(b) => {
+                if matches!(b.op, BinOpKind::Sub) {
+                    self.hyphenated(expr);
+                }
+                self.expr(&b.left);
+                self.expr(&b.right);
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.expr);
+                c.ops.iter().for_each(|op| self.expr(&op.expr));
+            }
+            Expr::IfExpr(i) => {
+                self.expr(&i.test_expr);
+                self.expr(&i.true_expr);
+                self.opt_expr(&i.false_expr);
+            }
+            Expr::Filter(f) => {
+                // The span of a filter starts at its name.
+                let start = f.span().start_offset as usize;
+                self.analysis.filters.push(NameUse {
+                    name: f.name.to_string(),
+                    range: start..start + f.name.len(),
+                });
+                self.opt_expr(&f.expr);
+                self.args(&f.args);
+            }
+            Expr::Test(t) => {
+                let start = t.span().start_offset as usize;
+                self.analysis.tests.push(NameUse {
+                    name: t.name.to_string(),
+                    range: start..start + t.name.len(),
+                });
+                self.expr(&t.expr);
+                self.args(&t.args);
+            }
+            Expr::Call(c) => {
+                self.expr(&c.expr);
+                self.args(&c.args);
+            }
+            Expr::List(l) => l.items.iter().for_each(|i| self.expr(i)),
+            Expr::Map(m) => {
+                m.keys.iter().for_each(|k| self.expr(k));
+                m.values.iter().for_each(|v| self.expr(v));
+            }
+        }
+    }
+
+    fn reference(&mut self, path: Vec<String>, expr: &Expr<'a>) {
+        self.analysis.references.push(Reference {
+            path,
+            range: self.chain_range(expr),
+        });
+    }
+
+    /// Where a chain like `steps.a.outputs.b` is written. minijinja's span of a chain
+    /// starts at its last `.`, so the start is taken from the name it begins with.
+    fn chain_range(&self, expr: &Expr<'a>) -> Range<usize> {
+        let mut first = expr;
+        loop {
+            match first {
+                Expr::GetAttr(g) => first = &g.expr,
+                Expr::GetItem(g) => first = &g.expr,
+                Expr::Call(c) => first = &c.expr,
+                _ => break,
+            }
+        }
+        first.span().start_offset as usize..expr.span().end_offset as usize
+    }
+
+    /// The path of `expr` when it is a chain of attributes and string subscripts that
+    /// starts at a name read from the context.
+    fn path(&self, expr: &Expr<'a>) -> Option<Vec<String>> {
+        match expr {
+            Expr::Var(var) => (!self.is_assigned(var.id)).then(|| vec![var.id.to_string()]),
+            Expr::GetAttr(g) => {
+                let mut path = self.path(&g.expr)?;
+                path.push(g.name.to_string());
+                Some(path)
+            }
+            Expr::GetItem(g) => {
+                let Expr::Const(key) = &g.subscript_expr else {
+                    return None;
+                };
+                let key = key.value.as_str()?.to_string();
+                let mut path = self.path(&g.expr)?;
+                path.push(key);
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+
+    /// Records `steps.find-member` when `expr`, a subtraction, is written that way.
+    fn hyphenated(&mut self, expr: &Expr<'a>) {
+        let Some(found) = self.hyphen_parts(expr) else {
+            return;
+        };
+        // `a-b-c` is `(a - b) - c`: only the outer subtraction is recorded.
+        let inside_last =
+            self.analysis.hyphenated.last().is_some_and(|h| {
+                h.range.start <= found.range.start && found.range.end <= h.range.end
+            });
+        if !inside_last {
+            self.analysis.hyphenated.push(found);
+        }
+    }
+
+    fn hyphen_parts(&self, expr: &Expr<'a>) -> Option<Hyphenated> {
+        let Expr::BinOp(b) = expr else {
+            return None;
+        };
+        if !matches!(b.op, BinOpKind::Sub) {
+            return None;
+        }
+        let mut found = match self.hyphen_parts(&b.left) {
+            Some(found) => found,
+            None => {
+                // `x + steps.a-b`: the path is the last operand on the left.
+                let mut left = &b.left;
+                while let Expr::BinOp(inner) = left {
+                    if !matches!(inner.op, BinOpKind::Add | BinOpKind::Sub) {
+                        return None;
+                    }
+                    left = &inner.right;
+                }
+                // The last segment must be written as a name (`.find`), not `['find']`.
+                let Expr::GetAttr(_) = left else {
+                    return None;
+                };
+                let path = self.path(left)?;
+                Hyphenated {
+                    path,
+                    minus: Vec::new(),
+                    range: self.chain_range(left),
+                }
+            }
+        };
+        let name = self.first_name(&b.right)?;
+        let name_range = range(name.span());
+        let Expr::Var(var) = name else {
+            return None;
+        };
+        // Only `a-b` as one word: `a - b` is meant as a subtraction.
+        if self.source.get(found.range.end..name_range.start) != Some("-") {
+            return None;
+        }
+        found.minus.push(var.id.to_string());
+        found.range.end = name_range.end;
+        Some(found)
+    }
+
+    /// The name a postfix chain starts with: `member` in `member.outputs.x | upper`.
+    fn first_name<'e>(&self, expr: &'e Expr<'a>) -> Option<&'e Expr<'a>> {
+        match expr {
+            Expr::Var(var) => (!self.is_assigned(var.id)).then_some(expr),
+            Expr::GetAttr(g) => self.first_name(&g.expr),
+            Expr::GetItem(g) => self.first_name(&g.expr),
+            Expr::Call(c) => self.first_name(&c.expr),
+            Expr::Filter(f) => self.first_name(f.expr.as_ref()?),
+            _ => None,
+        }
+    }
+}
