@@ -3422,6 +3422,33 @@ error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
     Case {
+        name: "checkpoint_with_foreach",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - {name: members, type: list, default: [m0, m1]}
+  steps:
+    - id: confirm_each
+      foreach: "{{ inputs.members }}"
+      checkpoint: {prompt: "Is {{ item }} stopped?"}
+"#,
+        stderr: r#"
+error: step `confirm_each` is a checkpoint and cannot fan out with `foreach`
+  --> runbook.yaml:11:16
+   |
+11 |       foreach: "{{ inputs.members }}"
+   |                ^^^^^^^^^^^^^^^^^^^^^^
+   = help: ask once and list the items in the prompt, e.g. `{{ inputs.members | join(', ') }}`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "step_id_invalid",
         runbook: r#"
 apiVersion: drbook.io/v1

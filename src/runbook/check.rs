@@ -186,6 +186,16 @@ impl Checker<'_> {
                 .with_help("`concurrency` bounds how many `foreach` items run at once"),
             );
         }
+        if let (Some(foreach), StepBody::Checkpoint(_)) = (&step.foreach, &step.body) {
+            let span = match foreach {
+                Foreach::Template(text) => text.span,
+                Foreach::List(node) => node.span,
+            };
+            self.error(
+                Diagnostic::new(span, format!("{what} is a checkpoint and cannot fan out with `foreach`"))
+                    .with_help("ask once and list the items in the prompt, e.g. `{{ inputs.members | join(', ') }}`"),
+            );
+        }
         match &step.body {
             StepBody::Action(call) => self.action_call(call, &what),
             StepBody::Checkpoint(checkpoint) => self.checkpoint(checkpoint, &what),
