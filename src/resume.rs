@@ -172,9 +172,7 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
         "operator": operator_name,
     });
     let observers: Vec<Box<dyn Observer>> = match options.output {
-        OutputFormat::Text => vec![Box::new(TerminalView::new(
-            runbook.spec.objectives.as_ref().map(|o| o.rto.value),
-        ))],
+        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
         OutputFormat::Json => vec![Box::new(JsonView)],
     };
     let target_facts = bound.as_ref().map_or(json!({}), |(t, _)| t.facts.clone());

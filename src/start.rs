@@ -60,7 +60,14 @@ pub fn operator_name(flag: Option<&str>) -> String {
         .or_else(|| env("DRBOOK_OPERATOR"))
         .or_else(|| env("LOGNAME"))
         .or_else(|| env("USER"))
-        .unwrap_or_else(|| "unknown".into())
+        // cron and CronJobs often set neither variable; the account is still known.
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| format!("uid {}", nix::unistd::getuid()))
 }
 
 fn parse_time(flag: &str, text: &str) -> Result<DateTime<Utc>, Refusal> {
@@ -324,9 +331,7 @@ pub fn start(
         "operator": operator_name,
     });
     let observers: Vec<Box<dyn Observer>> = match options.output {
-        OutputFormat::Text => vec![Box::new(TerminalView::new(
-            runbook.spec.objectives.as_ref().map(|o| o.rto.value),
-        ))],
+        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
         OutputFormat::Json => vec![Box::new(JsonView)],
     };
     let mut engine = Engine {

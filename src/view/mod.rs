@@ -2,6 +2,7 @@
 //! per line for machines (`--output json`). Both only observe the records.
 
 pub mod json;
+mod live;
 pub mod terminal;
 
 pub use json::JsonView;

@@ -2,16 +2,19 @@
 //! it, the RTO so far against the objective, and the summary at the end. Colours follow
 //! the terminal (console honours NO_COLOR and non-terminal output).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use console::{Style, Term};
 
+use super::live::Live;
 use crate::engine::Observer;
 use crate::journal::Record;
 use crate::journal::event::{AnsweredBy, Event, Outcome, RunOutcome, Stream};
+use crate::runbook::Runbook;
+use crate::runbook::model::StepBody;
 
 /// A running step instance: (step id, foreach item).
 type InstanceKey = (String, Option<usize>);
@@ -19,7 +22,13 @@ type InstanceKey = (String, Option<usize>);
 pub struct TerminalView {
     term: Term,
     declared_at: Option<DateTime<Utc>>,
+    title: Option<String>,
     rto_objective: Option<Duration>,
+    rpo_objective: Option<Duration>,
+    /// Checkpoint step ids: while one is asked, the spinners step aside.
+    checkpoints: HashSet<String>,
+    /// Spinners and the live RTO line, when stdout is a terminal.
+    live: Option<Live<InstanceKey>>,
     /// When each running step instance started, for its elapsed time.
     started: HashMap<InstanceKey, (DateTime<Utc>, Option<String>)>,
     /// Step instances whose last attempt failed, in the order they failed. In a run that
@@ -29,18 +38,32 @@ pub struct TerminalView {
 }
 
 impl TerminalView {
-    pub fn new(rto_objective: Option<Duration>) -> Self {
+    pub fn new(runbook: &Runbook) -> Self {
+        let objectives = runbook.spec.objectives.as_ref();
         TerminalView {
             term: Term::stdout(),
             declared_at: None,
-            rto_objective,
+            title: runbook.metadata.title.as_ref().map(|t| t.value.clone()),
+            rto_objective: objectives.map(|o| o.rto.value),
+            rpo_objective: objectives.map(|o| o.rpo.value),
+            checkpoints: runbook
+                .all_steps()
+                .filter(|s| matches!(s.body, StepBody::Checkpoint(_)))
+                .map(|s| s.id.value.clone())
+                .collect(),
+            live: Live::new(),
             started: HashMap::new(),
             failed: Vec::new(),
         }
     }
 
     fn line(&self, text: &str) {
-        let _ = self.term.write_line(text);
+        match &self.live {
+            Some(live) => live.println(text),
+            None => {
+                let _ = self.term.write_line(text);
+            }
+        }
     }
 
     fn rto_so_far(&self, now: DateTime<Utc>) -> String {
@@ -93,7 +116,8 @@ impl Observer for TerminalView {
             } => {
                 self.declared_at = Some(*declared_at);
                 self.line(&format!("run {}", bold.apply_to(run_id)));
-                self.line(&format!("{} {}", runbook.name, runbook.version));
+                let title = self.title.as_ref().map(|t| format!(" — {t}")).unwrap_or_default();
+                self.line(&format!("{} {}{title}", runbook.name, runbook.version));
                 self.line(
                     &dim.apply_to(format!(
                         "mode {} · target {} · operator {} · declared {}",
@@ -107,6 +131,19 @@ impl Observer for TerminalView {
                     ))
                     .to_string(),
                 );
+                let objective = |o: Option<Duration>| {
+                    o.map_or("none".to_string(), |o| humantime::format_duration(o).to_string())
+                };
+                self.line(&format!(
+                    "objectives: RTO {} · RPO {}",
+                    objective(self.rto_objective),
+                    objective(self.rpo_objective)
+                ));
+                let since = (Utc::now() - *declared_at).to_std().unwrap_or_default();
+                let rto_objective = self.rto_objective;
+                if let Some(live) = &mut self.live {
+                    live.start_status(since, rto_objective);
+                }
             }
             Event::SessionStarted {
                 operator,
@@ -129,6 +166,14 @@ impl Observer for TerminalView {
             } => {
                 self.started
                     .insert((step.clone(), *item), (record.time, label.clone()));
+                let is_checkpoint = self.checkpoints.contains(step);
+                if let Some(live) = &mut self.live {
+                    if is_checkpoint {
+                        live.pause();
+                    } else {
+                        live.start((step.clone(), *item), name(step, label.as_deref()));
+                    }
+                }
                 let again = if *attempt > 1 {
                     format!(" (attempt {attempt})")
                 } else {
@@ -162,6 +207,12 @@ impl Observer for TerminalView {
                 ..
             } => {
                 let key = (step.clone(), *item);
+                if let Some(live) = &mut self.live {
+                    live.finish(&key);
+                    if self.checkpoints.contains(step) {
+                        live.resume();
+                    }
+                }
                 self.failed.retain(|k| *k != key);
                 if matches!(outcome, Outcome::Failed { .. } | Outcome::TimedOut { .. }) {
                     self.failed.push(key.clone());
@@ -200,9 +251,15 @@ impl Observer for TerminalView {
                 self.line(&format!("{} {step} skipped: {reason}", dim.apply_to("↷")));
             }
             Event::RunPaused { reason } => {
+                if let Some(live) = &mut self.live {
+                    live.clear();
+                }
                 self.line(&format!("{} run paused: {reason}", yellow.apply_to("■")));
             }
             Event::RunFinished { outcome, achieved } => {
+                if let Some(live) = &mut self.live {
+                    live.clear();
+                }
                 let verdict = |value: Option<u64>, objective: Option<u64>| match (value, objective)
                 {
                     (Some(v), Some(o)) if v <= o => green.apply_to("met").to_string(),
