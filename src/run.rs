@@ -87,7 +87,7 @@ enum LoadError {
 /// Reads and validates one runbook file.
 fn load(path: &Path) -> Result<(SourceFile, ValidRunbook), LoadError> {
     let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::Unreadable(path.to_path_buf(), e.to_string()))?;
+        .map_err(|e| LoadError::Unreadable(path.to_path_buf(), describe_io(&e)))?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -178,11 +178,11 @@ fn validate(paths: &[PathBuf]) -> Result<(), i32> {
                 valid += 1;
                 let meta = &runbook.runbook.metadata;
                 println!(
-                    "ok: {} ({} {}, {} steps)",
+                    "ok: {} ({} {}, {})",
                     file.display(),
                     meta.name.value,
                     meta.version.value,
-                    runbook.runbook.all_steps().count()
+                    steps(runbook.runbook.all_steps().count())
                 );
             }
             Err(error) => {
@@ -265,8 +265,9 @@ fn print_stdout(text: &str) -> Result<(), i32> {
 }
 
 fn start_run(args: RunArgs, mode: Mode) -> Result<(), i32> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| report_load_error(&LoadError::Unreadable(args.file.clone(), e.to_string())))?;
+    let bytes = std::fs::read(&args.file).map_err(|e| {
+        report_load_error(&LoadError::Unreadable(args.file.clone(), describe_io(&e)))
+    })?;
     let (_, valid) = load(&args.file).map_err(|e| report_load_error(&e))?;
     let options = StartOptions {
         file: args.file,
@@ -315,4 +316,23 @@ fn runs_command(command: Option<RunsCommand>, flag: Option<&Path>) -> Result<(),
         exit_code::NO_INPUT
     })?;
     print_stdout(&text)
+}
+
+/// An I/O error in words, without the `(os error N)` suffix people do not need.
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => error.to_string(),
+    }
+}
+
+/// `1 step`, `3 steps`.
+fn steps(count: usize) -> String {
+    if count == 1 {
+        "1 step".into()
+    } else {
+        format!("{count} steps")
+    }
 }
