@@ -4,6 +4,7 @@
 //! checkpoints, inputs and the `marks: recovered` milestone. All problems are collected;
 //! the caller reports them together.
 
+mod member_table;
 mod templates;
 
 use std::collections::HashMap;
@@ -38,10 +39,7 @@ pub struct Graphs {
 pub fn check(runbook: &Runbook, source: &str) -> Result<Graphs, Vec<Diagnostic>> {
     let mut checker = Checker {
         runbook,
-        lines: source
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .collect(),
+        lines: crate::source_file::lines(source).collect(),
         env: template::environment(),
         diagnostics: Vec::new(),
     };
@@ -297,6 +295,11 @@ impl Checker<'_> {
                     )
                     .with_help(self.quote_help(item, None))
                 })
+            }
+            // etcd member tables: see `check/member_table.rs`.
+            (ParamKind::MemberTable, Value::Seq(rows)) => {
+                self.member_table(name, what, value, rows);
+                None
             }
             (ParamKind::StringMap, Value::Map(entries)) => {
                 entries.iter().find_map(|(key, entry)| {

@@ -310,7 +310,10 @@ fn scan_error(error: &ScanError) -> Diagnostic {
 fn scan_help(info: &str) -> &'static str {
     if info.contains("unknown anchor") {
         "YAML aliases (`*name`) are not supported in runbooks: write the value out where it is used"
-    } else if info.contains("tab") {
+    } else if info
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word == "tab" || word == "tabs")
+    {
         "indent with spaces; YAML does not allow tabs in indentation"
     } else if info.contains("quoted scalar") {
         "is a closing quote missing? A quoted value that goes on to the next line must be indented more than its key"

@@ -2,7 +2,7 @@
 //! filters and tests it applies and the order of the steps it reads are judged where it
 //! stands (a title may not show a secret; `item` exists only in `foreach` steps).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::{BUILTIN_FUNCTIONS, Checker, RUN_FIELDS, with_suggestion};
@@ -17,6 +17,9 @@ use crate::template::{self, Analysis, CONTEXT_ROOTS, Hyphenated, Reference};
 /// Where a template stands, which decides what it may read.
 pub(super) struct TemplateSite<'a> {
     steps: &'a [Step],
+    /// Step id → index in `steps` (the first of duplicates), so a reference is found
+    /// without scanning every step: runbooks have thousands of references.
+    ids: &'a HashMap<&'a str, usize>,
     /// `None` when the section's `needs` are wrong; ordering is then not judged.
     graph: Option<&'a StepGraph>,
     /// Index of the step the template belongs to.
@@ -32,10 +35,15 @@ pub(super) struct TemplateSite<'a> {
 impl Checker<'_> {
     /// Compiles every template of a section and checks what it references.
     pub(super) fn templates(&mut self, steps: &[Step], graph: Option<&StepGraph>) {
+        let mut ids: HashMap<&str, usize> = HashMap::with_capacity(steps.len());
+        for (index, step) in steps.iter().enumerate() {
+            ids.entry(step.id.value.as_str()).or_insert(index);
+        }
         for (index, step) in steps.iter().enumerate() {
             let id = &step.id.value;
             let site = |item: bool, shown: bool, what: String| TemplateSite {
                 steps,
+                ids: &ids,
                 graph,
                 step: index,
                 item,
@@ -511,8 +519,8 @@ impl Checker<'_> {
         let none = Span::default();
         let what = &site.what;
         let id = parts.get(1)?;
-        let ids: Vec<&str> = site.steps.iter().map(|s| s.id.value.as_str()).collect();
-        let Some(target) = ids.iter().position(|i| i == id) else {
+        let Some(&target) = site.ids.get(id) else {
+            let ids: Vec<&str> = site.steps.iter().map(|s| s.id.value.as_str()).collect();
             return Some(with_suggestion(
                 Diagnostic::new(none, format!("{what} uses unknown step `{id}`")),
                 id,
