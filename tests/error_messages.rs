@@ -1440,7 +1440,7 @@ error: unknown action `etcd.restore` in step `restore`
   |
 9 |       action: etcd.restore
   |               ^^^^^^^^^^^^
-  = help: known actions: shell, wait
+  = help: did you mean `etcd.snapshot.restore`?
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -3584,6 +3584,158 @@ error: the checkpoint of step `verify` is missing the required key `prompt`
    = help: add `prompt:`, the question the operator answers at this step
 
 error: runbook.yaml is not a valid runbook: 3 errors
+"#,
+    },
+    Case {
+        name: "etcd_member_table_bad_peer_urls_duplicates_and_missing_keys",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      action: etcd.snapshot.restore
+      with:
+        file: /backup/etcd.db
+        token: etcd-restored
+        members:
+          - {name: cp-0, peer_url: "https://10.0.0.1:2380", data_dir: /var/lib/etcd}
+          - {name: cp-1, peer_url: "https://10.0.0.2", data_dir: /var/lib/etcd-1}
+          - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
+          - name: cp-3
+            peer_urls: "https://10.0.0.4:2380"
+"#,
+        stderr: r#"
+error: `peer_url` of member 2 of parameter `members` of step `restore` has no port; etcd does not assume 2380
+  --> runbook.yaml:15:36
+   |
+15 |           - {name: cp-1, peer_url: "https://10.0.0.2", data_dir: /var/lib/etcd-1}
+   |                                    ^^^^^^^^^^^^^^^^^^
+   = help: write it like `https://10.0.0.1:2380`: scheme, host and port, as `--initial-advertise-peer-urls` takes it
+
+error: member 3 of parameter `members` of step `restore` has the same `name` as member 1
+  --> runbook.yaml:16:20
+   |
+16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
+   |                    ^^^^
+   = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
+
+error: member 3 of parameter `members` of step `restore` has the same `peer_url` as member 1
+  --> runbook.yaml:16:36
+   |
+16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
+   |                                    ^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
+
+error: member 3 of parameter `members` of step `restore` has the same `data_dir` as member 1
+  --> runbook.yaml:16:72
+   |
+16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
+   |                                                                        ^^^^^^^^^^^^^^
+   = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
+
+error: member 4 of parameter `members` of step `restore` is missing `peer_url` and `data_dir`
+  --> runbook.yaml:17:13
+   |
+17 |           - name: cp-3
+   |             ^^^^
+   = help: every member needs `name`, `peer_url` (like `https://10.0.0.1:2380`) and `data_dir`
+
+error: unknown key `peer_urls` in member 4 of parameter `members` of step `restore`
+  --> runbook.yaml:18:13
+   |
+18 |             peer_urls: "https://10.0.0.4:2380"
+   |             ^^^^^^^^^
+   = help: did you mean `peer_url`?
+
+error: runbook.yaml is not a valid runbook: 6 errors
+"#,
+    },
+    Case {
+        name: "etcd_member_table_url_without_scheme_and_shared_data_dir_templates_skipped",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: kubeone-etcd-restore
+  version: 1.0.0
+spec:
+  inputs:
+    - {name: node_ip, type: string}
+  steps:
+    - id: restore
+      action: etcd.snapshot.restore
+      with:
+        file: /backup/etcd.db
+        token: etcd-restored
+        members:
+          - name: cp-0
+            peer_url: "https://{{ inputs.node_ip }}:2380"
+            data_dir: /var/lib/etcd
+          - name: cp-1
+            peer_url: 10.0.0.2:2380
+            data_dir: /var/lib/etcd
+"#,
+        stderr: r#"
+error: `peer_url` of member 2 of parameter `members` of step `restore` has no scheme (`https://` or `http://`)
+  --> runbook.yaml:20:23
+   |
+20 |             peer_url: 10.0.0.2:2380
+   |                       ^^^^^^^^^^^^^
+   = help: write it like `https://10.0.0.1:2380`: scheme, host and port, as `--initial-advertise-peer-urls` takes it
+
+error: member 2 of parameter `members` of step `restore` has the same `data_dir` as member 1
+  --> runbook.yaml:21:23
+   |
+21 |             data_dir: /var/lib/etcd
+   |                       ^^^^^^^^^^^^^
+   = help: member 1 is on line 18; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
+
+error: runbook.yaml is not a valid runbook: 2 errors
+"#,
+    },
+    Case {
+        name: "etcd_member_table_not_a_list_or_empty",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      action: etcd.snapshot.restore
+      with:
+        file: /backup/etcd.db
+        token: etcd-restored
+        members: cp-0=https://10.0.0.1:2380
+    - id: again
+      action: etcd.snapshot.restore
+      with:
+        file: /backup/etcd.db
+        token: etcd-restored
+        members: []
+"#,
+        stderr: r#"
+error: parameter `members` of action `etcd.snapshot.restore` in step `restore` must be a list of members, each with `name`, `peer_url` and `data_dir`, found a string
+  --> runbook.yaml:13:18
+   |
+13 |         members: cp-0=https://10.0.0.1:2380
+   |                  ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: `members`: Every member of the restored cluster: `- {name: cp-0, peer_url: https://10.0.0.1:2380, data_dir: /var/lib/etcd}`.
+
+error: parameter `members` of step `again` lists no members
+  --> runbook.yaml:19:18
+   |
+19 |         members: []
+   |                  ^^
+   = help: every member needs `name`, `peer_url` (like `https://10.0.0.1:2380`) and `data_dir`
+
+error: runbook.yaml is not a valid runbook: 2 errors
 "#,
     },
 ];

@@ -131,6 +131,9 @@ pub enum ActionError {
 
     #[error("cancelled")]
     Cancelled,
+
+    #[error(transparent)]
+    Etcd(#[from] super::etcd::EtcdError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

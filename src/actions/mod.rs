@@ -6,6 +6,7 @@
 //! of actions (etcd, PKI, restic, S3, Kubernetes) each add a file here and a line to
 //! `CATALOG`.
 
+pub mod etcd;
 mod execute;
 mod process;
 mod shell;
@@ -26,6 +27,9 @@ pub enum ParamKind {
     StringList,
     /// A mapping of string keys to string values (environment variables).
     StringMap,
+    /// The members of an etcd cluster: a list of `{name, peer_url, data_dir}`, checked
+    /// by `validate` (peer URL syntax, no duplicates; see `etcd::member_table`).
+    MemberTable,
 }
 
 impl ParamKind {
@@ -38,6 +42,9 @@ impl ParamKind {
             ParamKind::Duration => "a duration like `30s` or `10m`",
             ParamKind::StringList => "a list of strings",
             ParamKind::StringMap => "a mapping of names to strings",
+            ParamKind::MemberTable => {
+                "a list of members, each with `name`, `peer_url` and `data_dir`"
+            }
         }
     }
 }
@@ -91,11 +98,34 @@ impl ActionSpec {
 }
 
 /// Every action this build knows, in the order the docs list them.
-pub const CATALOG: &[ActionSpec] = &[shell::SPEC, wait::SPEC];
+pub const CATALOG: &[ActionSpec] = &[
+    shell::SPEC,
+    wait::SPEC,
+    etcd::HEALTH,
+    etcd::MEMBERS,
+    etcd::STATUS,
+    etcd::SNAPSHOT_SAVE,
+    etcd::SNAPSHOT_VERIFY,
+    etcd::SNAPSHOT_RESTORE,
+    etcd::VERIFY,
+];
 
 /// Looks an action up by the name a runbook uses.
 pub fn lookup(name: &str) -> Option<&'static ActionSpec> {
     CATALOG.iter().find(|a| a.name == name)
+}
+
+/// The action an unknown name most likely meant, by family and last word: `etcd.restore`
+/// is `etcd.snapshot.restore`, which spelling distance alone would not find (it is
+/// closer to `etcd.members`). `None` when no action of the family ends that way.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let (family, last) = (name.split('.').next()?, name.rsplit('.').next()?);
+    CATALOG.iter().map(|a| a.name).find(|known| {
+        *known != name
+            && known.contains('.')
+            && known.split('.').next() == Some(family)
+            && known.rsplit('.').next() == Some(last)
+    })
 }
 
 /// The names of every action, for "did you mean" and error help.

@@ -9,7 +9,7 @@
 //! Signals go through `nix` rather than raw `libc`: the same calls, but safe wrappers
 //! with typed errors, so this crate needs no `unsafe`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -143,6 +143,28 @@ pub(crate) struct Pipes {
     pub stderr: LineReader<ChildStderr>,
 }
 
+/// Why a child could not be started.
+#[derive(Debug)]
+pub(crate) enum SpawnError {
+    /// The working directory is missing: nothing was started.
+    NoWorkdir(PathBuf),
+    /// `exec` failed (missing program, no permission).
+    Spawn(std::io::Error),
+}
+
+impl SpawnError {
+    /// The error as the `shell` and `wait` actions report it.
+    pub(crate) fn into_action_error(
+        self,
+        spawn: impl FnOnce(std::io::Error) -> ActionError,
+    ) -> ActionError {
+        match self {
+            SpawnError::NoWorkdir(path) => ActionError::NoWorkdir { path },
+            SpawnError::Spawn(source) => spawn(source),
+        }
+    }
+}
+
 impl GroupChild {
     /// Starts `/bin/sh -c script` in `cwd` in a new process group, with `env` added to the
     /// environment, stdin from /dev/null (a command must never wait for input that will not
@@ -152,26 +174,45 @@ impl GroupChild {
         cwd: &Path,
         env: &[(String, String)],
     ) -> Result<(GroupChild, Pipes), ActionError> {
-        if !cwd.is_dir() {
-            return Err(ActionError::NoWorkdir {
-                path: cwd.to_path_buf(),
-            });
-        }
         let mut command = Command::new("/bin/sh");
+        command.arg("-c").arg(script);
+        Self::spawn_command(command, cwd, env)
+            .map_err(|e| e.into_action_error(|source| ActionError::Spawn { source }))
+    }
+
+    /// Starts `program` with `args` directly (no shell), like `spawn` otherwise: own
+    /// process group, stdin from /dev/null, stdout and stderr piped. For actions that run
+    /// a tool (etcdctl) with arguments they built, where a shell would only add quoting
+    /// to get wrong. The error is the raw spawn error, so the caller can name the tool.
+    pub(crate) fn spawn_program(
+        program: &Path,
+        args: &[std::ffi::OsString],
+        cwd: &Path,
+        env: &[(String, String)],
+    ) -> Result<(GroupChild, Pipes), SpawnError> {
+        let mut command = Command::new(program);
+        command.args(args);
+        Self::spawn_command(command, cwd, env)
+    }
+
+    fn spawn_command(
+        mut command: Command,
+        cwd: &Path,
+        env: &[(String, String)],
+    ) -> Result<(GroupChild, Pipes), SpawnError> {
+        if !cwd.is_dir() {
+            return Err(SpawnError::NoWorkdir(cwd.to_path_buf()));
+        }
         command
-            .arg("-c")
-            .arg(script)
             .current_dir(cwd)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
-            // Only the shell itself; `Drop` below takes care of the rest of its group.
+            // Only the child itself; `Drop` below takes care of the rest of its group.
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|source| ActionError::Spawn { source })?;
+        let mut child = command.spawn().map_err(SpawnError::Spawn)?;
         let pid = child.id().expect("a child that was just spawned has a pid");
         let pipes = Pipes {
             stdout: LineReader::new(child.stdout.take().expect("stdout is piped")),

@@ -207,7 +207,8 @@ impl Checker<'_> {
                 call.name.span,
                 format!("unknown action `{}` in {what}", call.name.value),
             );
-            self.error(match closest(&call.name, &names) {
+            let suggestion = actions::suggest(&call.name).or_else(|| closest(&call.name, &names));
+            self.error(match suggestion {
                 Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")),
                 None => diagnostic.with_help(format!("known actions: {}", names.join(", "))),
             });

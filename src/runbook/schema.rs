@@ -136,6 +136,23 @@ fn param_schema(kind: ParamKind) -> Value {
         ParamKind::StringMap => {
             json!({"type": "object", "additionalProperties": {"type": "string"}})
         }
+        ParamKind::MemberTable => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name", "peer_url", "data_dir"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "peer_url": {"anyOf": [
+                        {"type": "string", "pattern": "^https?://[^/]+:[0-9]+/?$"},
+                        {"$ref": "#/$defs/template"},
+                    ]},
+                    "data_dir": {"type": "string"},
+                },
+            },
+        }),
     };
     json!({"anyOf": [plain, {"$ref": "#/$defs/template"}]})
 }

@@ -1,0 +1,144 @@
+//! Reading the etcd actions' parameters as the engine hands them over.
+//!
+//! A parameter written as a template arrives rendered, and a rendered scalar is text
+//! (`"true"`, `"3"`), so booleans and numbers are also accepted as their text. A list of
+//! endpoints may also arrive as one comma-separated string, the way etcdctl takes it.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::error::EtcdError;
+
+/// An optional boolean: `true`/`false`, or their text.
+pub(crate) fn optional_bool(
+    params: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<bool>, EtcdError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.trim() == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s.trim() == "false" => Ok(Some(false)),
+        Some(other) => Err(EtcdError::BadParam {
+            name,
+            problem: format!("must be true or false, but is {}", describe(other)),
+        }),
+    }
+}
+
+/// An optional whole number that is not negative: a number, or its text.
+pub(crate) fn optional_u64(
+    params: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<u64>, EtcdError> {
+    let bad = |value: &Value| EtcdError::BadParam {
+        name,
+        problem: format!(
+            "must be a whole number, 0 or more, but is {}",
+            describe(value)
+        ),
+    };
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value @ Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| bad(value)),
+        Some(value @ Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad(value)),
+        Some(other) => Err(bad(other)),
+    }
+}
+
+/// An optional list of strings; one string is split at commas. Empty items are dropped.
+pub(crate) fn optional_list(
+    params: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Vec<String>, EtcdError> {
+    let bad = |value: &Value| EtcdError::BadParam {
+        name,
+        problem: format!("must be a list of strings, but is {}", describe(value)),
+    };
+    let items: Vec<String> = match params.get(name) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.split(',').map(|i| i.trim().to_string()).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.trim().to_string()),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(bad(other)),
+    };
+    Ok(items.into_iter().filter(|i| !i.is_empty()).collect())
+}
+
+/// A required, non-empty list of strings.
+pub(crate) fn required_list(
+    params: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Vec<String>, EtcdError> {
+    let items = optional_list(params, name)?;
+    if items.is_empty() {
+        return Err(EtcdError::BadParam {
+            name,
+            problem: "is missing or empty".into(),
+        });
+    }
+    Ok(items)
+}
+
+/// A path parameter, taken from the run's work directory when relative.
+pub(crate) fn path_in(workdir: &Path, path: &str) -> PathBuf {
+    workdir.join(path)
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::String(s) => format!("the string `{s}`"),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn params(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn rendered_text_counts_as_bool_and_number() {
+        let p = params(json!({"a": "true", "b": false, "n": "12", "m": 3, "x": "yes", "neg": -1}));
+        assert_eq!(optional_bool(&p, "a").unwrap(), Some(true));
+        assert_eq!(optional_bool(&p, "b").unwrap(), Some(false));
+        assert_eq!(optional_bool(&p, "none").unwrap(), None);
+        assert_eq!(
+            optional_bool(&p, "x").unwrap_err().to_string(),
+            "parameter `x` must be true or false, but is the string `yes`"
+        );
+        assert_eq!(optional_u64(&p, "n").unwrap(), Some(12));
+        assert_eq!(optional_u64(&p, "m").unwrap(), Some(3));
+        assert!(optional_u64(&p, "neg").is_err());
+    }
+
+    #[test]
+    fn lists_may_be_comma_separated_text() {
+        let p = params(json!({"e": "http://a:1, http://b:2,", "l": ["x", " y "], "bad": [1]}));
+        assert_eq!(
+            required_list(&p, "e").unwrap(),
+            vec!["http://a:1", "http://b:2"]
+        );
+        assert_eq!(optional_list(&p, "l").unwrap(), vec!["x", "y"]);
+        assert!(optional_list(&p, "bad").is_err());
+        assert_eq!(
+            required_list(&p, "none").unwrap_err().to_string(),
+            "parameter `none` is missing or empty"
+        );
+    }
+}

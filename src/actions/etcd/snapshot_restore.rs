@@ -1,0 +1,608 @@
+//! `etcd.snapshot.restore`: restores every member of a cluster from one snapshot.
+//!
+//! Re-running asks first. Until its very last phase the action changes no data
+//! directory, so after a crash before that phase the data directories are still as they
+//! were (empty ones still empty) and running it again is safe; answer so, or mark the
+//! step `idempotent: true` if the runbook empties the directories itself. After the last
+//! phase the directories hold the restored members, possibly already started, and a
+//! second run would refuse them as not empty, or with `move_aside: true` move the
+//! restored data aside and restore again, which throws away anything the restored
+//! cluster has done since: only the operator knows which case it is.
+//!
+//! The order is what makes that so:
+//!
+//! 1. Check the member table (the same rules `drbook validate` applies), the flags the
+//!    tool supports, and the data directories: each must be missing or empty, unless
+//!    `move_aside: true`; none may be locked by a running etcd. Nothing is written.
+//! 2. Verify the snapshot (`etcd.snapshot.verify`). A snapshot that fails leaves every
+//!    data directory untouched.
+//! 3. Restore every member at once, each into `<data_dir>.drbook-restoring` next to its
+//!    data directory, with `--name`, `--initial-cluster`, `--initial-advertise-peer-urls`,
+//!    `--initial-cluster-token` and `--data-dir` generated from the one member table, so
+//!    they cannot disagree. If any member fails, the others are stopped, every
+//!    `.drbook-restoring` directory is removed and no data directory was touched.
+//! 4. Only then, per member: rename a non-empty data directory to
+//!    `<data_dir>.drbook-<UTC timestamp>` (never deleted), and rename the restored
+//!    directory into place.
+//!
+//! `restored_point`, where RPO is measured from, is `snapshot_time` when given (e.g. the
+//! backup's own timestamp from the store), else the snapshot file's modification time.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use nix::fcntl::{Flock, FlockArg};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::error::EtcdError;
+use super::member_table::{self, Member};
+use super::params::{optional_bool, optional_u64};
+use super::snapshot_save::{sync_dir, with_suffix};
+use super::snapshot_verify::{ETCDCTL, verify};
+use super::tool::{self, Reporter, Tool};
+use crate::actions::execute::{
+    Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_str,
+    required_str,
+};
+use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "etcd.snapshot.restore",
+    summary: "Restore every member of an etcd cluster from one verified snapshot, concurrently, with flags generated from one member table.",
+    params: &[
+        ParamSpec {
+            name: "file",
+            kind: ParamKind::String,
+            required: true,
+            doc: "The snapshot (`etcdctl snapshot save` file or `.db.gz`); verified before anything is changed.",
+        },
+        ParamSpec {
+            name: "members",
+            kind: ParamKind::MemberTable,
+            required: true,
+            doc: "Every member of the restored cluster: `- {name: cp-0, peer_url: https://10.0.0.1:2380, data_dir: /var/lib/etcd}`.",
+        },
+        ParamSpec {
+            name: "token",
+            kind: ParamKind::String,
+            required: true,
+            doc: "`--initial-cluster-token` of the new cluster; the members must be started with the same one.",
+        },
+        ETCDCTL,
+        ParamSpec {
+            name: "move_aside",
+            kind: ParamKind::Bool,
+            required: false,
+            doc: "Rename a non-empty data directory to `<dir>.drbook-<UTC timestamp>` (never deleted) instead of refusing it (default false).",
+        },
+        ParamSpec {
+            name: "bump_revision",
+            kind: ParamKind::Integer,
+            required: false,
+            doc: "`--bump-revision` (with `mark_compacted: true`), e.g. 1000000000 for Kubernetes; needs etcdctl 3.4.27+ or etcdutl 3.5.10+.",
+        },
+        ParamSpec {
+            name: "mark_compacted",
+            kind: ParamKind::Bool,
+            required: false,
+            doc: "`--mark-compacted`, so watchers relist after the restore; goes with `bump_revision`.",
+        },
+        ParamSpec {
+            name: "snapshot_time",
+            kind: ParamKind::String,
+            required: false,
+            doc: "When the snapshot was taken (RFC 3339), for RPO; default: the file's modification time.",
+        },
+    ],
+    rerun: Rerun::AskFirst(
+        "data directories are changed only in its last phase: if they are still as they were (e.g. still empty), running it again is safe; if they hold the restored members, running it again would refuse or replace them",
+    ),
+    executor: &SnapshotRestoreAction,
+};
+
+/// Where a member is restored before it is renamed into place.
+const RESTORING_SUFFIX: &str = ".drbook-restoring";
+
+/// The executor of `etcd.snapshot.restore`.
+pub struct SnapshotRestoreAction;
+
+impl Action for SnapshotRestoreAction {
+    fn execute(&self, request: ActionRequest) -> ActionFuture {
+        Box::pin(run(request))
+    }
+}
+
+/// The state of one data directory before the restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirState {
+    Missing,
+    Empty,
+    NotEmpty,
+}
+
+/// The `.drbook-restoring` directories of a restore; removed on drop unless renamed
+/// into place (a failed or cancelled restore leaves nothing behind).
+struct Staging {
+    dirs: Vec<PathBuf>,
+    placed: Vec<bool>,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        for (dir, placed) in self.dirs.iter().zip(&self.placed) {
+            if !placed {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
+    let started = Instant::now();
+    let params = &request.params;
+    let workdir = request.workdir.clone();
+    let file = workdir.join(required_str(params, "file")?);
+    let members = member_table::parse(params.get("members"), &workdir)?;
+    let token = required_str(params, "token")?.trim().to_string();
+    if token.is_empty() {
+        return Err(EtcdError::BadParam {
+            name: "token",
+            problem: "is empty".into(),
+        }
+        .into());
+    }
+    let move_aside = optional_bool(params, "move_aside")?.unwrap_or(false);
+    let bump = optional_u64(params, "bump_revision")?.filter(|b| *b > 0);
+    let mark_compacted = optional_bool(params, "mark_compacted")?.unwrap_or(false);
+    let snapshot_time = match optional_str(params, "snapshot_time")? {
+        None => None,
+        Some(text) => Some(
+            DateTime::parse_from_rfc3339(text.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| EtcdError::BadParam {
+                    name: "snapshot_time",
+                    problem: format!(
+                        "is not an RFC 3339 time like `2026-03-01T02:00:00Z`: `{text}` ({e})"
+                    ),
+                })?,
+        ),
+    };
+    match (bump, mark_compacted) {
+        (Some(_), false) => {
+            return Err(EtcdError::BadParam {
+                name: "bump_revision",
+                problem: "needs `mark_compacted: true` as well: etcd only bumps the revision of a restore that marks it compacted, so that watchers relist".into(),
+            }
+            .into());
+        }
+        (None, true) => {
+            return Err(EtcdError::BadParam {
+                name: "mark_compacted",
+                problem: "needs `bump_revision` (e.g. 1000000000): etcd refuses `--mark-compacted` without a revision bump".into(),
+            }
+            .into());
+        }
+        _ => {}
+    }
+    let tool = Tool::resolve(optional_str(params, "etcdctl")?, &workdir)?;
+    let reporter = Reporter {
+        cancel: request.cancel.clone(),
+        events: request.events.clone(),
+        prefix: String::new(),
+    };
+    if bump.is_some() && !tool::restore_supports_bump(&tool, &workdir, &reporter).await? {
+        let version = tool::version(&tool, &workdir, &reporter).await;
+        let flag = "bump-revision";
+        return Err(EtcdError::Unsupported {
+            tool: tool.name(),
+            version,
+            flag,
+            param: "bump_revision",
+        }
+        .into());
+    }
+
+    // 1. The data directories, read only.
+    let states = members
+        .iter()
+        .map(|m| dir_state(&m.data_dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    let occupied: Vec<PathBuf> = members
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| **s == DirState::NotEmpty)
+        .map(|(m, _)| m.data_dir.clone())
+        .collect();
+    for dir in &occupied {
+        refuse_if_locked(dir)?;
+    }
+    if !occupied.is_empty() && !move_aside {
+        return Err(EtcdError::DataDirsNotEmpty { dirs: occupied }.into());
+    }
+
+    // 2. The snapshot.
+    let verified = verify(&file, &tool, &workdir, &reporter).await?;
+    let restored_point = match snapshot_time {
+        Some(time) => time,
+        None => modified(&file)?,
+    };
+
+    // 3. Every member into its staging directory, at once.
+    let staging = Staging {
+        dirs: members
+            .iter()
+            .map(|m| with_suffix(&m.data_dir, RESTORING_SUFFIX))
+            .collect(),
+        placed: vec![false; members.len()],
+    };
+    for dir in &staging.dirs {
+        if dir.exists() {
+            request.emit(ActionEvent::Progress(format!(
+                "removing {}, left by an earlier restore that did not finish",
+                dir.display()
+            )));
+            std::fs::remove_dir_all(dir).map_err(|source| EtcdError::Io {
+                what: "remove the unfinished restore",
+                path: dir.clone(),
+                source,
+            })?;
+        }
+    }
+    request.emit(ActionEvent::Progress(format!(
+        "restoring {} {} from {} with {}",
+        members.len(),
+        if members.len() == 1 {
+            "member"
+        } else {
+            "members"
+        },
+        file.display(),
+        tool.name()
+    )));
+    let initial_cluster = member_table::initial_cluster(&members);
+    let restore_cancel = request.cancel.child_token();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, member) in members.iter().enumerate() {
+        let args = restore_args(
+            verified.db.path(),
+            member,
+            &initial_cluster,
+            &token,
+            &staging.dirs[i],
+            bump,
+        );
+        let tool = tool.clone();
+        let workdir = workdir.clone();
+        let reporter = Reporter {
+            cancel: restore_cancel.clone(),
+            events: request.events.clone(),
+            prefix: format!("[{}] ", member.name),
+        };
+        set.spawn(async move {
+            let started = Instant::now();
+            let result = tool::run(&tool, "snapshot restore", args, &workdir, &reporter).await;
+            (i, result.map(|_| started.elapsed()))
+        });
+    }
+    let mut took = vec![None; members.len()];
+    let mut failure: Option<ActionError> = None;
+    while let Some(joined) = set.join_next().await {
+        let (i, result) = match joined {
+            Ok(done) => done,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        match result {
+            Ok(elapsed) => took[i] = Some(elapsed),
+            // A member that was stopped because another failed says "cancelled".
+            Err(ActionError::Cancelled) => {}
+            Err(ActionError::Etcd(source)) => {
+                restore_cancel.cancel();
+                failure.get_or_insert(
+                    EtcdError::MemberRestore {
+                        member: members[i].name.clone(),
+                        source: Box::new(source),
+                    }
+                    .into(),
+                );
+            }
+            Err(other) => {
+                restore_cancel.cancel();
+                failure.get_or_insert(other);
+            }
+        }
+    }
+    if request.cancel.is_cancelled() {
+        return Err(ActionError::Cancelled);
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+
+    // 4. Into place.
+    let mut staging = staging;
+    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let mut rows = Vec::new();
+    for (i, member) in members.iter().enumerate() {
+        let moved = place(&member.data_dir, &staging.dirs[i], &stamp, &request.cancel)?;
+        staging.placed[i] = true;
+        if let Some(aside) = &moved {
+            request.emit(ActionEvent::Progress(format!(
+                "moved the old data directory of {} aside to {}",
+                member.name,
+                aside.display()
+            )));
+        }
+        rows.push(json!({
+            "name": member.name,
+            "peer_url": member.peer_url,
+            "data_dir": member.data_dir.display().to_string(),
+            "moved_aside": moved.map(|p| p.display().to_string()),
+            "took_ms": took[i].map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        }));
+    }
+
+    let mut outputs = Outputs::new();
+    outputs.insert(
+        "restored_point".into(),
+        Value::String(restored_point.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    outputs.insert("members".into(), Value::Array(rows));
+    outputs.insert("revision".into(), Value::from(verified.status.revision));
+    outputs.insert("sha256".into(), Value::String(verified.sha256.clone()));
+    outputs.insert("initial_cluster".into(), Value::String(initial_cluster));
+    outputs.insert("token".into(), Value::String(token));
+    outputs.insert(
+        "took_ms".into(),
+        Value::from(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+    );
+    Ok(outputs)
+}
+
+/// The `snapshot restore` arguments of one member, all from the one table.
+fn restore_args(
+    db: &Path,
+    member: &Member,
+    initial_cluster: &str,
+    token: &str,
+    target: &Path,
+    bump: Option<u64>,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "snapshot".into(),
+        "restore".into(),
+        db.as_os_str().to_owned(),
+        "--name".into(),
+        member.name.clone().into(),
+        "--initial-cluster".into(),
+        initial_cluster.into(),
+        "--initial-advertise-peer-urls".into(),
+        member.peer_url.clone().into(),
+        "--initial-cluster-token".into(),
+        token.into(),
+        "--data-dir".into(),
+        target.as_os_str().to_owned(),
+    ];
+    if let Some(bump) = bump {
+        args.push("--bump-revision".into());
+        args.push(bump.to_string().into());
+        args.push("--mark-compacted".into());
+    }
+    args
+}
+
+fn dir_state(dir: &Path) -> Result<DirState, EtcdError> {
+    let io = |source| EtcdError::Io {
+        what: "read the data directory",
+        path: dir.to_path_buf(),
+        source,
+    };
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(if entries.next().is_some() {
+            DirState::NotEmpty
+        } else {
+            DirState::Empty
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DirState::Missing),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(io(std::io::Error::new(
+            e.kind(),
+            "it is a file, not a directory",
+        ))),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Refuses a data directory whose database a running etcd holds (bolt locks it): moving
+/// it aside under a live member would lose what that member writes next.
+fn refuse_if_locked(dir: &Path) -> Result<(), EtcdError> {
+    let db = dir.join("member/snap/db");
+    let Ok(file) = File::open(&db) else {
+        return Ok(());
+    };
+    match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        Ok(_unlocked_on_drop) => Ok(()),
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => Err(EtcdError::Io {
+            what: "restore into",
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(
+                "an etcd process still has this data directory open (its database is locked); stop etcd on this member first",
+            ),
+        }),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Moves a non-empty `data_dir` aside, then the restored `staged` directory into its
+/// place. Returns where the old directory went.
+fn place(
+    data_dir: &Path,
+    staged: &Path,
+    stamp: &str,
+    cancel: &CancellationToken,
+) -> Result<Option<PathBuf>, ActionError> {
+    if cancel.is_cancelled() {
+        return Err(ActionError::Cancelled);
+    }
+    let io = |what, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EtcdError::Io { what, path, source }
+    };
+    let mut moved = None;
+    if dir_state(data_dir)? == DirState::NotEmpty {
+        let mut aside = with_suffix(data_dir, &format!(".drbook-{stamp}"));
+        let mut n = 1;
+        while aside.exists() {
+            n += 1;
+            aside = with_suffix(data_dir, &format!(".drbook-{stamp}-{n}"));
+        }
+        std::fs::rename(data_dir, &aside).map_err(io("move aside", data_dir))?;
+        moved = Some(aside);
+    }
+    // rename(2) replaces an empty directory, so an empty data dir needs no removal.
+    std::fs::rename(staged, data_dir).map_err(io("move the restored member into", data_dir))?;
+    if let Some(parent) = data_dir.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(moved)
+}
+
+/// The modification time of `file`.
+fn modified(file: &Path) -> Result<DateTime<Utc>, EtcdError> {
+    std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .map(DateTime::<Utc>::from)
+        .map_err(|source| EtcdError::Io {
+            what: "read the modification time of",
+            path: file.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::actions::etcd::snapshot_file::tests::snapshot;
+    use crate::actions::execute::tests::request;
+    use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
+
+    /// A stand-in `etcdctl` in `dir`: `snapshot status` answers at once; `snapshot
+    /// restore` records its pid, starts writing its `--data-dir` and then runs `restore`
+    /// (shell code; `$all` holds the arguments).
+    fn fake_etcdctl(dir: &Path, restore: &str) -> PathBuf {
+        let path = dir.join("etcdctl");
+        let pids = dir.join("pids");
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\ncase \"$1 $2\" in\n\
+                 'snapshot status') echo '{{\"hash\":1,\"revision\":7,\"totalKey\":3,\"totalSize\":12288}}' ;;\n\
+                 'snapshot restore') echo $$ >> '{}'; all=\"$*\"\n\
+                 while [ $# -gt 0 ]; do [ \"$1\" = --data-dir ] && mkdir -p \"$2\" && touch \"$2/db\"; shift; done\n\
+                 {restore} ;;\n\
+                 esac\n",
+                pids.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// A snapshot file, an old non-empty data directory `a.etcd` and a missing `b.etcd`;
+    /// the parameters restoring both with `move_aside`.
+    fn setup(dir: &Path, etcdctl: &Path) -> Value {
+        std::fs::write(dir.join("snap.db"), snapshot(3)).unwrap();
+        std::fs::create_dir_all(dir.join("a.etcd/member")).unwrap();
+        std::fs::write(dir.join("a.etcd/member/old"), "old data").unwrap();
+        json!({
+            "file": "snap.db",
+            "token": "t",
+            "move_aside": true,
+            "etcdctl": etcdctl,
+            "members": [
+                {"name": "a", "peer_url": "http://127.0.0.1:1", "data_dir": "a.etcd"},
+                {"name": "b", "peer_url": "http://127.0.0.1:2", "data_dir": "b.etcd"},
+            ],
+        })
+    }
+
+    /// The entries of `dir`, sorted.
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_every_member_and_leaves_the_data_dirs_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let etcdctl = fake_etcdctl(dir.path(), "sleep 30");
+        let params = setup(dir.path(), &etcdctl);
+        let (req, _events, cancel) = request(params, dir.path());
+        let task = tokio::spawn(SPEC.execute(req));
+        let pids = wait_for_pids(&dir.path().join("pids"), 2).await;
+        let started = Instant::now();
+        cancel.cancel();
+        let result = task.await.unwrap();
+        assert!(matches!(result, Err(ActionError::Cancelled)), "{result:?}");
+        assert!(started.elapsed() < TERM_GRACE, "{:?}", started.elapsed());
+        for pid in pids {
+            assert!(!is_running(pid), "restore {pid} survived the cancel");
+        }
+        assert_eq!(
+            listing(dir.path()),
+            ["a.etcd", "etcdctl", "pids", "snap.db"]
+        );
+        assert_eq!(listing(&dir.path().join("a.etcd/member")), ["old"]);
+    }
+
+    #[tokio::test]
+    async fn one_member_failing_stops_the_others_and_changes_no_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let etcdctl = fake_etcdctl(
+            dir.path(),
+            "case \"$all\" in *'--name b'*) echo 'Error: boom' >&2; exit 3 ;; *) sleep 30 ;; esac",
+        );
+        let params = setup(dir.path(), &etcdctl);
+        let (req, _events, _cancel) = request(params, dir.path());
+        let started = Instant::now();
+        let err = SPEC.execute(req).await.unwrap_err().to_string();
+        assert!(started.elapsed() < TERM_GRACE + Duration::from_secs(1));
+        assert_eq!(
+            err,
+            "restoring member `b` failed: `etcdctl snapshot restore` exited with status 3; last stderr: Error: boom; no data directory was changed"
+        );
+        // Member `a` may have been stopped before it even started.
+        for pid in wait_for_pids(&dir.path().join("pids"), 1).await {
+            assert!(!is_running(pid), "restore {pid} survived");
+        }
+        assert_eq!(
+            listing(dir.path()),
+            ["a.etcd", "etcdctl", "pids", "snap.db"]
+        );
+    }
+
+    #[tokio::test]
+    async fn mark_compacted_without_a_bump_is_refused_before_anything_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let etcdctl = fake_etcdctl(dir.path(), "true");
+        let mut params = setup(dir.path(), &etcdctl);
+        params["mark_compacted"] = json!(true);
+        let (req, _events, _cancel) = request(params, dir.path());
+        let err = SPEC.execute(req).await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("parameter `mark_compacted` needs `bump_revision`"),
+            "{err}"
+        );
+        assert!(!dir.path().join("pids").exists());
+    }
+}

@@ -1,0 +1,201 @@
+//! `etcd.snapshot.verify`: is this file a whole, unaltered etcd snapshot, and what is in it?
+//!
+//! Safe to re-run after a crash: it only reads the snapshot. The one thing it writes, the
+//! decompressed copy of a `.db.gz` next to it, is a temporary file it removes again (and
+//! a crash leaves at most a `.…drbook-gunzip-…` file, never touches the snapshot).
+//!
+//! The integrity checks are drbook's own (`snapshot_file`): the SHA-256 trailer, with a
+//! message for each way a file can be wrong. Then `snapshot status -w json` reads the
+//! database itself for its revision and key count; it runs while the hash is computed,
+//! since both only read. `etcd.snapshot.restore` runs the same verification first.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::error::{EtcdError, SnapshotProblem};
+use super::snapshot_file::{self, SnapshotDb};
+use super::tool::{self, Reporter, SnapshotStatus, Tool};
+use crate::actions::execute::{
+    Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_str,
+    required_str,
+};
+use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "etcd.snapshot.verify",
+    summary: "Check an etcd snapshot (SHA-256 trailer; `.db.gz` is gunzipped first) and read its revision and key count.",
+    params: &[
+        ParamSpec {
+            name: "file",
+            kind: ParamKind::String,
+            required: true,
+            doc: "The snapshot: an `etcdctl snapshot save` file, or its gzip (`.db.gz`, as KKP stores them).",
+        },
+        ETCDCTL,
+    ],
+    rerun: Rerun::Safe("it only reads the snapshot"),
+    executor: &SnapshotVerifyAction,
+};
+
+/// The `etcdctl` parameter of the snapshot actions.
+pub(crate) const ETCDCTL: ParamSpec = ParamSpec {
+    name: "etcdctl",
+    kind: ParamKind::String,
+    required: false,
+    doc: "The etcd tool to run `snapshot status`/`restore` with (default: `etcdutl`, else `etcdctl`, from the PATH); use the etcd version of the snapshot's cluster.",
+};
+
+/// The executor of `etcd.snapshot.verify`.
+pub struct SnapshotVerifyAction;
+
+impl Action for SnapshotVerifyAction {
+    fn execute(&self, request: ActionRequest) -> ActionFuture {
+        Box::pin(run(request))
+    }
+}
+
+/// A snapshot that passed verification.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    pub file: PathBuf,
+    /// The uncompressed snapshot (a temporary file for a `.db.gz`, removed on drop).
+    pub db: SnapshotDb,
+    pub compressed: bool,
+    pub size: u64,
+    pub sha256: String,
+    pub status: SnapshotStatus,
+}
+
+impl Verified {
+    /// The verification's outputs.
+    pub(crate) fn outputs(&self) -> Outputs {
+        let mut outputs = Outputs::new();
+        outputs.insert(
+            "file".into(),
+            Value::String(self.file.display().to_string()),
+        );
+        outputs.insert("revision".into(), Value::from(self.status.revision));
+        outputs.insert("total_keys".into(), Value::from(self.status.total_key));
+        outputs.insert("total_size".into(), Value::from(self.status.total_size));
+        outputs.insert("size".into(), Value::from(self.size));
+        outputs.insert("sha256".into(), Value::String(self.sha256.clone()));
+        outputs.insert("hash".into(), Value::from(self.status.hash));
+        outputs.insert("compressed".into(), Value::Bool(self.compressed));
+        outputs
+    }
+}
+
+async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
+    let file = request.workdir.join(required_str(&request.params, "file")?);
+    let tool = Tool::resolve(optional_str(&request.params, "etcdctl")?, &request.workdir)?;
+    let reporter = Reporter {
+        cancel: request.cancel.clone(),
+        events: request.events.clone(),
+        prefix: String::new(),
+    };
+    let verified = verify(&file, &tool, &request.workdir, &reporter).await?;
+    Ok(verified.outputs())
+}
+
+/// Verifies `file`: decompresses it if it is gzip, checks the trailer and runs
+/// `snapshot status` (the two at once). Refuses with the first problem found.
+pub(crate) async fn verify(
+    file: &Path,
+    tool: &Tool,
+    workdir: &Path,
+    reporter: &Reporter,
+) -> Result<Verified, ActionError> {
+    if reporter.cancel.is_cancelled() {
+        return Err(ActionError::Cancelled);
+    }
+    let snapshot_error = |problem: SnapshotProblem| -> ActionError {
+        EtcdError::Snapshot {
+            file: file.to_path_buf(),
+            problem,
+        }
+        .into()
+    };
+    progress(
+        &reporter.events,
+        format!("verifying snapshot {}", file.display()),
+    );
+    let owned = file.to_path_buf();
+    let (db, compressed) = blocking(&reporter.cancel, move || snapshot_file::prepare(&owned))
+        .await?
+        .map_err(snapshot_error)?;
+    let db = std::sync::Arc::new(db);
+    let check = {
+        let db = db.clone();
+        blocking(&reporter.cancel, move || {
+            snapshot_file::check_db(&db, compressed)
+        })
+    };
+    let db_path = db.path().to_path_buf();
+    let status = tool::snapshot_status(tool, &db_path, workdir, reporter);
+    tokio::pin!(check, status);
+    // A failed check decides at once (dropping `status` stops the tool); a passed one
+    // waits for the status.
+    let (checked, status) = tokio::select! {
+        checked = &mut check => {
+            let checked = checked?.map_err(snapshot_error)?;
+            (checked, status.await)
+        }
+        status_result = &mut status => {
+            let checked = check.await?.map_err(snapshot_error)?;
+            (checked, status_result)
+        }
+    };
+    let status = status.map_err(|e| match e {
+        ActionError::Etcd(EtcdError::ToolFailed {
+            tool, stderr_tail, ..
+        }) => snapshot_error(SnapshotProblem::Status {
+            tool,
+            detail: stderr_tail.join(" | "),
+        }),
+        other => other,
+    })?;
+    let (size, sha256) = checked;
+    let db = std::sync::Arc::into_inner(db).expect("the check has finished with it");
+    progress(
+        &reporter.events,
+        format!(
+            "snapshot verified: revision {}, sha256 {sha256}{}",
+            status.revision,
+            if compressed {
+                " (of the gunzipped file)"
+            } else {
+                ""
+            }
+        ),
+    );
+    Ok(Verified {
+        file: file.to_path_buf(),
+        db,
+        compressed,
+        size,
+        sha256,
+        status,
+    })
+}
+
+/// Runs blocking file work off the async threads; gives up waiting on cancellation (the
+/// work itself only reads and finishes on its own).
+pub(crate) async fn blocking<T: Send + 'static>(
+    cancel: &tokio_util::sync::CancellationToken,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ActionError> {
+    let task = tokio::task::spawn_blocking(work);
+    tokio::select! {
+        () = cancel.cancelled() => Err(ActionError::Cancelled),
+        joined = task => match joined {
+            Ok(value) => Ok(value),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        },
+    }
+}
+
+fn progress(events: &UnboundedSender<ActionEvent>, text: String) {
+    let _ = events.send(ActionEvent::Progress(text));
+}
