@@ -33,7 +33,10 @@ pub struct ResumeOptions {
 }
 
 pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
-    state_dir::check_run_id(&options.run_id).map_err(Refusal::new)?;
+    state_dir::check_run_id(&options.run_id).map_err(|message| Refusal {
+        code: exit_code::USAGE,
+        message,
+    })?;
     let state = state_dir::resolve(options.state_dir.as_deref()).map_err(Refusal::new)?;
     let dir = state_dir::run_dir(&state, &options.run_id);
     if !dir.journal().is_file() {
@@ -189,6 +192,7 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
     let session = Event::SessionStarted {
         operator: operator_name.clone(),
         accepted_changed_runbook: changed,
+        runbook_sha256: sha256,
     };
     engine
         .recorder

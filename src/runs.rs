@@ -132,12 +132,16 @@ pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
             Event::SessionStarted {
                 operator,
                 accepted_changed_runbook,
+                runbook_sha256,
             } => format!(
                 "resumed by {operator}{}",
                 if *accepted_changed_runbook {
-                    ", changed runbook accepted"
+                    format!(
+                        ", changed runbook accepted (sha256 {})",
+                        &runbook_sha256[..12.min(runbook_sha256.len())]
+                    )
                 } else {
-                    ""
+                    String::new()
                 }
             ),
             Event::StepStarted {

@@ -2,6 +2,7 @@
 //! the run directory exists; only then is the run recorded and driven.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -354,7 +355,11 @@ pub fn start(
         run_id: run_id.clone(),
         mode,
         runbook: RunbookRef {
-            path: options.file.display().to_string(),
+            // Absolute, so `drbook resume` from another directory checks the same file.
+            path: std::path::absolute(&options.file)
+                .unwrap_or_else(|_| options.file.clone())
+                .display()
+                .to_string(),
             name: runbook.metadata.name.value.clone(),
             version: runbook.metadata.version.value.to_string(),
             sha256,
@@ -428,19 +433,47 @@ pub fn drive_to_end(
         if let Some(event) = first {
             engine.recorder.record(event)?;
         }
-        let interrupt = engine.interrupt.clone();
-        let ctrl_c = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupt.cancel();
-            }
-        });
-        let end = engine::drive(engine, valid, facts, prior).await;
+        // Without a wake-up (no socket pair), Ctrl-C pauses without asking.
+        let wake = operator::Wake::new().ok().map(Arc::new);
+        let aborted = Arc::new(AtomicBool::new(false));
+        // Listening before the first step starts: a Ctrl-C from then on is never lost
+        // (nor kills drbook with the default action).
+        let sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+        let ctrl_c = tokio::spawn(watch_ctrl_c(
+            sigint,
+            engine.interrupt.clone(),
+            engine.operator.clone(),
+            engine.prompt_lock.clone(),
+            wake.clone(),
+            aborted.clone(),
+        ));
+        let mut end = engine::drive(engine, valid, facts, prior).await;
+        // The run is over: take an open Ctrl-C question off the screen.
+        if let Some(wake) = &wake {
+            wake.wake();
+        }
         ctrl_c.abort();
+        if let Ok(paused) = &mut end
+            && paused.outcome.is_none()
+            && aborted.load(Ordering::SeqCst)
+        {
+            // The running steps were stopped and the pause recorded; the operator
+            // asked for more: the run ends here and cannot be resumed.
+            engine.recorder.record(Event::RunFinished {
+                outcome: RunOutcome::Aborted,
+                achieved: paused.achieved.clone(),
+            })?;
+            paused.outcome = Some(RunOutcome::Aborted);
+        }
         end
     });
     match result {
         Ok(end) => match end.outcome {
             Some(RunOutcome::Succeeded) => exit_code::SUCCESS,
+            Some(RunOutcome::Aborted) => {
+                eprintln!("run {run_id} aborted by the operator (Ctrl-C)");
+                exit_code::FAILURE
+            }
             Some(_) => {
                 if let Some(reason) = end.reason {
                     eprintln!(
@@ -464,6 +497,47 @@ pub fn drive_to_end(
                 engine.masker.mask(&e.to_string())
             );
             exit_code::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C during a run asks the operator: pause here, abort, or carry on (a slip).
+/// Pause and abort cancel the engine's interrupt (running actions are stopped, the
+/// pause is recorded); abort also sets `aborted`. A second Ctrl-C while the question is
+/// open, a failed question, or no terminal: pause, the stop that loses nothing.
+async fn watch_ctrl_c(
+    sigint: std::io::Result<tokio::signal::unix::Signal>,
+    interrupt: tokio_util::sync::CancellationToken,
+    operator: Arc<Operator>,
+    lock: engine::PromptLock,
+    wake: Option<Arc<operator::Wake>>,
+    aborted: Arc<AtomicBool>,
+) {
+    let Ok(mut sigint) = sigint else { return };
+    loop {
+        if sigint.recv().await.is_none() {
+            return;
+        }
+        let (operator, lock, wake) = (operator.clone(), lock.clone(), wake.clone());
+        let choice = tokio::task::spawn_blocking(move || {
+            // One question on the terminal at a time (a checkpoint may be open).
+            let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+            operator.after_ctrl_c(wake.as_deref())
+        })
+        .await;
+        match choice {
+            Ok(Ok(Some(operator::CtrlCChoice::CarryOn))) => continue,
+            // Woken: the run ended while the question was open.
+            Ok(Ok(None)) => return,
+            Ok(Ok(Some(operator::CtrlCChoice::Abort))) => {
+                aborted.store(true, Ordering::SeqCst);
+                interrupt.cancel();
+                return;
+            }
+            _ => {
+                interrupt.cancel();
+                return;
+            }
         }
     }
 }

@@ -3,7 +3,10 @@
 
 mod cli;
 mod error_messages;
+mod etcd_actions;
 mod fuzz;
+mod interactive;
+mod resume;
 mod run_engine;
 mod shipped_runbooks;
 mod support;

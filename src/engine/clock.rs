@@ -95,6 +95,8 @@ fn split(
 ) -> (u64, u64) {
     let mut open: Vec<(String, Option<usize>, DateTime<Utc>, Kind)> = Vec::new();
     let mut intervals: Vec<(DateTime<Utc>, DateTime<Utc>, Kind)> = Vec::new();
+    // The time of the record before the current one.
+    let mut last = from;
     for record in records {
         match &record.event {
             Event::StepStarted { step, item, .. } => {
@@ -112,14 +114,22 @@ fn split(
                 close(&mut open, &mut intervals, step, None, ms(record.time))
             }
             // A new session means the previous process died: whatever it had open ended
-            // at its last record, which we cannot know better than this.
-            Event::SessionStarted { .. } | Event::RunPaused { .. } => {
+            // at its last record, which we cannot know better than this. The time until
+            // the resume is idle: nothing recorded was working on the recovery.
+            Event::SessionStarted { .. } => {
+                for (_, _, start, kind) in open.drain(..) {
+                    intervals.push((start, last.max(start), kind));
+                }
+            }
+            // A pause stopped everything that was running, and recorded when.
+            Event::RunPaused { .. } => {
                 for (_, _, start, kind) in open.drain(..) {
                     intervals.push((start, ms(record.time), kind));
                 }
             }
             _ => {}
         }
+        last = ms(record.time);
     }
     // Still open at the end of the record: count up to the end of the measured span.
     for (_, _, start, kind) in open {
@@ -182,4 +192,101 @@ fn oldest_restored_point(records: &[Record]) -> Option<DateTime<Utc>> {
 
 fn millis(d: chrono::TimeDelta) -> u64 {
     d.num_milliseconds().max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::journal::event::{Mode, RunbookRef};
+
+    fn record(seq: u64, at: DateTime<Utc>, event: Event) -> Record {
+        Record {
+            seq,
+            session: 0,
+            time: at,
+            mono_ms: 0,
+            prev: String::new(),
+            event,
+        }
+    }
+
+    #[test]
+    fn the_time_between_a_crash_and_the_resume_is_idle() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-24T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |s: i64| t0 + TimeDelta::seconds(s);
+        let started = |attempt| Event::StepStarted {
+            step: "restore".into(),
+            item: None,
+            attempt,
+            label: None,
+        };
+        let records = vec![
+            record(
+                0,
+                at(0),
+                Event::RunStarted {
+                    format: "1.0".into(),
+                    drbook_version: "test".into(),
+                    run_id: "r".into(),
+                    mode: Mode::Incident,
+                    runbook: RunbookRef {
+                        path: "r.yaml".into(),
+                        name: "r".into(),
+                        version: "1.0.0".into(),
+                        sha256: String::new(),
+                    },
+                    target: None,
+                    targets_file: None,
+                    answers_file: None,
+                    operator: "alice".into(),
+                    declared_at: at(0),
+                    failed_at: None,
+                    inputs: Default::default(),
+                },
+            ),
+            record(1, at(1), started(1)),
+            // drbook died here; it was resumed a minute later.
+            record(
+                2,
+                at(60),
+                Event::SessionStarted {
+                    operator: "bob".into(),
+                    accepted_changed_runbook: false,
+                    runbook_sha256: String::new(),
+                },
+            ),
+            record(3, at(61), started(2)),
+            record(
+                4,
+                at(63),
+                Event::StepFinished {
+                    step: "restore".into(),
+                    item: None,
+                    attempt: 2,
+                    outcome: Outcome::Succeeded {
+                        outputs: Default::default(),
+                    },
+                },
+            ),
+        ];
+        let achieved = achieved(
+            &records,
+            &ClockInputs {
+                declared_at: at(0),
+                failed_at: None,
+                recovered_step: Some("restore"),
+                checkpoint_steps: &HashSet::new(),
+                rto_objective: None,
+                rpo_objective: None,
+            },
+        );
+        assert_eq!(achieved.rto_ms, Some(63_000));
+        assert_eq!(achieved.machine_ms, 2_000);
+        assert_eq!(achieved.operator_ms, 0);
+        assert_eq!(achieved.idle_ms, 61_000);
+    }
 }

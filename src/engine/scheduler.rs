@@ -22,7 +22,7 @@ use super::step_state::{StepState, Transition};
 use super::{Engine, EngineError};
 use crate::actions::{self, ActionEvent, ActionRequest};
 use crate::journal::event::{AnsweredBy, Event, Outcome};
-use crate::operator::{FailureChoice, OperatorError, Question};
+use crate::operator::{FailureChoice, OperatorError, Question, Timeout};
 use crate::plan::{DEFAULT_FOREACH_CONCURRENCY, StepGraph};
 use crate::runbook::model::{Foreach, OnFailure, Step, StepBody};
 use crate::runbook::yaml_tree::{Node, Value as Yaml};
@@ -140,6 +140,17 @@ pub async fn run_section(
     };
     for (index, step) in steps.iter().enumerate() {
         let track = run.restore(engine, step, prior.get(index))?;
+        if track.phase == Phase::Failed {
+            let error = track.instances.iter().find_map(|i| match &i.state {
+                StepState::Failed { error, .. } => Some(error.clone()),
+                _ => None,
+            });
+            run.stop_with(SectionEnd::Failed(format!(
+                "step `{}` failed: {}",
+                step.id.value,
+                error.unwrap_or_default()
+            )));
+        }
         run.tracks.push(track);
     }
     let (tx, mut rx) = unbounded_channel();
@@ -235,6 +246,16 @@ impl SectionRun<'_> {
                 instance
             })
             .collect();
+        // The last attempt failed and the step says to stop: the run had failed before
+        // the crash, it had only not recorded its end yet. The step is not run again.
+        if on_failure == OnFailure::Abort
+            && track.instances.iter().any(
+                |i| matches!(i.state, StepState::Failed { attempt, .. } if attempt >= attempts),
+            )
+        {
+            track.phase = Phase::Failed;
+            return Ok(track);
+        }
         if track.instances.iter().all(ItemTrack::settled) && step.foreach.is_none() {
             track.phase = settled_phase(&track);
             self.publish(engine, step, &track);
@@ -345,30 +366,20 @@ impl SectionRun<'_> {
             };
             let operator = engine.operator.clone();
             let lock = engine.prompt_lock.clone();
-            let timeout = checkpoint.timeout.as_ref().map(|t| t.value);
+            // Counted from now; the operator ends the question at the timeout and takes
+            // the default itself (a question abandoned here would keep reading keys).
+            let timeout = checkpoint
+                .timeout
+                .as_ref()
+                .map(|t| Timeout::starting_now(t.value));
             let tx = tx.clone();
             self.in_flight += 1;
             tokio::spawn(async move {
-                let default = question.default.clone();
-                let ask = tokio::task::spawn_blocking(move || {
+                let result = tokio::task::spawn_blocking(move || {
                     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-                    operator.checkpoint(&question)
-                });
-                let result = match timeout {
-                    None => ask.await,
-                    Some(limit) => match tokio::time::timeout(limit, ask).await {
-                        Ok(r) => r,
-                        Err(_) => Ok(match default {
-                            Some(d) => Ok((d, AnsweredBy::TimeoutDefault)),
-                            None => Err(OperatorError::Interrupted {
-                                what: format!(
-                                    "the checkpoint: no answer within {} and no default",
-                                    humantime::format_duration(limit)
-                                ),
-                            }),
-                        }),
-                    },
-                };
+                    operator.checkpoint_within(&question, timeout)
+                })
+                .await;
                 let result = result.unwrap_or_else(|e| {
                     Err(OperatorError::Prompt {
                         what: "a checkpoint".into(),

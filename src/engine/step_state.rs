@@ -8,8 +8,14 @@
 //!    skip                  │  └──start(a+1)── Failed(a)      (retry)
 //!    ▼                     └──finish failed──▶ Failed(a)
 //! Skipped           Running(a) ──session ends──▶ Interrupted(a) ──start(a+1)──▶ Running
-//!                                                       └──marked done──▶ Succeeded
+//!                   Running(a) ──cancelled────▶ Interrupted(a) ──marked done──▶ Succeeded
 //! ```
+//!
+//! A cancelled attempt (Ctrl-C paused the run and drbook stopped the action) is
+//! interrupted, not failed: it was cut short from outside, so on resume it gets the same
+//! treatment as a step that was running when drbook died (re-run when that is safe,
+//! otherwise the operator says what happened), and neither its retry budget nor
+//! `on_failure` applies to it.
 
 use crate::journal::event::Outcome;
 
@@ -27,7 +33,8 @@ pub enum StepState {
     Skipped {
         reason: String,
     },
-    /// Was running when its drbook process died; what happened is unknown.
+    /// Was running when its drbook process died, or was cancelled when the run paused;
+    /// how far it got is unknown.
     Interrupted {
         attempt: u32,
     },
@@ -91,10 +98,7 @@ impl StepState {
                         humantime::format_duration(std::time::Duration::from_millis(*after_ms))
                     ),
                 },
-                Outcome::Cancelled { reason } => Failed {
-                    attempt: *attempt,
-                    error: format!("cancelled: {reason}"),
-                },
+                Outcome::Cancelled { .. } => Interrupted { attempt: *attempt },
                 Outcome::MarkedDone { .. } => Succeeded,
             },
             (Failed { attempt, .. }, Transition::Start { attempt: a })
@@ -190,6 +194,24 @@ mod tests {
                 .next("a", &Transition::Start { attempt: 2 })
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_cancelled_attempt_is_interrupted_not_failed() {
+        let cancelled = Outcome::Cancelled {
+            reason: "the run was interrupted (Ctrl-C)".into(),
+        };
+        let s = StepState::Running { attempt: 1 }
+            .next(
+                "a",
+                &Transition::Finish {
+                    attempt: 1,
+                    outcome: &cancelled,
+                },
+            )
+            .unwrap();
+        assert_eq!(s, StepState::Interrupted { attempt: 1 });
+        assert_eq!(s.next("a", &Transition::SessionEnded).unwrap(), s);
     }
 
     #[test]

@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The journal format this build writes: major.minor. A reader accepts any minor of its
-/// major (new optional fields) and refuses a newer major.
+/// The journal format this build writes: major.minor. A minor version only adds optional
+/// fields, which a reader of an older minor ignores; anything else (a new event type, a
+/// changed meaning) is a new major, which a reader refuses. Within the minors a reader
+/// knows, an unknown field is damage, not news (see `reader`).
 pub const FORMAT_MAJOR: u32 = 1;
 pub const FORMAT_MINOR: u32 = 0;
 
@@ -20,7 +22,6 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Record {
     pub seq: u64,
     pub session: u32,
@@ -41,7 +42,7 @@ pub enum Mode {
 
 /// Who answered a checkpoint. Answers from a file are never recorded as a person's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnsweredBy {
     Operator {
         name: String,
@@ -62,7 +63,7 @@ pub enum Stream {
 
 /// How one attempt of a step ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     Succeeded {
         outputs: Map<String, Value>,
@@ -93,7 +94,6 @@ pub enum RunOutcome {
 
 /// What the run achieved, measured, with the objectives beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Achieved {
     /// declared_at → end of the step marked `recovered`; absent when it never finished.
     pub rto_ms: Option<u64>,
@@ -109,7 +109,6 @@ pub struct Achieved {
 
 /// The runbook a run executes, pinned by the hash of its exact bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RunbookRef {
     pub path: String,
     pub name: String,
@@ -118,7 +117,7 @@ pub struct RunbookRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     RunStarted {
         /// "MAJOR.MINOR" of this journal's format.
@@ -144,7 +143,12 @@ pub enum Event {
     /// A later drbook process took the run over (`drbook resume`).
     SessionStarted {
         operator: String,
+        /// The runbook file changed since the run started and the operator accepted it
+        /// (`--accept-changed-runbook`).
         accepted_changed_runbook: bool,
+        /// SHA-256 of the runbook bytes this session runs: the same as `run_started`'s
+        /// unless the change was accepted.
+        runbook_sha256: String,
     },
     StepStarted {
         step: String,

@@ -18,6 +18,7 @@ mod tests {
     use std::path::Path;
 
     use chrono::Utc;
+    use sha2::Digest as _;
 
     use super::event::*;
     use super::*;
@@ -112,6 +113,94 @@ mod tests {
         write(&path, vec![event]);
         let error = reader::read(&path).unwrap_err().to_string();
         assert!(error.contains("newer than this drbook reads"), "{error}");
+    }
+
+    /// Journal bytes from JSON records, with `seq` and a valid hash chain filled in.
+    fn chained(mut records: Vec<serde_json::Value>) -> Vec<u8> {
+        let mut prev = GENESIS_HASH.to_string();
+        let mut bytes = Vec::new();
+        for (seq, record) in records.iter_mut().enumerate() {
+            record["seq"] = seq.into();
+            record["prev"] = prev.clone().into();
+            let line = serde_json::to_string(record).unwrap();
+            prev = writer::hex(&sha2::Sha256::digest(line.as_bytes()));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    /// A run_started record in `format` and a step_skipped one, as JSON.
+    fn two_records(format: &str) -> Vec<serde_json::Value> {
+        let mut first = serde_json::to_value(Record {
+            seq: 0,
+            session: 0,
+            time: Utc::now(),
+            mono_ms: 0,
+            prev: String::new(),
+            event: started(),
+        })
+        .unwrap();
+        first["event"]["format"] = format.into();
+        let mut second = first.clone();
+        second["event"] = serde_json::to_value(skipped("a")).unwrap();
+        vec![first, second]
+    }
+
+    #[test]
+    fn a_newer_minor_is_read_and_its_new_fields_ignored() {
+        let path = Path::new("journal.jsonl");
+        let mut records = two_records(&format!("{FORMAT_MAJOR}.{}", FORMAT_MINOR + 3));
+        records[0]["event"]["signed_by"] = "key-1".into();
+        records[1]["event"]["reason_code"] = 7.into();
+        let journal = reader::parse(path, &chained(records)).unwrap();
+        assert_eq!(journal.records.len(), 2);
+        assert_eq!(journal.records[1].event, skipped("a"));
+    }
+
+    #[test]
+    fn an_unknown_field_in_a_known_minor_is_damage() {
+        let path = Path::new("journal.jsonl");
+        let mut records = two_records(&format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"));
+        records[1]["event"]["reason_code"] = 7.into();
+        let error = reader::parse(path, &chained(records.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 2 is damaged: unknown field `event.reason_code`"),
+            "{error}"
+        );
+        // An explicit null where the writer would leave an optional field out is fine.
+        records[1]["event"]
+            .as_object_mut()
+            .unwrap()
+            .remove("reason_code");
+        records[1]["event"]["item"] = serde_json::Value::Null;
+        reader::parse(path, &chained(records)).unwrap();
+    }
+
+    #[test]
+    fn a_newer_major_is_refused_before_its_records_are_read() {
+        let path = Path::new("journal.jsonl");
+        let mut records = two_records(&format!("{}.0", FORMAT_MAJOR + 1));
+        // A future format may change anything: the version alone decides.
+        records[0]["event"]["runbook"] = "elsewhere".into();
+        let error = reader::parse(path, &chained(records))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            format!(
+                "`journal.jsonl` was written in journal format {}.0, newer than this drbook reads ({FORMAT_MAJOR}.{FORMAT_MINOR}); use a newer drbook",
+                FORMAT_MAJOR + 1
+            )
+        );
+        for bad in ["1", "one.0", "1.x", ""] {
+            let error = reader::parse(path, &chained(two_records(bad)))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("is not MAJOR.MINOR"), "{bad}: {error}");
+        }
     }
 
     #[test]

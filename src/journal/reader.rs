@@ -1,8 +1,15 @@
 //! Reads `journal.jsonl` back and verifies it: format version, sequence numbers and the
 //! hash chain. Reports and resume trust only what passed these checks.
+//!
+//! The version in the first line decides how strict the rest is read: a newer major is
+//! refused before anything else; a newer minor may carry optional fields this build
+//! does not know, which are ignored (the hash chain still covers them); in a journal of
+//! a minor this build knows, a field it does not know is damage and refused.
 
 use std::path::Path;
 
+use serde::Deserialize as _;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::error::JournalError;
@@ -36,6 +43,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
     let mut last_hash = GENESIS_HASH.to_string();
     let mut offset = 0usize;
     let mut torn_tail_at = None;
+    // Set by the first line: a journal of a newer minor may carry fields this build
+    // does not know yet.
+    let mut newer_minor = false;
     for (index, chunk) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
         let line_number = index + 1;
         // A last line without its newline was cut short by a crash: `append` had not
@@ -44,10 +54,27 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
             torn_tail_at = Some(offset as u64);
             break;
         };
-        let parsed = std::str::from_utf8(line)
-            .map_err(|e| e.to_string())
-            .and_then(|text| serde_json::from_str::<Record>(text).map_err(|e| e.to_string()));
-        let record = parsed.map_err(|reason| corrupt(line_number, reason))?;
+        let value: Value =
+            serde_json::from_slice(line).map_err(|e| corrupt(line_number, e.to_string()))?;
+        // The version is read before anything else, so a newer major is refused as such
+        // however different its records look.
+        if records.is_empty() {
+            newer_minor = check_format(path, &value)?;
+        }
+        let record =
+            Record::deserialize(&value).map_err(|e| corrupt(line_number, e.to_string()))?;
+        if !newer_minor {
+            let known =
+                serde_json::to_value(&record).map_err(|e| corrupt(line_number, e.to_string()))?;
+            if let Some(field) = unknown_field(&value, &known) {
+                return Err(corrupt(
+                    line_number,
+                    format!(
+                        "unknown field `{field}` (this journal's format version does not have it)"
+                    ),
+                ));
+            }
+        }
         if record.seq != records.len() as u64 {
             return Err(corrupt(
                 line_number,
@@ -64,9 +91,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
                 "its `prev` hash does not match the line before it (the journal was edited or lines were lost)".into(),
             ));
         }
-        if records.is_empty() {
-            check_format(path, &record)?;
-        } else if matches!(record.event, Event::RunStarted { .. }) {
+        if !records.is_empty() && matches!(record.event, Event::RunStarted { .. }) {
             return Err(corrupt(line_number, "a second `run_started` event".into()));
         }
         last_hash = hex(&Sha256::digest(line));
@@ -83,29 +108,60 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
     })
 }
 
-fn check_format(path: &Path, first: &Record) -> Result<(), JournalError> {
-    let Event::RunStarted { format, .. } = &first.event else {
-        return Err(JournalError::Corrupt {
-            path: path.to_path_buf(),
-            line: 1,
-            reason: "the first event is not `run_started`".into(),
-        });
+/// Checks the format version in the first line; true when it is a newer minor of the
+/// major this build reads.
+fn check_format(path: &Path, first: &Value) -> Result<bool, JournalError> {
+    let corrupt = |reason: String| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        line: 1,
+        reason,
     };
-    let major = format
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok())
-        .ok_or_else(|| JournalError::Corrupt {
-            path: path.to_path_buf(),
-            line: 1,
-            reason: format!("format `{format}` is not MAJOR.MINOR"),
-        })?;
+    let event = &first["event"];
+    if event["type"] != "run_started" {
+        return Err(corrupt("the first event is not `run_started`".into()));
+    }
+    let Some(format) = event["format"].as_str() else {
+        return Err(corrupt("`run_started` has no `format` version".into()));
+    };
+    let version = format
+        .split_once('.')
+        .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)));
+    let Some((major, minor)) = version else {
+        return Err(corrupt(format!("format `{format}` is not MAJOR.MINOR")));
+    };
     if major > FORMAT_MAJOR {
         return Err(JournalError::NewerFormat {
             path: path.to_path_buf(),
-            found: format.clone(),
+            found: format.to_string(),
             supported: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
         });
     }
-    Ok(())
+    if major < FORMAT_MAJOR {
+        return Err(corrupt(format!(
+            "format `{format}` is older than any this drbook reads ({FORMAT_MAJOR}.x)"
+        )));
+    }
+    Ok(minor > FORMAT_MINOR)
+}
+
+/// The first field of `original` (a line as written) that reading it into a `Record`
+/// dropped, as a dotted path. An explicit `null` counts as absent.
+fn unknown_field(original: &Value, known: &Value) -> Option<String> {
+    match (original, known) {
+        (Value::Object(original), Value::Object(known)) => {
+            original
+                .iter()
+                .find_map(|(key, value)| match known.get(key) {
+                    None if value.is_null() => None,
+                    None => Some(key.clone()),
+                    Some(inner) => unknown_field(value, inner).map(|path| format!("{key}.{path}")),
+                })
+        }
+        (Value::Array(original), Value::Array(known)) => original
+            .iter()
+            .zip(known)
+            .enumerate()
+            .find_map(|(i, (o, k))| unknown_field(o, k).map(|path| format!("{i}.{path}"))),
+        _ => None,
+    }
 }

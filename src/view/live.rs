@@ -51,7 +51,9 @@ impl<K: std::hash::Hash + Eq + Clone> Live<K> {
             .unwrap_or_default();
         let style = ProgressStyle::with_template(&format!("RTO so far {{elapsed}}{objective}"))
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        let bar = ProgressBar::new_spinner().with_style(style).with_elapsed(since);
+        let bar = ProgressBar::new_spinner()
+            .with_style(style)
+            .with_elapsed(since);
         let bar = self.multi.add(bar);
         bar.enable_steady_tick(TICK);
         self.status = Some(bar);
@@ -60,7 +62,9 @@ impl<K: std::hash::Hash + Eq + Clone> Live<K> {
     pub fn start(&mut self, key: K, name: String) {
         let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        let bar = ProgressBar::new_spinner().with_style(style).with_message(name);
+        let bar = ProgressBar::new_spinner()
+            .with_style(style)
+            .with_message(name);
         let bar = match &self.status {
             Some(status) => self.multi.insert_before(status, bar),
             None => self.multi.add(bar),

@@ -116,7 +116,11 @@ impl Observer for TerminalView {
             } => {
                 self.declared_at = Some(*declared_at);
                 self.line(&format!("run {}", bold.apply_to(run_id)));
-                let title = self.title.as_ref().map(|t| format!(" — {t}")).unwrap_or_default();
+                let title = self
+                    .title
+                    .as_ref()
+                    .map(|t| format!(" — {t}"))
+                    .unwrap_or_default();
                 self.line(&format!("{} {}{title}", runbook.name, runbook.version));
                 self.line(
                     &dim.apply_to(format!(
@@ -132,7 +136,9 @@ impl Observer for TerminalView {
                     .to_string(),
                 );
                 let objective = |o: Option<Duration>| {
-                    o.map_or("none".to_string(), |o| humantime::format_duration(o).to_string())
+                    o.map_or("none".to_string(), |o| {
+                        humantime::format_duration(o).to_string()
+                    })
                 };
                 self.line(&format!(
                     "objectives: RTO {} · RPO {}",
@@ -148,6 +154,7 @@ impl Observer for TerminalView {
             Event::SessionStarted {
                 operator,
                 accepted_changed_runbook,
+                ..
             } => {
                 self.line(&format!(
                     "resumed by {operator}{}",

@@ -1,8 +1,11 @@
 //! Helpers shared by the integration tests: run the real `drbook` executable in a
 //! directory and capture what it printed.
 
+pub mod etcd;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// What one `drbook` invocation did.
 #[derive(Debug)]
@@ -38,4 +41,49 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("the test can write its temporary file");
     path
+}
+
+/// Starts `drbook args...` in `dir` in the background: stdin closed (so it is never a
+/// terminal), output captured, no colours, `env` added to its environment.
+pub fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_drbook"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the drbook executable starts")
+}
+
+/// Waits for a process started by `spawn`, at most `limit`; kills it and fails the test
+/// when it is still running then, so a hanging drbook fails instead of hanging the suite.
+pub fn finish_within(child: std::process::Child, limit: Duration) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.expect("drbook's output can be read"),
+        Err(_) => {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!("drbook (pid {pid}) did not finish within {limit:?}: it hangs");
+        }
+    }
+}
+
+/// Polls `done` until it holds; fails the test when `limit` passes first.
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
