@@ -463,6 +463,7 @@ pub fn drive_to_end(
                 outcome: RunOutcome::Aborted,
                 achieved: paused.achieved.clone(),
             })?;
+            engine.recorder.sync()?;
             paused.outcome = Some(RunOutcome::Aborted);
         }
         end

@@ -103,6 +103,7 @@ pub async fn drive(
             engine.recorder.record(Event::RunPaused {
                 reason: reason.clone(),
             })?;
+            engine.recorder.sync()?;
             return Ok(RunEnd {
                 outcome: None,
                 reason: Some(reason),
@@ -114,6 +115,7 @@ pub async fn drive(
         outcome,
         achieved: achieved.clone(),
     })?;
+    engine.recorder.sync()?;
     Ok(RunEnd {
         outcome: Some(outcome),
         reason,

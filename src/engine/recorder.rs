@@ -1,5 +1,8 @@
-//! The single path every event takes: into the journal first (durable), then to the
-//! observers (the terminal view or `--output json`). The engine never prints; it records.
+//! The single path every event takes: into the journal first, then to the observers
+//! (the terminal view or `--output json`). The engine never prints; it records.
+//!
+//! `record` writes; `sync` makes the record durable. The scheduler syncs right before
+//! it starts any effect, so what announces an effect is on disk before it begins.
 
 use crate::journal::{Event, JournalError, JournalWriter, Record};
 
@@ -30,7 +33,7 @@ impl Recorder {
         }
     }
 
-    /// Makes the event durable, then shows it. Returns only after fsync.
+    /// Writes the event to the journal, then shows it. Durable after the next `sync`.
     pub fn record(&mut self, event: Event) -> Result<&Record, JournalError> {
         let record = self.writer.append(event)?;
         for observer in &mut self.observers {
@@ -38,6 +41,12 @@ impl Recorder {
         }
         self.records.push(record);
         Ok(self.records.last().expect("just pushed"))
+    }
+
+    /// Makes everything recorded so far durable (fsync). Called before any effect starts
+    /// and when a run ends or pauses.
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.writer.sync()
     }
 
     pub fn progress(&mut self, step: &str, item: Option<usize>, message: &str) {

@@ -373,6 +373,8 @@ impl SectionRun<'_> {
                 .as_ref()
                 .map(|t| Timeout::starting_now(t.value));
             let tx = tx.clone();
+            // Everything recorded so far is on disk before the operator is asked.
+            engine.recorder.sync()?;
             self.in_flight += 1;
             tokio::spawn(async move {
                 let result = tokio::task::spawn_blocking(move || {
@@ -531,6 +533,9 @@ impl SectionRun<'_> {
             cancel: cancel.clone(),
             events: events_tx,
         };
+        // The step's start (and whatever was recorded before it) is durable before the
+        // action can begin.
+        engine.recorder.sync()?;
         let future = spec.executor.execute(request);
         let timeout = step.timeout.as_ref().map(|t| t.value);
         let interrupt = engine.interrupt.clone();
@@ -764,6 +769,7 @@ impl SectionRun<'_> {
                 let lock = engine.prompt_lock.clone();
                 let id = step.id.value.clone();
                 let tx = tx.clone();
+                engine.recorder.sync()?;
                 self.in_flight += 1;
                 tokio::spawn(async move {
                     let message = error.clone();

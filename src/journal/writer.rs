@@ -1,5 +1,10 @@
-//! Appends events to `journal.jsonl`: one line each, hash-chained, fsync'd before
-//! `append` returns, so an event is durable before the effect it announces begins.
+//! Appends events to `journal.jsonl`: one line each, hash-chained.
+//!
+//! `append` writes the line (one `write`, so a crash leaves at most a torn last line);
+//! `sync` makes everything written so far durable with one fsync. The engine syncs right
+//! before any effect begins (an action, a question to the operator) and when a run ends
+//! or pauses, so an event is always durable before the effect it announces, while events
+//! that happen together (a step's end and the next step's start) share one fsync.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -22,6 +27,8 @@ pub struct JournalWriter {
     prev: String,
     session: u32,
     session_start: Instant,
+    /// Lines written since the last fsync.
+    unsynced: bool,
 }
 
 impl JournalWriter {
@@ -40,6 +47,7 @@ impl JournalWriter {
             prev: GENESIS_HASH.to_string(),
             session: 0,
             session_start: Instant::now(),
+            unsynced: false,
         })
     }
 
@@ -63,10 +71,11 @@ impl JournalWriter {
             prev: journal.last_hash.clone(),
             session: last.map_or(0, |r| r.session + 1),
             session_start: Instant::now(),
+            unsynced: false,
         })
     }
 
-    /// Writes one event and makes it durable.
+    /// Writes one event. It is durable after the next `sync`.
     pub fn append(&mut self, event: Event) -> Result<Record, JournalError> {
         let record = Record {
             seq: self.next_seq,
@@ -87,11 +96,23 @@ impl JournalWriter {
         // One write of the whole line: a crash leaves at most a torn last line.
         self.file
             .write_all(&bytes)
-            .and_then(|()| self.file.sync_data())
             .map_err(JournalError::io("append to journal", &self.path))?;
+        self.unsynced = true;
         self.prev = hash;
         self.next_seq += 1;
         Ok(record)
+    }
+
+    /// Makes every line written so far durable (one fsync; nothing to do when none is
+    /// pending).
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        if self.unsynced {
+            self.file
+                .sync_data()
+                .map_err(JournalError::io("sync journal", &self.path))?;
+            self.unsynced = false;
+        }
+        Ok(())
     }
 
     pub fn session(&self) -> u32 {
@@ -109,4 +130,11 @@ fn sync_parent(path: &Path) -> Result<(), JournalError> {
     File::open(parent)
         .and_then(|d| d.sync_all())
         .map_err(JournalError::io("sync directory", parent))
+}
+
+impl Drop for JournalWriter {
+    /// A writer dropped on an error path still leaves what it wrote on disk.
+    fn drop(&mut self) {
+        let _ = self.sync();
+    }
 }
