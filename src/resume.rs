@@ -54,8 +54,6 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
         target,
         targets_file,
         answers_file,
-        declared_at,
-        failed_at,
         inputs,
         ..
     }) = journal.records.first().map(|r| r.event.clone())
@@ -160,6 +158,14 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
             }
         }
     }
+    // Declared-at as the record has it: a drill's recovery may have declared it later.
+    let Some(mut facts) = RunFacts::from_records(&journal.records) else {
+        return Err(Refusal::new(format!(
+            "the journal of run `{}` has no start event",
+            dir.id
+        )));
+    };
+    let declared_at = facts.declared_at;
     let writer =
         JournalWriter::resume(&dir.journal(), &journal).map_err(|e| Refusal::new(e.to_string()))?;
     let masker = Masker::new(
@@ -217,12 +223,7 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
     }
     let prior = engine::replay::replay(runbook, &engine.recorder.records)
         .map_err(|e| Refusal::new(e.to_string()))?;
-    let facts = RunFacts {
-        mode,
-        declared_at,
-        failed_at,
-    };
-    let code = start::drive_to_end(&mut engine, &valid, &facts, &prior, None, &dir.id);
+    let code = start::drive_to_end(&mut engine, &valid, &mut facts, &prior, None, &dir.id);
     drop(lock);
     Ok(code)
 }

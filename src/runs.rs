@@ -129,6 +129,10 @@ pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
                 target.as_deref().unwrap_or("none"),
                 declared_at.format("%Y-%m-%d %H:%M:%S UTC")
             ),
+            Event::RecoveryStarted { declared_at } => format!(
+                "drill: failure injected; incident declared {}, recovery begins",
+                declared_at.format("%Y-%m-%d %H:%M:%S%.3f UTC")
+            ),
             Event::SessionStarted {
                 operator,
                 accepted_changed_runbook,

@@ -369,18 +369,20 @@ pub fn start(
         answers_file: options.answers.as_ref().map(|p| p.display().to_string()),
         operator: operator_name,
         declared_at,
+        declared_at_given: options.declared_at.is_some(),
         failed_at,
         inputs,
     };
-    let facts = RunFacts {
+    let mut facts = RunFacts {
         mode,
         declared_at,
         failed_at,
+        declare_at_recovery: mode == Mode::Drill && options.declared_at.is_none(),
     };
     let code = drive_to_end(
         &mut engine,
         &valid,
-        &facts,
+        &mut facts,
         &engine::replay::Prior::default(),
         Some(started),
         &run_id,
@@ -414,7 +416,7 @@ fn create_run_dir(
 pub fn drive_to_end(
     engine: &mut Engine,
     valid: &ValidRunbook,
-    facts: &RunFacts,
+    facts: &mut RunFacts,
     prior: &engine::replay::Prior,
     first: Option<Event>,
     run_id: &str,

@@ -244,6 +244,7 @@ mod tests {
                     answers_file: None,
                     operator: "alice".into(),
                     declared_at: at(0),
+                    declared_at_given: false,
                     failed_at: None,
                     inputs: Default::default(),
                 },

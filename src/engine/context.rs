@@ -48,6 +48,12 @@ impl RunContext {
         self.steps.insert(id.to_string(), Value::Object(entry));
     }
 
+    /// A drill declares its incident when recovery begins; `run.declared_at` follows.
+    pub fn set_declared_at(&mut self, at: chrono::DateTime<chrono::Utc>) {
+        self.run["declared_at"] =
+            serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    }
+
     /// The context for one template: `item` is bound inside a `foreach` step.
     pub fn value(&self, item: Option<&Value>) -> Value {
         let mut context = json!({

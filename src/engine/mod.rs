@@ -68,6 +68,36 @@ pub struct RunFacts {
     pub mode: Mode,
     pub declared_at: DateTime<Utc>,
     pub failed_at: Option<DateTime<Utc>>,
+    /// A drill whose incident is declared when recovery begins (no `--declared-at`, and
+    /// no `recovery_started` recorded yet): the RTO measures the recovery, not the
+    /// injection of the failure.
+    pub declare_at_recovery: bool,
+}
+
+impl RunFacts {
+    /// The facts of a run as its journal records them.
+    pub fn from_records(records: &[crate::journal::Record]) -> Option<RunFacts> {
+        let Event::RunStarted {
+            mode,
+            declared_at,
+            declared_at_given,
+            failed_at,
+            ..
+        } = &records.first()?.event
+        else {
+            return None;
+        };
+        let recovery = records.iter().find_map(|r| match r.event {
+            Event::RecoveryStarted { declared_at } => Some(declared_at),
+            _ => None,
+        });
+        Some(RunFacts {
+            mode: *mode,
+            declared_at: recovery.unwrap_or(*declared_at),
+            failed_at: *failed_at,
+            declare_at_recovery: *mode == Mode::Drill && !declared_at_given && recovery.is_none(),
+        })
+    }
 }
 
 /// Runs (or continues) the sections of a run and records how it ended. A paused run gets
@@ -75,7 +105,7 @@ pub struct RunFacts {
 pub async fn drive(
     engine: &mut Engine,
     valid: &ValidRunbook,
-    facts: &RunFacts,
+    facts: &mut RunFacts,
     prior: &replay::Prior,
 ) -> Result<RunEnd, EngineError> {
     let runbook = &valid.runbook;
@@ -85,6 +115,15 @@ pub async fn drive(
     {
         end = scheduler::run_section(engine, &drill.inject, &valid.graphs.inject, &prior.inject)
             .await?;
+    }
+    if end == SectionEnd::Completed && facts.declare_at_recovery {
+        let now = chrono::Utc::now();
+        engine
+            .recorder
+            .record(Event::RecoveryStarted { declared_at: now })?;
+        facts.declared_at = now;
+        facts.declare_at_recovery = false;
+        engine.context.set_declared_at(now);
     }
     if end == SectionEnd::Completed {
         end = scheduler::run_section(

@@ -9,6 +9,8 @@ use crate::journal::{Event, JournalError, JournalWriter, Record};
 /// Something that wants to see the run as it happens.
 pub trait Observer: Send {
     fn on_record(&mut self, record: &Record);
+    /// The records of earlier sessions, once, before a resumed run goes on.
+    fn on_history(&mut self, _records: &[Record]) {}
     /// Transient news that is not worth a journal line (a probe retry).
     fn on_progress(&mut self, _step: &str, _item: Option<usize>, _message: &str) {}
 }
@@ -26,6 +28,12 @@ impl Recorder {
         records: Vec<Record>,
         observers: Vec<Box<dyn Observer>>,
     ) -> Self {
+        let mut observers = observers;
+        if !records.is_empty() {
+            for observer in &mut observers {
+                observer.on_history(&records);
+            }
+        }
         Recorder {
             writer,
             observers,

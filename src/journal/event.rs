@@ -134,11 +134,22 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         answers_file: Option<String>,
         operator: String,
+        /// `--declared-at`, else the run's start. In a drill without `--declared-at`
+        /// the incident is declared when recovery begins: see `recovery_started`.
         #[serde(with = "millis")]
         declared_at: DateTime<Utc>,
+        /// `declared_at` was given on the command line.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        declared_at_given: bool,
         #[serde(default, with = "millis_opt", skip_serializing_if = "Option::is_none")]
         failed_at: Option<DateTime<Utc>>,
         inputs: Map<String, Value>,
+    },
+    /// A drill's inject steps are done and recovery begins: the incident is declared
+    /// now, and the RTO clock starts here (unless `--declared-at` set it).
+    RecoveryStarted {
+        #[serde(with = "millis")]
+        declared_at: DateTime<Utc>,
     },
     /// A later drbook process took the run over (`drbook resume`).
     SessionStarted {

@@ -40,6 +40,7 @@ mod tests {
             answers_file: None,
             operator: "alice".into(),
             declared_at: Utc::now(),
+            declared_at_given: false,
             failed_at: None,
             inputs: Default::default(),
         }

@@ -59,6 +59,15 @@ impl<K: std::hash::Hash + Eq + Clone> Live<K> {
         self.status = Some(bar);
     }
 
+    /// Starts the RTO line again from a new declared time (a drill's recovery begins).
+    pub fn restart_status(&mut self, since: Duration, objective: Option<Duration>) {
+        if let Some(status) = self.status.take() {
+            status.finish_and_clear();
+            self.multi.remove(&status);
+        }
+        self.start_status(since, objective);
+    }
+
     pub fn start(&mut self, key: K, name: String) {
         let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());

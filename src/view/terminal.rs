@@ -151,6 +151,18 @@ impl Observer for TerminalView {
                     live.start_status(since, rto_objective);
                 }
             }
+            Event::RecoveryStarted { declared_at } => {
+                self.declared_at = Some(*declared_at);
+                self.line(&format!(
+                    "{} failure injected; incident declared {}: recovery begins, the RTO clock starts",
+                    bold.apply_to("■"),
+                    declared_at.format("%H:%M:%S UTC")
+                ));
+                let rto_objective = self.rto_objective;
+                if let Some(live) = &mut self.live {
+                    live.restart_status(Duration::ZERO, rto_objective);
+                }
+            }
             Event::SessionStarted {
                 operator,
                 accepted_changed_runbook,
@@ -321,6 +333,34 @@ impl Observer for TerminalView {
             }
         }
         let _ = std::io::stdout().flush();
+    }
+
+    fn on_history(&mut self, records: &[Record]) {
+        for record in records {
+            match &record.event {
+                Event::RunStarted {
+                    run_id,
+                    runbook,
+                    declared_at,
+                    ..
+                } => {
+                    self.declared_at = Some(*declared_at);
+                    self.line(&format!(
+                        "run {} (resumed): {} {}, {} events recorded so far",
+                        Style::new().bold().apply_to(run_id),
+                        runbook.name,
+                        runbook.version,
+                        records.len()
+                    ));
+                }
+                Event::RecoveryStarted { declared_at } => self.declared_at = Some(*declared_at),
+                _ => {}
+            }
+        }
+        if let (Some(declared), Some(live)) = (self.declared_at, &mut self.live) {
+            let since = (Utc::now() - declared).to_std().unwrap_or_default();
+            live.start_status(since, self.rto_objective);
+        }
     }
 
     fn on_progress(&mut self, step: &str, _item: Option<usize>, message: &str) {

@@ -331,6 +331,91 @@ fn rto_stops_at_the_recovered_step_and_rpo_comes_from_the_restored_point() {
 }
 
 #[test]
+fn a_drill_declares_its_incident_when_recovery_begins() {
+    let f = Fixture::new();
+    write(
+        f.path(),
+        "drbook.targets.yaml",
+        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging: {environment: staging, drill: allowed}\n",
+    );
+    f.runbook(
+        "d.yaml",
+        r#"  objectives: {rto: 1h, rpo: 1h}
+  inputs:
+    - {name: point}
+  steps:
+    - id: restore
+      action: shell
+      with: {run: "echo restored_point={{ inputs.point }}; echo DECLARED={{ run.declared_at }}"}
+      marks: recovered
+  drill:
+    inject:
+      - id: break_it
+        action: shell
+        with: {run: "sleep 0.3"}
+"#,
+    );
+    let point = Utc::now() - chrono::Duration::minutes(5);
+    let input = format!(
+        "point={}",
+        point.to_rfc3339_opts(SecondsFormat::Millis, true)
+    );
+    let out = f.drbook(&[
+        "drill", "d.yaml", "--target", "staging", "--run-id", "d1", "-i", &input,
+    ]);
+    assert_ok(&out);
+    let journal = f.journal("d1");
+    let injected = one(&journal, "step_finished", "break_it");
+    let recovery = journal
+        .iter()
+        .find(|r| kind(r) == "recovery_started")
+        .expect("a drill records when recovery begins");
+    let started = one(&journal, "step_started", "restore");
+    assert!(seq(injected) < seq(recovery) && seq(recovery) < seq(started));
+    let declared = parse_ms(event(recovery)["declared_at"].as_str().unwrap());
+    assert!(declared >= time_ms(injected));
+    // The RTO measures the recovery alone: the 300 ms of injection are not in it.
+    let achieved = &run_finished(&journal)["achieved"];
+    let finished = one(&journal, "step_finished", "restore");
+    assert_eq!(
+        achieved["rto_ms"].as_i64().unwrap(),
+        time_ms(finished) - declared
+    );
+    assert_eq!(
+        achieved["rpo_ms"].as_i64().unwrap(),
+        declared - point.timestamp_millis()
+    );
+    // Templates see the same declared time.
+    let outputs = &event(finished)["outcome"]["outputs"];
+    assert_eq!(parse_ms(outputs["DECLARED"].as_str().unwrap()), declared);
+    assert!(out.stdout.contains("recovery begins"), "{}", out.stdout);
+
+    // With --declared-at the operator's time stands; no recovery_started is recorded.
+    let declared_at =
+        (Utc::now() - chrono::Duration::minutes(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let out = f.drbook(&[
+        "drill",
+        "d.yaml",
+        "--target",
+        "staging",
+        "--run-id",
+        "d2",
+        "-i",
+        &input,
+        "--declared-at",
+        &declared_at,
+    ]);
+    assert_ok(&out);
+    let journal = f.journal("d2");
+    assert!(!journal.iter().any(|r| kind(r) == "recovery_started"));
+    let achieved = &run_finished(&journal)["achieved"];
+    assert_eq!(
+        achieved["rto_ms"].as_i64().unwrap(),
+        time_ms(one(&journal, "step_finished", "restore")) - parse_ms(&declared_at)
+    );
+}
+
+#[test]
 fn stdout_starts_with_the_run_id_and_json_output_is_one_record_per_line() {
     let f = Fixture::new();
     f.runbook(
