@@ -116,6 +116,9 @@ pub struct RunbookRef {
     pub sha256: String,
 }
 
+// `run_started` is much larger than the other events, but there is one per journal and
+// events live briefly; boxing its fields would only make every match on it clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
