@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::journal::event::{AnsweredBy, Event, Outcome, RunOutcome};
+use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome, RunOutcome};
 use crate::journal::{Journal, reader};
 use crate::state_dir;
 use crate::view::terminal::format_ms;
@@ -128,6 +128,16 @@ pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
                     .unwrap_or_default(),
                 target.as_deref().unwrap_or("none"),
                 declared_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            Event::FailureDecided {
+                step, decision, by, ..
+            } => format!(
+                "  {step}: {by} decided to {}",
+                match decision {
+                    FailureDecision::Retry => "retry it",
+                    FailureDecision::Continue => "continue without it",
+                    FailureDecision::Abort => "abort the run",
+                }
             ),
             Event::RecoveryStarted { declared_at } => format!(
                 "drill: failure injected; incident declared {}, recovery begins",

@@ -49,6 +49,7 @@ pub fn replay(runbook: &Runbook, records: &[Record]) -> Result<Prior, EngineErro
             Event::StepSkipped { step, .. } | Event::CheckpointAnswered { step, .. } => {
                 (step, None)
             }
+            Event::FailureDecided { step, item, .. } => (step, *item),
             Event::SessionStarted { .. } => {
                 for p in prior.inject.iter_mut().chain(prior.recovery.iter_mut()) {
                     end_session(p);
@@ -80,6 +81,11 @@ pub fn replay(runbook: &Runbook, records: &[Record]) -> Result<Prior, EngineErro
         match &record.event {
             Event::StepStarted { attempt, .. } => {
                 *state = state.next(step, &Transition::Start { attempt: *attempt })?;
+                // A new attempt answers whatever was decided about the last one.
+                entry.decisions.remove(&slot);
+            }
+            Event::FailureDecided { decision, .. } => {
+                entry.decisions.insert(slot, *decision);
             }
             Event::StepFinished {
                 attempt, outcome, ..
@@ -116,5 +122,72 @@ fn end_session(prior: &mut PriorStep) {
         if let Ok(next) = state.next("", &Transition::SessionEnded) {
             *state = next;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::journal::event::FailureDecision;
+
+    fn record(seq: u64, event: Event) -> Record {
+        Record {
+            seq,
+            session: 0,
+            time: Utc::now(),
+            mono_ms: 0,
+            prev: String::new(),
+            event,
+        }
+    }
+
+    /// The operator's decision after a failure is part of the replayed state, and a new
+    /// attempt supersedes it.
+    #[test]
+    fn a_recorded_failure_decision_survives_replay_until_the_next_attempt() {
+        let valid = crate::runbook::load(
+            "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: r, version: 1.0.0}\nspec:\n  steps:\n    - {id: a, action: shell, on_failure: ask, with: {run: 'false'}}\n",
+        )
+        .unwrap();
+        let started = |attempt| Event::StepStarted {
+            step: "a".into(),
+            item: None,
+            attempt,
+            label: None,
+        };
+        let failed = |attempt| Event::StepFinished {
+            step: "a".into(),
+            item: None,
+            attempt,
+            outcome: Outcome::Failed {
+                error: "exit 1".into(),
+            },
+        };
+        let decided = |decision| Event::FailureDecided {
+            step: "a".into(),
+            item: None,
+            decision,
+            by: "alice".into(),
+        };
+        let mut records = vec![
+            record(0, started(1)),
+            record(1, failed(1)),
+            record(2, decided(FailureDecision::Retry)),
+            record(3, started(2)),
+            record(4, failed(2)),
+        ];
+        let prior = replay(&valid.runbook, &records).unwrap();
+        assert!(
+            prior.recovery[0].decisions.is_empty(),
+            "the retry was used up"
+        );
+        records.push(record(5, decided(FailureDecision::Continue)));
+        let prior = replay(&valid.runbook, &records).unwrap();
+        assert_eq!(
+            prior.recovery[0].decisions.get(&0),
+            Some(&FailureDecision::Continue)
+        );
     }
 }

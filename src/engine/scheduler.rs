@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::step_state::{StepState, Transition};
 use super::{Engine, EngineError};
 use crate::actions::{self, ActionEvent, ActionRequest};
-use crate::journal::event::{AnsweredBy, Event, Outcome};
+use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome};
 use crate::operator::{FailureChoice, OperatorError, Question, Timeout};
 use crate::plan::{DEFAULT_FOREACH_CONCURRENCY, StepGraph};
 use crate::runbook::model::{Foreach, OnFailure, Step, StepBody};
@@ -47,6 +47,9 @@ pub struct PriorStep {
     pub items: Vec<(StepState, Option<Map<String, Value>>)>,
     pub answer: Option<Value>,
     pub skipped: Option<String>,
+    /// The operator's decision about an item whose last attempt failed, when one was
+    /// recorded after that failure (by item index).
+    pub decisions: std::collections::HashMap<usize, FailureDecision>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +70,9 @@ struct ItemTrack {
     /// Failed for good and the run goes on without it (`on_failure: continue`). A
     /// `Failed` state alone may still be waiting for a retry or the operator's decision.
     given_up: bool,
+    /// The operator was being asked about this failed item when drbook stopped; the
+    /// question is asked again before anything else happens to it.
+    ask_again: bool,
 }
 
 impl ItemTrack {
@@ -77,6 +83,7 @@ impl ItemTrack {
             lines: 0,
             cancel: None,
             given_up: false,
+            ask_again: false,
         }
     }
 
@@ -234,25 +241,32 @@ impl SectionRun<'_> {
             .on_failure
             .as_ref()
             .map_or(OnFailure::Abort, |o| o.value);
+        let mut aborted = false;
         track.instances = prior
             .items
             .iter()
-            .map(|(state, outputs)| {
+            .enumerate()
+            .map(|(index, (state, outputs))| {
                 let mut instance = ItemTrack::new(state.clone(), outputs.clone());
-                // The last attempt failed and the step says to go on: it was given up
-                // before, and is not run again.
-                instance.given_up = matches!(state, StepState::Failed { attempt, .. } if *attempt >= attempts)
-                    && on_failure == OnFailure::Continue;
+                let exhausted =
+                    matches!(state, StepState::Failed { attempt, .. } if *attempt >= attempts);
+                let decision = prior.decisions.get(&index).copied();
+                // The last attempt failed and the step (or the operator) said to go on:
+                // it was given up before, and is not run again.
+                instance.given_up = exhausted
+                    && (on_failure == OnFailure::Continue
+                        || decision == Some(FailureDecision::Continue));
+                // ... or to stop: the run had failed before the crash, it had only not
+                // recorded its end yet.
+                aborted |= exhausted
+                    && (on_failure == OnFailure::Abort || decision == Some(FailureDecision::Abort));
+                // ... or drbook stopped while the operator was being asked: ask again.
+                instance.ask_again =
+                    exhausted && on_failure == OnFailure::Ask && decision.is_none();
                 instance
             })
             .collect();
-        // The last attempt failed and the step says to stop: the run had failed before
-        // the crash, it had only not recorded its end yet. The step is not run again.
-        if on_failure == OnFailure::Abort
-            && track.instances.iter().any(
-                |i| matches!(i.state, StepState::Failed { attempt, .. } if attempt >= attempts),
-            )
-        {
+        if aborted {
             track.phase = Phase::Failed;
             return Ok(track);
         }
@@ -454,6 +468,15 @@ impl SectionRun<'_> {
             let Some(item) = self.tracks[index].queued.pop_front() else {
                 break;
             };
+            if std::mem::take(&mut self.tracks[index].instances[item].ask_again) {
+                let error = match &self.tracks[index].instances[item].state {
+                    StepState::Failed { error, .. } => error.clone(),
+                    _ => "its last attempt failed".into(),
+                };
+                let error = format!("step `{}` failed: {error}", step.id.value);
+                self.ask_after_failure(engine, index, item, error, tx)?;
+                continue;
+            }
             let attempt = match &self.tracks[index].instances[item].state {
                 StepState::Pending => 1,
                 StepState::Failed { attempt, .. } | StepState::Interrupted { attempt } => {
@@ -649,6 +672,19 @@ impl SectionRun<'_> {
                 choice,
             } => {
                 self.in_flight -= 1;
+                if let Ok(choice) = &choice {
+                    let decision = match choice {
+                        FailureChoice::Retry => FailureDecision::Retry,
+                        FailureChoice::Continue => FailureDecision::Continue,
+                        FailureChoice::Abort => FailureDecision::Abort,
+                    };
+                    engine.recorder.record(Event::FailureDecided {
+                        step: self.steps[step].id.value.clone(),
+                        item: self.tracks[step].items.as_ref().map(|_| item),
+                        decision,
+                        by: engine.operator.name.clone(),
+                    })?;
+                }
                 match choice {
                     Ok(FailureChoice::Retry) if self.stop.is_none() => {
                         self.tracks[step].queued.push_back(item);
@@ -764,35 +800,47 @@ impl SectionRun<'_> {
         {
             OnFailure::Abort => self.stop_with(SectionEnd::Failed(error)),
             OnFailure::Continue => self.item_given_up(engine, index, item, tx)?,
-            OnFailure::Ask => {
-                let operator = engine.operator.clone();
-                let lock = engine.prompt_lock.clone();
-                let id = step.id.value.clone();
-                let tx = tx.clone();
-                engine.recorder.sync()?;
-                self.in_flight += 1;
-                tokio::spawn(async move {
-                    let message = error.clone();
-                    let choice = tokio::task::spawn_blocking(move || {
-                        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-                        operator.after_failure(&id, &message)
-                    })
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(OperatorError::Prompt {
-                            what: "a failed step".into(),
-                            source: std::io::Error::other(e.to_string()),
-                        })
-                    });
-                    let _ = tx.send(Msg::Decided {
-                        step: index,
-                        item,
-                        error,
-                        choice,
-                    });
-                });
-            }
+            OnFailure::Ask => self.ask_after_failure(engine, index, item, error, tx)?,
         }
+        Ok(())
+    }
+
+    /// Asks the operator what to do about an item that failed for good; the answer comes
+    /// back as `Msg::Decided`, and is recorded before it is acted on.
+    fn ask_after_failure(
+        &mut self,
+        engine: &mut Engine,
+        index: usize,
+        item: usize,
+        error: String,
+        tx: &UnboundedSender<Msg>,
+    ) -> Result<(), EngineError> {
+        let operator = engine.operator.clone();
+        let lock = engine.prompt_lock.clone();
+        let id = self.steps[index].id.value.clone();
+        let tx = tx.clone();
+        engine.recorder.sync()?;
+        self.in_flight += 1;
+        tokio::spawn(async move {
+            let message = error.clone();
+            let choice = tokio::task::spawn_blocking(move || {
+                let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+                operator.after_failure(&id, &message)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(OperatorError::Prompt {
+                    what: "a failed step".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            });
+            let _ = tx.send(Msg::Decided {
+                step: index,
+                item,
+                error,
+                choice,
+            });
+        });
         Ok(())
     }
 

@@ -83,6 +83,15 @@ pub enum Outcome {
     },
 }
 
+/// What the operator chose after a step failed for good (`on_failure: ask`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureDecision {
+    Retry,
+    Continue,
+    Abort,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -191,6 +200,14 @@ pub enum Event {
         item: Option<usize>,
         attempt: u32,
         outcome: Outcome,
+    },
+    /// After a step's last attempt failed (`on_failure: ask`), the operator decided.
+    FailureDecided {
+        step: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        decision: FailureDecision,
+        by: String,
     },
     StepSkipped {
         step: String,

@@ -12,7 +12,7 @@ use console::{Style, Term};
 use super::live::Live;
 use crate::engine::Observer;
 use crate::journal::Record;
-use crate::journal::event::{AnsweredBy, Event, Outcome, RunOutcome, Stream};
+use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome, RunOutcome, Stream};
 use crate::runbook::Runbook;
 use crate::runbook::model::StepBody;
 
@@ -150,6 +150,16 @@ impl Observer for TerminalView {
                 if let Some(live) = &mut self.live {
                     live.start_status(since, rto_objective);
                 }
+            }
+            Event::FailureDecided {
+                step, decision, by, ..
+            } => {
+                let what = match decision {
+                    FailureDecision::Retry => "retry it",
+                    FailureDecision::Continue => "continue without it",
+                    FailureDecision::Abort => "abort the run",
+                };
+                self.line(&format!("  {step}: {by} decided to {what}"));
             }
             Event::RecoveryStarted { declared_at } => {
                 self.declared_at = Some(*declared_at);
