@@ -5,23 +5,21 @@
 //! promises `idempotent: true`); otherwise the operator says whether it finished.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::cli::OutputFormat;
 use crate::engine::step_state::StepState;
-use crate::engine::{self, Engine, Masker, Observer, Recorder, RunContext, RunFacts};
+use crate::engine::{self, RunFacts};
 use crate::exit_code;
-use crate::journal::event::{Event, Mode, Outcome};
+use crate::journal::event::{Event, Outcome};
 use crate::journal::writer::hex;
 use crate::journal::{JournalWriter, RunLock, reader};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::runbook::model::{Step, StepBody};
 use crate::start::{self, Refusal};
 use crate::state_dir;
-use crate::view::{JsonView, TerminalView};
 
 pub struct ResumeOptions {
     pub run_id: String,
@@ -72,10 +70,7 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
         return Err(Refusal::new(format!(
             "run `{}` already finished ({}); start a new run instead",
             dir.id,
-            serde_json::to_value(outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default()
+            outcome.name()
         )));
     }
     // The runbook at its original path is what the operator may have fixed; the copy in
@@ -168,33 +163,20 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
     let declared_at = facts.declared_at;
     let writer =
         JournalWriter::resume(&dir.journal(), &journal).map_err(|e| Refusal::new(e.to_string()))?;
-    let masker = Masker::new(
-        secrets
-            .values()
-            .filter_map(|v| v.as_str().map(String::from)),
-    );
-    let run_facts = json!({
-        "id": dir.id,
-        "mode": if mode == Mode::Drill { "drill" } else { "incident" },
-        "declared_at": declared_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "workdir": dir.workdir().display().to_string(),
-        "operator": operator_name,
-    });
-    let observers: Vec<Box<dyn Observer>> = match options.output {
-        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
-        OutputFormat::Json => vec![Box::new(JsonView)],
-    };
     let target_facts = bound.as_ref().map_or(json!({}), |(t, _)| t.facts.clone());
-    let mut engine = Engine {
-        recorder: Recorder::new(writer, journal.records.clone(), observers),
-        context: RunContext::new(inputs, secrets, target_facts, run_facts),
-        operator: Arc::new(operator),
-        prompt_lock: Arc::new(Mutex::new(())),
-        masker,
-        workdir: dir.workdir(),
-        env: crate::template::environment(),
-        interrupt: tokio_util::sync::CancellationToken::new(),
-    };
+    let mut engine = start::build_engine(start::EngineParts {
+        runbook,
+        dir: &dir,
+        mode: facts.mode,
+        declared_at,
+        operator,
+        inputs,
+        secrets,
+        target_facts,
+        output: options.output,
+        writer,
+        records: journal.records.clone(),
+    });
     let session = Event::SessionStarted {
         operator: operator_name.clone(),
         accepted_changed_runbook: changed,

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome, RunOutcome};
+use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome};
 use crate::journal::{Journal, reader};
 use crate::state_dir;
 use crate::view::terminal::format_ms;
@@ -13,11 +13,7 @@ use crate::view::terminal::format_ms;
 fn status(journal: &Journal, locked: bool) -> String {
     let last = journal.records.last().map(|r| &r.event);
     match last {
-        Some(Event::RunFinished { outcome, .. }) => match outcome {
-            RunOutcome::Succeeded => "succeeded".into(),
-            RunOutcome::Failed => "failed".into(),
-            RunOutcome::Aborted => "aborted".into(),
-        },
+        Some(Event::RunFinished { outcome, .. }) => outcome.name().into(),
         _ if locked => "running".into(),
         Some(Event::RunPaused { .. }) => "paused".into(),
         _ => "interrupted".into(),
@@ -72,10 +68,7 @@ pub fn list(state_dir: &Path) -> Result<String, String> {
                     }
                     _ => None,
                 });
-                let mode = serde_json::to_value(mode)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
+                let mode = mode.name();
                 let _ = writeln!(
                     out,
                     "{id:<26} {:<11} {mode:<8} {:<12} {:<14} {} {}",
@@ -122,10 +115,7 @@ pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
                 runbook.name,
                 runbook.version,
                 &runbook.sha256[..12.min(runbook.sha256.len())],
-                serde_json::to_value(mode)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                mode.name(),
                 target.as_deref().unwrap_or("none"),
                 declared_at.format("%Y-%m-%d %H:%M:%S UTC")
             ),
@@ -201,10 +191,7 @@ pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
             Event::RunPaused { reason } => format!("■ paused: {reason}"),
             Event::RunFinished { outcome, achieved } => format!(
                 "run {}: RTO {}, RPO {} (machine {}, operator {}, idle {})",
-                serde_json::to_value(outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                outcome.name(),
                 achieved.rto_ms.map_or("not reached".into(), format_ms),
                 achieved.rpo_ms.map_or("not measured".into(), format_ms),
                 format_ms(achieved.machine_ms),

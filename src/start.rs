@@ -311,11 +311,6 @@ pub fn start(
     }
     let sha256 = hex(&Sha256::digest(runbook_bytes));
     let (lock, writer) = create_run_dir(&dir, runbook_bytes, &sha256).map_err(Refusal::new)?;
-    let masker = Masker::new(
-        secrets
-            .values()
-            .filter_map(|v| v.as_str().map(String::from)),
-    );
     let (target_name, target_facts, targets_file) = match &bound {
         Some((t, path)) => (
             Some(t.name.clone()),
@@ -324,31 +319,23 @@ pub fn start(
         ),
         None => (None, json!({}), None),
     };
-    let run_facts = json!({
-        "id": run_id,
-        "mode": if mode == Mode::Drill { "drill" } else { "incident" },
-        "declared_at": declared_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "workdir": dir.workdir().display().to_string(),
-        "operator": operator_name,
-    });
-    let observers: Vec<Box<dyn Observer>> = match options.output {
-        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
-        OutputFormat::Json => vec![Box::new(JsonView)],
-    };
-    let mut engine = Engine {
-        recorder: Recorder::new(writer, Vec::new(), observers),
-        context: RunContext::new(inputs.clone(), secrets, target_facts, run_facts),
-        operator: Arc::new(Operator {
+    let mut engine = build_engine(EngineParts {
+        runbook,
+        dir: &dir,
+        mode,
+        declared_at,
+        operator: Operator {
             name: operator_name.clone(),
             answers,
             interactive,
-        }),
-        prompt_lock: Arc::new(Mutex::new(())),
-        masker,
-        workdir: dir.workdir(),
-        env: crate::template::environment(),
-        interrupt: tokio_util::sync::CancellationToken::new(),
-    };
+        },
+        inputs: inputs.clone(),
+        secrets,
+        target_facts,
+        output: options.output,
+        writer,
+        records: Vec::new(),
+    });
     let started = Event::RunStarted {
         format: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
         drbook_version: env!("CARGO_PKG_VERSION").into(),
@@ -389,6 +376,66 @@ pub fn start(
     );
     drop(lock);
     Ok(code)
+}
+
+/// What a new run and a resumed one both need to assemble their engine.
+pub(crate) struct EngineParts<'a> {
+    pub runbook: &'a Runbook,
+    pub dir: &'a RunDir,
+    pub mode: Mode,
+    pub declared_at: DateTime<Utc>,
+    pub operator: Operator,
+    pub inputs: Map<String, Value>,
+    pub secrets: Map<String, Value>,
+    pub target_facts: Value,
+    pub output: OutputFormat,
+    pub writer: JournalWriter,
+    /// The records of earlier sessions (empty for a new run).
+    pub records: Vec<crate::journal::Record>,
+}
+
+/// The engine of a run: its template context (`run.*` facts included), the masker of
+/// its secrets, the view chosen with `--output`, and the journal writer.
+pub(crate) fn build_engine(parts: EngineParts) -> Engine {
+    let EngineParts {
+        runbook,
+        dir,
+        mode,
+        declared_at,
+        operator,
+        inputs,
+        secrets,
+        target_facts,
+        output,
+        writer,
+        records,
+    } = parts;
+    let masker = Masker::new(
+        secrets
+            .values()
+            .filter_map(|v| v.as_str().map(String::from)),
+    );
+    let run_facts = json!({
+        "id": dir.id,
+        "mode": mode.name(),
+        "declared_at": declared_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "workdir": dir.workdir().display().to_string(),
+        "operator": operator.name,
+    });
+    let observers: Vec<Box<dyn Observer>> = match output {
+        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
+        OutputFormat::Json => vec![Box::new(JsonView)],
+    };
+    Engine {
+        recorder: Recorder::new(writer, records, observers),
+        context: RunContext::new(inputs, secrets, target_facts, run_facts),
+        operator: Arc::new(operator),
+        prompt_lock: Arc::new(Mutex::new(())),
+        masker,
+        workdir: dir.workdir(),
+        env: crate::template::environment(),
+        interrupt: tokio_util::sync::CancellationToken::new(),
+    }
 }
 
 /// Creates `<state>/runs/<id>/` with the runbook's exact bytes, its hash, the work

@@ -40,6 +40,16 @@ pub enum Mode {
     Drill,
 }
 
+impl Mode {
+    /// As the journal and templates (`run.mode`) spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Incident => "incident",
+            Mode::Drill => "drill",
+        }
+    }
+}
+
 /// Who answered a checkpoint. Answers from a file are never recorded as a person's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -99,6 +109,17 @@ pub enum RunOutcome {
     Succeeded,
     Failed,
     Aborted,
+}
+
+impl RunOutcome {
+    /// As the journal spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Aborted => "aborted",
+        }
+    }
 }
 
 /// What the run achieved, measured, with the objectives beside it.

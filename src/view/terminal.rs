@@ -125,10 +125,7 @@ impl Observer for TerminalView {
                 self.line(
                     &dim.apply_to(format!(
                         "mode {} · target {} · operator {} · declared {}",
-                        serde_json::to_value(mode)
-                            .ok()
-                            .and_then(|v| v.as_str().map(String::from))
-                            .unwrap_or_default(),
+                        mode.name(),
                         target.as_deref().unwrap_or("none"),
                         operator,
                         declared_at.format("%Y-%m-%d %H:%M:%S UTC")
