@@ -2,6 +2,7 @@
 //! covers one feature and runs the real `drbook` executable or the library API.
 
 mod cli;
+mod demo;
 mod error_messages;
 mod etcd_actions;
 mod fuzz;

@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 
 use super::error::EtcdError;
 
-/// An optional boolean: `true`/`false`, or their text.
+/// An optional boolean: `true`/`false`, or their text. A template that yields a boolean
+/// (`"{{ inputs.n > 0 }}"`) renders it as `True`/`False`, as Jinja does, so either case
+/// is read.
 pub(crate) fn optional_bool(
     params: &Map<String, Value>,
     name: &'static str,
@@ -18,8 +20,8 @@ pub(crate) fn optional_bool(
     match params.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::String(s)) if s.trim() == "true" => Ok(Some(true)),
-        Some(Value::String(s)) if s.trim() == "false" => Ok(Some(false)),
+        Some(Value::String(s)) if matches!(s.trim(), "true" | "True") => Ok(Some(true)),
+        Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(Some(false)),
         Some(other) => Err(EtcdError::BadParam {
             name,
             problem: format!("must be true or false, but is {}", describe(other)),
@@ -114,8 +116,15 @@ mod tests {
 
     #[test]
     fn rendered_text_counts_as_bool_and_number() {
-        let p = params(json!({"a": "true", "b": false, "n": "12", "m": 3, "x": "yes", "neg": -1}));
+        let p = params(
+            json!({"a": "true", "b": false, "n": "12", "m": 3, "x": "yes", "neg": -1, "j": "False"}),
+        );
         assert_eq!(optional_bool(&p, "a").unwrap(), Some(true));
+        assert_eq!(
+            optional_bool(&p, "j").unwrap(),
+            Some(false),
+            "as minijinja prints it"
+        );
         assert_eq!(optional_bool(&p, "b").unwrap(), Some(false));
         assert_eq!(optional_bool(&p, "none").unwrap(), None);
         assert_eq!(
