@@ -265,7 +265,12 @@ pub fn start(
 ) -> Result<i32, Refusal> {
     let runbook = &valid.runbook;
     let mode = options.mode;
-    let answers = load_answers(mode, options.answers.as_deref(), runbook)?;
+    // Absolute, so answers are recorded with the same path in every session.
+    let answers_path = options
+        .answers
+        .as_deref()
+        .map(|p| PathBuf::from(absolute(p)));
+    let answers = load_answers(mode, answers_path.as_deref(), runbook)?;
     let bound = bind_target(
         mode,
         options.target.as_deref(),
@@ -312,11 +317,7 @@ pub fn start(
     let sha256 = hex(&Sha256::digest(runbook_bytes));
     let (lock, writer) = create_run_dir(&dir, runbook_bytes, &sha256).map_err(Refusal::new)?;
     let (target_name, target_facts, targets_file) = match &bound {
-        Some((t, path)) => (
-            Some(t.name.clone()),
-            t.facts.clone(),
-            Some(path.display().to_string()),
-        ),
+        Some((t, path)) => (Some(t.name.clone()), t.facts.clone(), Some(absolute(path))),
         None => (None, json!({}), None),
     };
     let mut engine = build_engine(EngineParts {
@@ -353,7 +354,7 @@ pub fn start(
         },
         target: target_name,
         targets_file,
-        answers_file: options.answers.as_ref().map(|p| p.display().to_string()),
+        answers_file: answers_path.as_deref().map(absolute),
         operator: operator_name,
         declared_at,
         declared_at_given: options.declared_at.is_some(),
@@ -450,12 +451,39 @@ fn create_run_dir(
     };
     std::fs::create_dir_all(&dir.path).map_err(|e| fail("create the run directory", &e))?;
     let lock = RunLock::acquire(&dir.path, &dir.id).map_err(|e| e.to_string())?;
-    std::fs::write(dir.runbook(), bytes).map_err(|e| fail("copy the runbook", &e))?;
-    std::fs::write(dir.runbook_sha256(), format!("{sha256}  runbook.yaml\n"))
-        .map_err(|e| fail("write the runbook hash", &e))?;
+    write_durably(&dir.runbook(), bytes).map_err(|e| fail("copy the runbook", &e))?;
+    write_durably(
+        &dir.runbook_sha256(),
+        format!("{sha256}  runbook.yaml\n").as_bytes(),
+    )
+    .map_err(|e| fail("write the runbook hash", &e))?;
     std::fs::create_dir_all(dir.workdir()).map_err(|e| fail("create the work directory", &e))?;
+    // The journal syncs the run directory when it creates its file; the `runs/<id>`
+    // entry itself lives in `runs/`, which is synced here.
+    if let Some(runs) = dir.path.parent() {
+        std::fs::File::open(runs)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| fail("sync the runs directory", &e))?;
+    }
     let writer = JournalWriter::create(&dir.journal()).map_err(|e| e.to_string())?;
     Ok((lock, writer))
+}
+
+/// Writes a file and fsyncs it: the record must keep the runbook it ran after a crash.
+fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// A path as recorded in the journal: absolute, so `resume` finds the same file from
+/// any directory.
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Records the first event (if any), drives the run on a tokio runtime with Ctrl-C
