@@ -846,3 +846,322 @@ fn client_certificates_are_used_for_health_and_snapshots() {
     let status = ok("etcd.status", tls, root);
     assert_eq!(status["endpoints"][0]["is_leader"], true);
 }
+
+/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
+fn ended(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// The invocations a wrapper recorded in `file`, one `PID SUBCOMMAND` a line: pid and
+/// subcommand (e.g. `snapshot restore`).
+fn invocations(file: &Path) -> Vec<(i32, String)> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (pid, what) = line.split_once(' ').unwrap_or((line, ""));
+            (pid.parse().unwrap(), what.trim().to_string())
+        })
+        .collect()
+}
+
+/// `drbook resume run --state-dir state` on a pseudo-terminal, in `dir`; answers the
+/// question about the interrupted step `step` with "run it again" (the default) and
+/// returns the exit code and everything the terminal showed.
+fn resume_at_a_terminal_rerunning(
+    dir: &Path,
+    state: &Path,
+    run: &str,
+    step: &str,
+) -> (i32, String) {
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::{Eof, Expect, Session};
+
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drbook"));
+    command
+        .args(["resume", run, "--state-dir", state.to_str().unwrap()])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("CLICOLOR_FORCE")
+        .env("DRBOOK_OPERATOR", "carol");
+    let mut session = Session::spawn(command).expect("drbook starts on a pty");
+    session.set_expect_timeout(Some(RUN_LIMIT));
+    let mut shown = String::new();
+    for text in [
+        format!("Step `{step}` was running when drbook stopped; check what it did. Did it finish?"),
+        // The last choice: the whole question is on the screen.
+        "abort the run".to_string(),
+    ] {
+        let found = session
+            .expect(text.as_str())
+            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}\n{shown}"));
+        shown.push_str(&String::from_utf8_lossy(found.before()));
+        shown.push_str(&text);
+    }
+    // "run it again" is the default.
+    session.send("\r").unwrap();
+    let rest = session
+        .expect(Eof)
+        .unwrap_or_else(|e| panic!("waiting for drbook to end: {e}\n{shown}"));
+    shown.push_str(&String::from_utf8_lossy(rest.before()));
+    if !rest.is_empty() {
+        shown.push_str(&String::from_utf8_lossy(&rest[0]));
+    }
+    let code = match session.get_process().wait() {
+        Ok(WaitStatus::Exited(_, code)) => code,
+        other => panic!("drbook ended with {other:?}\n{shown}"),
+    };
+    (code, shown)
+}
+
+/// drbook is killed with SIGKILL in the middle of restoring three members: member m1's
+/// restore has finished into its `.drbook-restoring` directory, the others may or may
+/// not have, and no data directory has been touched yet (the last phase never ran).
+/// The restore asks first, so a resume without a terminal refuses and changes nothing;
+/// at a terminal the operator answers "run it again" (the data directories are still
+/// empty, which is when the action's own documentation says that is safe), the restore
+/// removes the unfinished staging directories and runs once to the end, and the cluster
+/// started from the restored directories is healthy with every key of the snapshot.
+#[test]
+fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::ExitStatusExt;
+
+    require("etcd");
+    let etcdctl = require("etcdctl");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let state = root.join("state");
+    let state_arg = state.display().to_string();
+    let mut cluster = EtcdCluster::start(root, 3);
+    cluster.load("/k", 2000);
+    cluster.put("/canary/before", "yes");
+
+    let snap = root.join("snap.db");
+    write(
+        root,
+        "save.yaml",
+        &save_runbook(&cluster.endpoints(), &snap),
+    );
+    drbook_run(
+        root,
+        &[
+            "run",
+            "save.yaml",
+            "--run-id",
+            "save",
+            "--state-dir",
+            &state_arg,
+        ],
+    );
+    let snapshot = outputs(&journal(&state, "save"), "save");
+    assert_eq!(snapshot["keys"], 2001, "{snapshot}");
+
+    cluster.put("/canary/after", "lost by the restore");
+    let members = cluster.members.clone();
+    cluster.kill();
+    for m in &members {
+        std::fs::remove_dir_all(&m.data_dir).unwrap();
+    }
+
+    // The real etcdctl, except that right after its restore of m1 has finished it kills
+    // its parent, drbook, once (the marker file). Every invocation records its pid
+    // and subcommand.
+    let crashed = root.join("crashed");
+    let pids = root.join("etcdctl.pids");
+    let wrapper = write(
+        root,
+        "etcdctl-crashing",
+        &format!(
+            "#!/bin/sh\n\
+             echo \"$$ $1 $2\" >> '{pids}'\n\
+             '{etcdctl}' \"$@\" || exit $?\n\
+             case \" $* \" in *' restore '*' --name m1 '*)\n\
+             if [ ! -e '{crashed}' ] && [ \"$(cat /proc/$PPID/comm)\" = drbook ]; then\n\
+             touch '{crashed}'; kill -9 $PPID\n\
+             fi ;;\n\
+             esac\n",
+            pids = pids.display(),
+            etcdctl = etcdctl.display(),
+            crashed = crashed.display(),
+        ),
+    );
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let runbook = restore_runbook(&members).replace(
+        "        token: drbook-restored\n",
+        &format!(
+            "        token: drbook-restored\n        etcdctl: \"{}\"\n",
+            wrapper.display()
+        ),
+    );
+    assert!(runbook.contains("etcdctl-crashing"), "{runbook}");
+    write(root, "restore.yaml", &runbook);
+    let started = Instant::now();
+
+    let snapshot_input = format!("snapshot={}", snap.display());
+    let run_args = [
+        "run",
+        "restore.yaml",
+        "--run-id",
+        "restore",
+        "--state-dir",
+        &state_arg,
+        "-i",
+        &snapshot_input,
+    ];
+    let killed = finish_within(
+        spawn(root, &run_args, &[("DRBOOK_OPERATOR", "test-operator")]),
+        RUN_LIMIT,
+    );
+    assert_eq!(
+        killed.status.signal(),
+        Some(9),
+        "drbook was not killed in the restore: {:?}\nstdout:\n{}\nstderr:\n{}",
+        killed.status,
+        String::from_utf8_lossy(&killed.stdout),
+        String::from_utf8_lossy(&killed.stderr)
+    );
+    assert!(crashed.exists());
+    // The other members' restores outlive drbook (nothing is left to stop them): wait
+    // until every one has ended before looking at the directories.
+    crate::support::wait_until(
+        "every etcdctl of the killed run ended",
+        Duration::from_secs(20),
+        || invocations(&pids).iter().all(|(pid, _)| ended(*pid)),
+    );
+    // The crash came before the last phase: m1 sits restored in its staging directory,
+    // and no data directory exists.
+    let restores = |calls: &[(i32, String)]| {
+        calls
+            .iter()
+            .filter(|(_, what)| what == "snapshot restore")
+            .count()
+    };
+    let restores_before_resume = restores(&invocations(&pids));
+    assert!(restores_before_resume <= 3, "{:?}", invocations(&pids));
+    assert!(
+        root.join("m1.etcd.drbook-restoring/member/snap/db")
+            .is_file()
+    );
+    for m in &members {
+        assert!(!m.data_dir.exists(), "{} was touched", m.data_dir.display());
+    }
+
+    // Without a terminal the interrupted restore cannot be asked about: refused, and
+    // nothing changes, neither the journal nor any directory.
+    let journal_path = state.join("runs/restore/journal.jsonl");
+    let journal_before = std::fs::read(&journal_path).unwrap();
+    // Everything but the run's lock file, which records whoever last took the lock.
+    let tree = || {
+        let mut tree = digest(root);
+        tree.remove(Path::new("state/runs/restore/lock"));
+        tree
+    };
+    let tree_before = tree();
+    let refused_resume = finish_within(
+        spawn(
+            root,
+            &["resume", "restore", "--state-dir", &state_arg],
+            &[("DRBOOK_OPERATOR", "test-operator")],
+        ),
+        RUN_LIMIT,
+    );
+    let stderr = String::from_utf8_lossy(&refused_resume.stderr);
+    assert_eq!(refused_resume.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains(
+            "step `restore`, which was running when drbook stopped, needs an answer, but there is no terminal to ask on"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&journal_path).unwrap(), journal_before);
+    assert_eq!(tree(), tree_before, "the refused resume changed files");
+
+    // At a terminal: the data directories are still empty, so run it again.
+    let (code, shown) = resume_at_a_terminal_rerunning(root, &state, "restore", "restore");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains("left by an earlier restore that did not finish"),
+        "{shown}"
+    );
+    eprintln!(
+        "3-member restore, killed and resumed, took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        drbook_leftovers(root).is_empty(),
+        "{:?}",
+        drbook_leftovers(root)
+    );
+
+    let records = journal(&state, "restore");
+    let sessions: Vec<u64> = {
+        let mut s: Vec<u64> = records
+            .iter()
+            .map(|r| r["session"].as_u64().unwrap())
+            .collect();
+        s.dedup();
+        s
+    };
+    assert_eq!(sessions, [0, 1]);
+    let of = |ty: &str| -> Vec<&Value> {
+        records
+            .iter()
+            .filter(|r| r["event"]["type"] == ty && r["event"]["step"] == "restore")
+            .collect()
+    };
+    let attempts: Vec<(u64, u64)> = of("step_started")
+        .iter()
+        .map(|r| {
+            (
+                r["session"].as_u64().unwrap(),
+                r["event"]["attempt"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(0, 1), (1, 2)],
+        "the interrupted attempt, then one more"
+    );
+    let finished = of("step_finished");
+    assert_eq!(finished.len(), 1, "{finished:#?}");
+    assert_eq!(finished[0]["session"], 1);
+    assert_eq!(finished[0]["event"]["attempt"], 2);
+    let restore = outputs(&records, "restore");
+    assert_eq!(restore["revision"], snapshot["revision"]);
+    assert_eq!(restore["sha256"], snapshot["sha256"]);
+    assert_eq!(records.last().unwrap()["event"]["type"], "run_finished");
+    // Exactly one more restore of the three members after the crash; no etcdctl
+    // still running.
+    let calls = invocations(&pids);
+    assert_eq!(restores(&calls), restores_before_resume + 3, "{calls:?}");
+    for (pid, what) in &calls {
+        assert!(ended(*pid), "etcdctl {what} ({pid}) still runs");
+    }
+
+    let cluster = EtcdCluster::start_existing(members, "drbook-restored");
+    assert_eq!(cluster.count("/k/"), 2000);
+    assert_eq!(cluster.value("/canary/before").as_deref(), Some("yes"));
+    assert_eq!(cluster.value("/canary/after"), None);
+    let verified = ok(
+        "etcd.verify",
+        json!({
+            "endpoints": endpoints(&cluster),
+            "min_revision": snapshot["revision"],
+            "expect_keys": snapshot["keys"],
+            "canaries_present": ["/canary/before"],
+            "canaries_absent": ["/canary/after"],
+        }),
+        root,
+    );
+    assert_eq!(verified["members"], 3);
+    assert_eq!(verified["keys"], 2001);
+}
