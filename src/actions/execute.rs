@@ -250,7 +250,8 @@ pub(crate) fn required_duration(
     optional_duration(params, name)?.ok_or(ActionError::MissingParam { name })
 }
 
-fn describe_value(value: &Value) -> String {
+/// A parameter value in words, for "must be …, but is …" messages.
+pub(crate) fn describe_value(value: &Value) -> String {
     match value {
         Value::Null => "null".to_string(),
         Value::Bool(b) => format!("the boolean `{b}`"),

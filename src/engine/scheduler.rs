@@ -708,25 +708,9 @@ impl SectionRun<'_> {
         outcome: Outcome,
         tx: &UnboundedSender<Msg>,
     ) -> Result<(), EngineError> {
-        let step = &self.steps[index];
-        let id = step.id.value.clone();
         let outcome = mask_outcome(engine, outcome);
-        let item_index = self.tracks[index].items.as_ref().map(|_| item);
-        let instance = &mut self.tracks[index].instances[item];
-        instance.cancel = None;
-        instance.state = instance.state.next(
-            &id,
-            &Transition::Finish {
-                attempt,
-                outcome: &outcome,
-            },
-        )?;
-        engine.recorder.record(Event::StepFinished {
-            step: id.clone(),
-            item: item_index,
-            attempt,
-            outcome: outcome.clone(),
-        })?;
+        self.tracks[index].instances[item].cancel = None;
+        self.record_finish(engine, index, item, attempt, &outcome)?;
         match outcome {
             Outcome::Succeeded { outputs } => {
                 self.tracks[index].instances[item].outputs = Some(outputs);
@@ -802,6 +786,30 @@ impl SectionRun<'_> {
             OnFailure::Continue => self.item_given_up(engine, index, item, tx)?,
             OnFailure::Ask => self.ask_after_failure(engine, index, item, error, tx)?,
         }
+        Ok(())
+    }
+
+    /// Moves an item's state machine by the end of an attempt and records it: the one
+    /// way an attempt ends, for actions and checkpoints alike.
+    fn record_finish(
+        &mut self,
+        engine: &mut Engine,
+        index: usize,
+        item: usize,
+        attempt: u32,
+        outcome: &Outcome,
+    ) -> Result<(), EngineError> {
+        let id = &self.steps[index].id.value;
+        let instance = &mut self.tracks[index].instances[item];
+        instance.state = instance
+            .state
+            .next(id, &Transition::Finish { attempt, outcome })?;
+        engine.recorder.record(Event::StepFinished {
+            step: id.clone(),
+            item: self.tracks[index].items.as_ref().map(|_| item),
+            attempt,
+            outcome: outcome.clone(),
+        })?;
         Ok(())
     }
 
@@ -888,20 +896,7 @@ impl SectionRun<'_> {
                 error: e.to_string(),
             },
         };
-        let instance = &mut self.tracks[index].instances[0];
-        instance.state = instance.state.next(
-            &id,
-            &Transition::Finish {
-                attempt,
-                outcome: &outcome,
-            },
-        )?;
-        engine.recorder.record(Event::StepFinished {
-            step: id.clone(),
-            item: None,
-            attempt,
-            outcome: outcome.clone(),
-        })?;
+        self.record_finish(engine, index, 0, attempt, &outcome)?;
         match outcome {
             Outcome::Failed { error } => {
                 self.stop_with(SectionEnd::Failed(format!("checkpoint `{id}`: {error}")))

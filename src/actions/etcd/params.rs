@@ -4,6 +4,7 @@
 //! (`"true"`, `"3"`), so booleans and numbers are also accepted as their text. A list of
 //! endpoints may also arrive as one comma-separated string, the way etcdctl takes it.
 
+use crate::actions::execute::describe_value;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -24,7 +25,7 @@ pub(crate) fn optional_bool(
         Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(Some(false)),
         Some(other) => Err(EtcdError::BadParam {
             name,
-            problem: format!("must be true or false, but is {}", describe(other)),
+            problem: format!("must be true or false, but is {}", describe_value(other)),
         }),
     }
 }
@@ -38,7 +39,7 @@ pub(crate) fn optional_u64(
         name,
         problem: format!(
             "must be a whole number, 0 or more, but is {}",
-            describe(value)
+            describe_value(value)
         ),
     };
     match params.get(name) {
@@ -56,7 +57,10 @@ pub(crate) fn optional_list(
 ) -> Result<Vec<String>, EtcdError> {
     let bad = |value: &Value| EtcdError::BadParam {
         name,
-        problem: format!("must be a list of strings, but is {}", describe(value)),
+        problem: format!(
+            "must be a list of strings, but is {}",
+            describe_value(value)
+        ),
     };
     let items: Vec<String> = match params.get(name) {
         None | Some(Value::Null) => Vec::new(),
@@ -91,17 +95,6 @@ pub(crate) fn required_list(
 /// A path parameter, taken from the run's work directory when relative.
 pub(crate) fn path_in(workdir: &Path, path: &str) -> PathBuf {
     workdir.join(path)
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => format!("the boolean `{b}`"),
-        Value::Number(n) => format!("the number `{n}`"),
-        Value::String(s) => format!("the string `{s}`"),
-        Value::Array(_) => "a list".to_string(),
-        Value::Object(_) => "a mapping".to_string(),
-    }
 }
 
 #[cfg(test)]
