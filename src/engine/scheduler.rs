@@ -22,7 +22,7 @@ use super::step_state::{StepState, Transition};
 use super::{Engine, EngineError};
 use crate::actions::{self, ActionEvent, ActionRequest};
 use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome};
-use crate::operator::{FailureChoice, OperatorError, Question, Timeout};
+use crate::operator::{FailureChoice, Operator, OperatorError, Question, Timeout};
 use crate::plan::{DEFAULT_FOREACH_CONCURRENCY, StepGraph};
 use crate::runbook::model::{Foreach, OnFailure, Step, StepBody};
 use crate::runbook::yaml_tree::{Node, Value as Yaml};
@@ -391,17 +391,10 @@ impl SectionRun<'_> {
             engine.recorder.sync()?;
             self.in_flight += 1;
             tokio::spawn(async move {
-                let result = tokio::task::spawn_blocking(move || {
-                    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let result = ask(operator, lock, "a checkpoint", move |operator| {
                     operator.checkpoint_within(&question, timeout)
                 })
                 .await;
-                let result = result.unwrap_or_else(|e| {
-                    Err(OperatorError::Prompt {
-                        what: "a checkpoint".into(),
-                        source: std::io::Error::other(e.to_string()),
-                    })
-                });
                 let _ = tx.send(Msg::Answered {
                     step: index,
                     result,
@@ -831,17 +824,10 @@ impl SectionRun<'_> {
         self.in_flight += 1;
         tokio::spawn(async move {
             let message = error.clone();
-            let choice = tokio::task::spawn_blocking(move || {
-                let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+            let choice = ask(operator, lock, "a failed step", move |operator| {
                 operator.after_failure(&id, &message)
             })
-            .await
-            .unwrap_or_else(|e| {
-                Err(OperatorError::Prompt {
-                    what: "a failed step".into(),
-                    source: std::io::Error::other(e.to_string()),
-                })
-            });
+            .await;
             let _ = tx.send(Msg::Decided {
                 step: index,
                 item,
@@ -1006,6 +992,27 @@ fn settled_phase(track: &Track) -> Phase {
     } else {
         Phase::Done
     }
+}
+
+/// Asks the operator one question on a blocking thread, one question on the terminal at
+/// a time; a question thread that died is reported as a failed prompt.
+async fn ask<T: Send + 'static>(
+    operator: Arc<Operator>,
+    lock: PromptLock,
+    what: &'static str,
+    question: impl FnOnce(&Operator) -> Result<T, OperatorError> + Send + 'static,
+) -> Result<T, OperatorError> {
+    tokio::task::spawn_blocking(move || {
+        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        question(&operator)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(OperatorError::Prompt {
+            what: what.into(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    })
 }
 
 fn mask_outcome(engine: &Engine, outcome: Outcome) -> Outcome {
