@@ -317,12 +317,11 @@ impl SectionRun<'_> {
         let step = &self.steps[index];
         let id = step.id.value.clone();
         if let Some(when) = &step.when {
-            let expression = template::single_expression(when).unwrap_or(when);
-            let result = engine
-                .env
-                .compile_expression(expression)
-                .and_then(|e| e.eval(engine.context.value(None)));
-            match result {
+            match eval(
+                engine,
+                template::single_expression(when).unwrap_or(when),
+                None,
+            ) {
                 Ok(v) if v.is_true() => {}
                 Ok(_) => {
                     return self.skip(engine, index, format!("`when: {}` was false", when.value));
@@ -1035,11 +1034,7 @@ fn expand(engine: &Engine, foreach: &Foreach) -> Result<Vec<Value>, String> {
     let value = match foreach {
         Foreach::Template(text) => {
             let expression = template::single_expression(text).unwrap_or(text);
-            let value = engine
-                .env
-                .compile_expression(expression)
-                .and_then(|e| e.eval(engine.context.value(None)))
-                .map_err(|e| e.to_string())?;
+            let value = eval(engine, expression, None).map_err(|e| e.to_string())?;
             serde_json::to_value(&value).map_err(|e| e.to_string())?
         }
         Foreach::List(node) => render_node(engine, node, None)?,
@@ -1071,11 +1066,7 @@ fn render_node(engine: &Engine, node: &Node, item: Option<&Value>) -> Result<Val
     Ok(match &node.value {
         Yaml::String(text) if template::is_template(text) => {
             if let Some(expression) = template::single_expression(text) {
-                let value = engine
-                    .env
-                    .compile_expression(expression)
-                    .and_then(|e| e.eval(engine.context.value(item)))
-                    .map_err(|e| e.to_string())?;
+                let value = eval(engine, expression, item).map_err(|e| e.to_string())?;
                 let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
                 // Lists and maps keep their shape; scalars become text, as `{{ x }}`
                 // would print them (actions parse numbers and durations from text).
@@ -1101,6 +1092,19 @@ fn render_node(engine: &Engine, node: &Node, item: Option<&Value>) -> Result<Val
         ),
         _ => node.to_json(),
     })
+}
+
+/// Evaluates an expression (`when`, `foreach`, a one-expression parameter) against the
+/// run's context so far; `item` is bound inside a `foreach` step.
+fn eval(
+    engine: &Engine,
+    expression: &str,
+    item: Option<&Value>,
+) -> Result<minijinja::Value, minijinja::Error> {
+    engine
+        .env
+        .compile_expression(expression)
+        .and_then(|e| e.eval(engine.context.value(item)))
 }
 
 fn render_text(engine: &Engine, text: &str, item: Option<&Value>) -> Result<String, String> {
