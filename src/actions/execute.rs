@@ -132,6 +132,22 @@ pub enum ActionError {
     #[error("cancelled")]
     Cancelled,
 
+    #[error(
+        "{name} not found (looked for {looked_for}); install it ({install}) or name the binary in the step"
+    )]
+    ProgramMissing {
+        name: &'static str,
+        looked_for: String,
+        install: &'static str,
+    },
+
+    #[error("could not start `{program}`: {source}")]
+    ProgramStart {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error(transparent)]
     Etcd(#[from] super::etcd::EtcdError),
 }

@@ -9,6 +9,8 @@
 pub mod etcd;
 mod execute;
 mod process;
+#[allow(dead_code)] // the restic and rclone actions, in the commits that follow, use it
+mod program;
 mod shell;
 mod wait;
 

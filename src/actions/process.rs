@@ -205,6 +205,27 @@ impl GroupChild {
         Self::spawn_command(command, cwd, env)
     }
 
+    /// Like `spawn_program`, but the program sees only the variables of drbook's own
+    /// environment named in `inherit` plus `env`: for tools (restic, rclone) whose
+    /// behaviour changes with variables an operator's shell may carry by accident
+    /// (`AWS_CA_BUNDLE`, `RESTIC_REPOSITORY`, `AWS_PROFILE`, another store's keys).
+    pub(crate) fn spawn_program_isolated(
+        program: &Path,
+        args: &[std::ffi::OsString],
+        cwd: &Path,
+        inherit: &[&str],
+        env: &[(String, String)],
+    ) -> Result<(GroupChild, Pipes), SpawnError> {
+        let mut command = Command::new(program);
+        command.args(args).env_clear();
+        for name in inherit {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        Self::spawn_command(command, cwd, env)
+    }
+
     fn spawn_command(
         mut command: Command,
         cwd: &Path,

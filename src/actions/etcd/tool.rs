@@ -13,12 +13,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
 
 use super::error::EtcdError;
 use crate::actions::execute::{ActionError, ActionEvent};
 use crate::actions::process::{self, Ending, GroupChild, SpawnError};
+pub(crate) use crate::actions::program::{Reporter, on_path};
 use crate::actions::shell::shorten;
 use crate::journal::event::Stream;
 
@@ -82,29 +81,6 @@ impl Tool {
             ToolKind::Etcdctl => vec![("ETCDCTL_API".into(), "3".into())],
             ToolKind::Etcdutl => Vec::new(),
         }
-    }
-}
-
-/// `name` found in a directory of the PATH.
-pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
-/// Where a tool run reports.
-#[derive(Clone)]
-pub(crate) struct Reporter {
-    pub cancel: CancellationToken,
-    pub events: UnboundedSender<ActionEvent>,
-    /// Put before each logged line, e.g. `[m0] ` when members are restored at once.
-    pub prefix: String,
-}
-
-impl Reporter {
-    pub(crate) fn emit(&self, event: ActionEvent) {
-        let _ = self.events.send(event);
     }
 }
 

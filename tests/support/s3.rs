@@ -1,0 +1,185 @@
+//! A real S3-compatible server on 127.0.0.1 for the backup-store tests: moto's server
+//! (PyPI `moto[server]`), the stand-in for MinIO. Of the servers tried, it is the one
+//! that passed restic's full `restic check` and rclone round trips. It keeps everything
+//! in memory, accepts any access key, and is stopped by PID when the `S3Server` drops.
+//!
+//! `scripts/ensure-tools` installs it into a venv of its own; a test that cannot find it
+//! fails with the command to run, it never passes silently.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::etcd::free_port;
+
+/// How to get the server when it is missing.
+pub const INSTALL: &str = "scripts/ensure-tools (it creates a venv with `pip install 'moto[server]'` in ~/.cache/drbook/moto)";
+
+/// The access key and secret the tests use. moto accepts any; the secret is also the
+/// canary that must never appear in drbook's output.
+pub const ACCESS_KEY: &str = "AKIADRBOOKTESTKEY";
+pub const SECRET_KEY: &str = "drbook-canary-s3-secret-9f2c";
+
+/// How long the server may take to answer after it starts (Python imports dominate).
+const START_LIMIT: Duration = Duration::from_secs(60);
+
+/// `moto_server`: `$DRBOOK_MOTO_SERVER`, else the venv `scripts/ensure-tools` makes,
+/// else the PATH. Panics with the install command when it is nowhere.
+pub fn moto_server() -> PathBuf {
+    if let Some(path) = std::env::var_os("DRBOOK_MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if let Some(venv) = cache.map(|c| c.join("drbook/moto/bin/moto_server"))
+        && venv.is_file()
+    {
+        return venv;
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("moto_server"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("moto_server (the test S3 server) is not installed; run {INSTALL}")
+        })
+}
+
+/// A running moto server on 127.0.0.1.
+pub struct S3Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl S3Server {
+    /// Starts a server on a free port and waits until it answers.
+    pub fn start() -> S3Server {
+        let program = moto_server();
+        let port = free_port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run {INSTALL}", program.display()));
+        let server = S3Server { child, port };
+        let started = Instant::now();
+        while server.request("GET", "/", b"").is_err() {
+            assert!(
+                started.elapsed() < START_LIMIT,
+                "moto_server on port {port} did not answer within {START_LIMIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates a bucket.
+    pub fn create_bucket(&self, bucket: &str) {
+        let (status, body) = self
+            .request("PUT", &format!("/{bucket}"), b"")
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "creating bucket {bucket}: {body}");
+    }
+
+    /// Stores an object.
+    pub fn put(&self, bucket: &str, key: &str, data: &[u8]) {
+        let (status, body) = self
+            .request("PUT", &format!("/{bucket}/{key}"), data)
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "storing {bucket}/{key}: {body}");
+    }
+
+    /// Deletes an object.
+    pub fn delete(&self, bucket: &str, key: &str) {
+        let (status, body) = self
+            .request("DELETE", &format!("/{bucket}/{key}"), b"")
+            .expect("the S3 server answers");
+        assert_eq!(status, 204, "deleting {bucket}/{key}: {body}");
+    }
+
+    /// The keys of a bucket, in S3's order (ListObjectsV2, up to 1,000).
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        let (status, body) = self
+            .request("GET", &format!("/{bucket}?list-type=2"), b"")
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "listing {bucket}: {body}");
+        body.split("<Key>")
+            .skip(1)
+            .filter_map(|rest| rest.split("</Key>").next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// One plain HTTP/1.1 request; the status and body. moto does not check signatures,
+    /// but it refuses some operations (DELETE) without an `Authorization` header, so a
+    /// syntactically plausible one is sent.
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n\
+             Connection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text}")))?;
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Ok((status, body))
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Panics with the Debian install command when `binary` (restic, rclone) is missing.
+pub fn require_tool(binary: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(binary))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("{binary} is not installed; run scripts/ensure-tools or `apt-get install -y {binary}`")
+        })
+}
+
+#[test]
+fn the_server_stores_and_lists_objects() {
+    let server = S3Server::start();
+    server.create_bucket("bucket-b");
+    server.put("bucket-b", "x/1", b"one");
+    server.put("bucket-b", "x/2", b"two");
+    assert_eq!(server.keys("bucket-b"), ["x/1", "x/2"]);
+    server.delete("bucket-b", "x/1");
+    assert_eq!(server.keys("bucket-b"), ["x/2"]);
+}
