@@ -1,0 +1,463 @@
+//! `restic.restore`: restores one snapshot (an id, or `latest` of the filters) into a new
+//! directory, verified by restic, never over existing files.
+//!
+//! Re-running is safe, because of the order:
+//!
+//! 1. `target` must be missing or an empty directory; anything else is refused before
+//!    restic runs. The snapshot is resolved to its full id through the same listing and
+//!    choice as `restic.snapshots`, so `latest` means the same in both.
+//! 2. restic restores into `<target>.drbook-partial-<pid>` next to the target (same file
+//!    system, so the final rename is atomic) with `--verify`, restic's own check that
+//!    every restored file has the snapshot's content. A staging directory left by an
+//!    earlier attempt whose process is gone is removed first: a crash leaves only that.
+//! 3. The restored tree must hold at least one file (an `include` that matched nothing
+//!    makes restic succeed with nothing restored).
+//! 4. The staging directory is renamed to `target` and the parent directory synced. The
+//!    kernel refuses the rename if `target` gained files meanwhile. After this point a
+//!    second run refuses the now non-empty target; it never writes over it.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::error::ResticError;
+use super::params::optional_list;
+use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
+use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
+use crate::actions::execute::{
+    Action, ActionError, ActionFuture, ActionRequest, Outputs, required_str,
+};
+use crate::actions::program::Reporter;
+use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "restic.restore",
+    summary: "Restore one restic snapshot (an id, or `latest` of tag, host and path) into a new directory, verified, never over existing files.",
+    params: &[
+        REPOSITORY,
+        PASSWORD,
+        ENV,
+        CACERT,
+        RESTIC,
+        ParamSpec {
+            name: "snapshot",
+            kind: ParamKind::String,
+            required: true,
+            doc: "The snapshot id (full or short, e.g. `{{ steps.pick.outputs.id }}`), or `latest`: the newest matching `tag`, `host` and `path`.",
+        },
+        TAG,
+        HOST,
+        PATH,
+        ParamSpec {
+            name: "include",
+            kind: ParamKind::StringList,
+            required: false,
+            doc: "Restore only these paths inside the snapshot (`--include`), e.g. `[/backup/pki]`; default everything.",
+        },
+        ParamSpec {
+            name: "target",
+            kind: ParamKind::String,
+            required: true,
+            doc: "The directory to restore into; it must not exist or be empty. Relative to the run's work directory.",
+        },
+    ],
+    rerun: Rerun::Safe(
+        "it restores into `<target>.drbook-partial-<pid>` and renames that into place only when complete, so after a crash the target is untouched and the next attempt removes the partial directory; once renamed, a second run refuses the non-empty target instead of writing over it",
+    ),
+    executor: &RestoreAction,
+};
+
+/// What a staging directory's name has after the target's name.
+const STAGING_MARK: &str = ".drbook-partial-";
+
+/// The executor of `restic.restore`.
+pub struct RestoreAction;
+
+impl Action for RestoreAction {
+    fn execute(&self, request: ActionRequest) -> ActionFuture {
+        Box::pin(run(request))
+    }
+}
+
+/// This attempt's staging directory; removed on drop unless renamed into place, so a
+/// failed or cancelled restore leaves nothing behind.
+struct Staging {
+    dir: PathBuf,
+    placed: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
+    let params = &request.params;
+    let repo = Repository::from_params(params, &request.workdir)?;
+    let wanted_id = required_str(params, "snapshot")?.trim().to_string();
+    if wanted_id.is_empty() {
+        return Err(ResticError::BadParam {
+            name: "snapshot",
+            problem: "is empty; give a snapshot id (e.g. from `restic.snapshots`) or `latest`"
+                .into(),
+        }
+        .into());
+    }
+    let filters = Filters::from_params(params)?;
+    let includes = optional_list(params, "include")?;
+    let target_given = required_str(params, "target")?;
+    if target_given.trim().is_empty() {
+        return Err(ResticError::BadParam {
+            name: "target",
+            problem: "is empty; name a new directory to restore into".into(),
+        }
+        .into());
+    }
+    let target = request.workdir.join(target_given);
+    let (parent, name) = match (target.parent(), target.file_name()) {
+        (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_os_string()),
+        _ => {
+            return Err(ResticError::BadParam {
+                name: "target",
+                problem: format!(
+                    "`{}` is not a directory drbook can create next to others; name a new directory",
+                    target.display()
+                ),
+            }
+            .into());
+        }
+    };
+
+    // 1. The target, read only; then the snapshot.
+    refuse_occupied(&target)?;
+    let reporter = Reporter {
+        cancel: request.cancel.clone(),
+        events: request.events.clone(),
+        prefix: String::new(),
+    };
+    let chosen = resolve(&repo, &wanted_id, &filters, &reporter).await?;
+    reporter.progress(format!(
+        "restoring snapshot {} of {} to {}",
+        chosen.describe(),
+        repo.shown,
+        target.display()
+    ));
+
+    // 2. Into a staging directory next to the target.
+    std::fs::create_dir_all(&parent).map_err(|source| ResticError::Io {
+        what: "create the directory for",
+        path: target.clone(),
+        source,
+    })?;
+    remove_stale_staging(&parent, &name.to_string_lossy(), &reporter)?;
+    let mut staging_name = name.clone();
+    staging_name.push(format!("{STAGING_MARK}{}", std::process::id()));
+    let mut staging = Staging {
+        dir: parent.join(staging_name),
+        placed: false,
+    };
+    let mut args: Vec<OsString> = vec![
+        "restore".into(),
+        chosen.id.clone().into(),
+        "--target".into(),
+        staging.dir.clone().into(),
+        "--verify".into(),
+    ];
+    for include in &includes {
+        args.push("--include".into());
+        args.push(include.into());
+    }
+    repo.run("restore", args, &reporter, true, "").await?;
+
+    // 3. Something was restored.
+    let (files, bytes) = tally(&staging.dir)?;
+    if files == 0 {
+        let why = if includes.is_empty() {
+            format!(
+                "the snapshot holds no files (its paths: {})",
+                quoted(&chosen.paths)
+            )
+        } else {
+            format!(
+                "`include` {} matched nothing in the snapshot, whose paths are {}; an include is a path inside the snapshot as restic stored it (list them with `restic ls {}`), e.g. `/backup/pki` for KubeOne's backups",
+                quoted(&includes),
+                quoted(&chosen.paths),
+                chosen.short_id
+            )
+        };
+        return Err(ResticError::NothingRestored {
+            repository: repo.shown.clone(),
+            id: chosen.short_id.clone(),
+            target: target.clone(),
+            why,
+        }
+        .into());
+    }
+
+    // 4. Into place.
+    if request.cancel.is_cancelled() {
+        return Err(ActionError::Cancelled);
+    }
+    refuse_occupied(&target)?;
+    // rename(2) replaces an empty directory and refuses a non-empty one.
+    std::fs::rename(&staging.dir, &target).map_err(|source| ResticError::Io {
+        what: "move the restored files into",
+        path: target.clone(),
+        source,
+    })?;
+    staging.placed = true;
+    std::fs::File::open(&parent)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| ResticError::Io {
+            what: "sync the directory",
+            path: parent.clone(),
+            source,
+        })?;
+    reporter.progress(format!(
+        "restored {files} files ({bytes} bytes) to {}",
+        target.display()
+    ));
+
+    let mut outputs = Outputs::new();
+    outputs.insert("target".into(), Value::String(target.display().to_string()));
+    outputs.insert("id".into(), Value::String(chosen.id.clone()));
+    outputs.insert("time".into(), Value::String(chosen.time.clone()));
+    outputs.insert(
+        "restored_point".into(),
+        Value::String(chosen.restored_point()),
+    );
+    outputs.insert("files".into(), Value::from(files));
+    outputs.insert("bytes".into(), Value::from(bytes));
+    Ok(outputs)
+}
+
+/// The snapshot `wanted` names, among those matching `filters`.
+async fn resolve(
+    repo: &Repository,
+    wanted: &str,
+    filters: &Filters,
+    reporter: &Reporter,
+) -> Result<Snapshot, ActionError> {
+    let matching = repo.snapshots(filters, false, reporter, "").await?;
+    if wanted.eq_ignore_ascii_case("latest") {
+        if let Some(newest) = snapshot::newest(&matching, None) {
+            return Ok(newest.clone());
+        }
+        let all = everything(repo, filters, &matching, reporter).await?;
+        let mut found = snapshot::holdings(&all);
+        if !all.is_empty() {
+            found.push_str("; none of them matches: check the filters");
+        }
+        return Err(ResticError::NoSnapshot {
+            repository: repo.shown.clone(),
+            wanted: snapshot::wanted(filters, None),
+            found,
+        }
+        .into());
+    }
+    let ambiguous = "is ambiguous: more than one snapshot id starts with it; give more of the id (`restic.snapshots` outputs the full `id`)";
+    let problem = match snapshot::find(&matching, wanted) {
+        Lookup::Found(found) => return Ok(found.clone()),
+        Lookup::Ambiguous => ambiguous.to_string(),
+        Lookup::Missing => {
+            let all = everything(repo, filters, &matching, reporter).await?;
+            match snapshot::find(&all, wanted) {
+                Lookup::Found(other) => format!(
+                    "does not match {}: it is {}; check `snapshot` and the filters",
+                    snapshot::wanted(filters, None),
+                    other.describe()
+                ),
+                Lookup::Ambiguous => ambiguous.to_string(),
+                Lookup::Missing => format!(
+                    "does not exist; {}; check `snapshot` (the id may be of another repository, or the snapshot was forgotten)",
+                    snapshot::holdings(&all)
+                ),
+            }
+        }
+    };
+    Err(ResticError::UnknownSnapshot {
+        repository: repo.shown.clone(),
+        id: wanted.to_string(),
+        problem,
+    }
+    .into())
+}
+
+/// Every snapshot of the repository: `matching` when nothing was filtered, else listed
+/// again without filters.
+async fn everything(
+    repo: &Repository,
+    filters: &Filters,
+    matching: &[Snapshot],
+    reporter: &Reporter,
+) -> Result<Vec<Snapshot>, ActionError> {
+    if filters.is_empty() {
+        Ok(matching.to_vec())
+    } else {
+        repo.snapshots(&Filters::default(), false, reporter, "")
+            .await
+    }
+}
+
+/// Refuses a target that exists and is not an empty directory.
+fn refuse_occupied(target: &Path) -> Result<(), ResticError> {
+    let problem = match std::fs::read_dir(target) {
+        Ok(mut entries) => match entries.next() {
+            None => return Ok(()),
+            Some(_) => "is not empty".to_string(),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            "exists and is a file, not a directory".to_string()
+        }
+        Err(source) => {
+            return Err(ResticError::Io {
+                what: "read the target directory",
+                path: target.to_path_buf(),
+                source,
+            });
+        }
+    };
+    Err(ResticError::TargetInUse {
+        target: target.to_path_buf(),
+        problem,
+    })
+}
+
+/// Removes `<name>.drbook-partial-<pid>` directories in `parent` whose process is gone
+/// (or is this one): what a crashed attempt left.
+fn remove_stale_staging(parent: &Path, name: &str, reporter: &Reporter) -> Result<(), ResticError> {
+    let prefix = format!("{name}{STAGING_MARK}");
+    let entries = std::fs::read_dir(parent).map_err(|source| ResticError::Io {
+        what: "read the directory",
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = entry_name
+            .strip_prefix(&prefix)
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && process_alive(pid) {
+            reporter.progress(format!(
+                "leaving {} alone: process {pid}, which is restoring into it, is still running",
+                entry.path().display()
+            ));
+            continue;
+        }
+        reporter.progress(format!(
+            "removing {}, left by an earlier restore that did not finish",
+            entry.path().display()
+        ));
+        std::fs::remove_dir_all(entry.path()).map_err(|source| ResticError::Io {
+            what: "remove the unfinished restore",
+            path: entry.path(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// True when a process with this pid exists (signal 0 reaches it, or it is another
+/// user's).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
+}
+
+/// The regular files under `root` and their total size; a missing `root` holds none.
+/// Symbolic links are counted as neither and not followed.
+fn tally(root: &Path) -> Result<(u64, u64), ResticError> {
+    let (mut files, mut bytes) = (0, 0);
+    if !root.exists() {
+        return Ok((0, 0));
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let io = |source| ResticError::Io {
+            what: "read the restored directory",
+            path: dir.clone(),
+            source,
+        };
+        for entry in std::fs::read_dir(&dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let meta = entry.metadata().map_err(io)?;
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if meta.is_file() {
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+    }
+    Ok((files, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::unbounded_channel;
+    use tokio_util::sync::CancellationToken;
+
+    #[test]
+    fn only_a_missing_or_empty_target_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(refuse_occupied(&dir.path().join("new")).is_ok());
+        assert!(refuse_occupied(dir.path()).is_ok());
+        std::fs::write(dir.path().join("f"), "x").unwrap();
+        let err = refuse_occupied(dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("is not empty; drbook never restores over existing files: choose a new `target`, or move this one away"), "{err}");
+        let err = refuse_occupied(&dir.path().join("f"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exists and is a file"), "{err}");
+    }
+
+    #[test]
+    fn staging_left_by_a_dead_process_is_removed_and_a_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("out.drbook-partial-999999999");
+        let live = dir
+            .path()
+            .join(format!("out.drbook-partial-{}", std::process::id()));
+        let parent_pid = std::os::unix::process::parent_id();
+        let other_live = dir.path().join(format!("out.drbook-partial-{parent_pid}"));
+        let unrelated = dir.path().join("outer.drbook-partial-1");
+        for d in [&dead, &live, &other_live, &unrelated] {
+            std::fs::create_dir_all(d.join("backup")).unwrap();
+        }
+        let reporter = Reporter {
+            cancel: CancellationToken::new(),
+            events: unbounded_channel().0,
+            prefix: String::new(),
+        };
+        remove_stale_staging(dir.path(), "out", &reporter).unwrap();
+        assert!(!dead.exists());
+        assert!(!live.exists(), "this process's own is stale by definition");
+        assert!(other_live.exists(), "a running process's is kept");
+        assert!(unrelated.exists(), "another target's is not touched");
+    }
+
+    #[test]
+    fn the_tally_counts_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(tally(&dir.path().join("missing")).unwrap(), (0, 0));
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("a/b/f"), "12345").unwrap();
+        std::fs::write(dir.path().join("g"), "12").unwrap();
+        std::os::unix::fs::symlink("g", dir.path().join("link")).unwrap();
+        assert_eq!(tally(dir.path()).unwrap(), (2, 7));
+    }
+}
