@@ -2,7 +2,6 @@
 //! directory and capture what it printed.
 
 pub mod etcd;
-#[allow(dead_code)] // the backup-store tests, in the commits that follow, use all of it
 pub mod s3;
 
 use std::path::{Path, PathBuf};
