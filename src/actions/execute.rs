@@ -150,6 +150,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Etcd(#[from] super::etcd::EtcdError),
+
+    #[error(transparent)]
+    Rclone(#[from] super::rclone::RcloneError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".
