@@ -8,6 +8,7 @@ mod etcd_actions;
 mod fuzz;
 mod interactive;
 mod restic_actions;
+mod rclone_actions;
 mod resume;
 mod run_engine;
 mod shipped_runbooks;

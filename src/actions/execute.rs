@@ -153,6 +153,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Restic(#[from] super::restic::ResticError),
+
+    #[error(transparent)]
+    Rclone(#[from] super::rclone::RcloneError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

@@ -12,6 +12,7 @@ mod process;
 #[allow(dead_code)] // the restic and rclone actions, in the commits that follow, use it
 mod program;
 mod restic;
+mod rclone;
 mod shell;
 mod wait;
 
@@ -113,6 +114,9 @@ pub const CATALOG: &[ActionSpec] = &[
     etcd::VERIFY,
     restic::SNAPSHOTS,
     restic::RESTORE,
+    rclone::COPY,
+    rclone::SYNC,
+    rclone::CHECK,
 ];
 
 /// Looks an action up by the name a runbook uses.
