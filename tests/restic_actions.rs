@@ -367,29 +367,59 @@ fn the_snapshot_before_a_time_is_picked_and_restored_byte_identical_from_s3() {
         .unwrap()
         .display()
         .to_string();
-    assert_eq!(
-        files(&dir.join("pki-only")),
-        PKI.iter()
-            .map(|f| format!("{prefix}/{f}"))
-            .collect::<Vec<_>>()
-    );
+    let mut expected: Vec<String> = PKI.iter().map(|f| format!("{prefix}/{f}")).collect();
+    expected.insert(0, ".drbook-restic-restore.json".to_string());
+    assert_eq!(files(&dir.join("pki-only")), expected);
 
-    // An occupied target is refused before restic runs, and stays as it was.
+    // The same restore again (a resume after drbook died before journalling the step's
+    // end) recognises its finished work by the record it left: same outputs, nothing
+    // restored again.
     let before = digest(&dir.join("restore/s2"));
+    let again = ok(
+        "restic.restore",
+        backups.params(json!({"snapshot": picked["short_id"], "target": "restore/s2"})),
+        dir,
+    );
+    assert_eq!(again, restored);
+    assert_eq!(digest(&dir.join("restore/s2")), before);
+
+    // Another snapshot into that target is refused before restic runs, and the target
+    // stays as it was.
     let err = refused(
         "restic.restore",
         backups.params(json!({"snapshot": "latest", "target": "restore/s2"})),
+        dir,
+    );
+    assert!(
+        err.starts_with(&format!(
+            "target `{}` holds an earlier restore of snapshot {id} (includes []), not of ",
+            dir.join("restore/s2").display()
+        )),
+        "{err}"
+    );
+    assert!(err.ends_with("drbook never restores over existing files: choose a new `target`, or move this one away"), "{err}");
+    assert_eq!(digest(&dir.join("restore/s2")), before);
+    assert!(partials(&dir.join("restore")).is_empty());
+
+    // Any other content is refused too.
+    std::fs::create_dir_all(dir.join("occupied")).unwrap();
+    std::fs::write(dir.join("occupied/notes.txt"), "keep me").unwrap();
+    let err = refused(
+        "restic.restore",
+        backups.params(json!({"snapshot": "latest", "target": "occupied"})),
         dir,
     );
     assert_eq!(
         err,
         format!(
             "target `{}` is not empty; drbook never restores over existing files: choose a new `target`, or move this one away",
-            dir.join("restore/s2").display()
+            dir.join("occupied").display()
         )
     );
-    assert_eq!(digest(&dir.join("restore/s2")), before);
-    assert!(partials(&dir.join("restore")).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("occupied/notes.txt")).unwrap(),
+        "keep me"
+    );
 
     // An empty target directory is fine (rename replaces it).
     std::fs::create_dir(dir.join("empty")).unwrap();

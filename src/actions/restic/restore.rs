@@ -12,9 +12,15 @@
 //!    earlier attempt whose process is gone is removed first: a crash leaves only that.
 //! 3. The restored tree must hold at least one file (an `include` that matched nothing
 //!    makes restic succeed with nothing restored).
-//! 4. The staging directory is renamed to `target` and the parent directory synced. The
-//!    kernel refuses the rename if `target` gained files meanwhile. After this point a
-//!    second run refuses the now non-empty target; it never writes over it.
+//! 4. A record of what was restored (`RECORD`: snapshot id, includes, counts) is written
+//!    into the staging directory, then the staging directory is renamed to `target` and
+//!    the parent directory synced. The kernel refuses the rename if `target` gained files
+//!    meanwhile.
+//!
+//! A run that finds `target` already holding the record of the same snapshot and
+//! includes (drbook died between the rename and journalling the step's end) reports that
+//! restore as its own instead of refusing the non-empty target; any other content of
+//! `target` is refused, never written over.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -63,13 +69,17 @@ pub const SPEC: ActionSpec = ActionSpec {
         },
     ],
     rerun: Rerun::Safe(
-        "it restores into `<target>.drbook-partial-<pid>` and renames that into place only when complete, so after a crash the target is untouched and the next attempt removes the partial directory; once renamed, a second run refuses the non-empty target instead of writing over it",
+        "it restores into `<target>.drbook-partial-<pid>` and renames that into place only when complete, so after a crash the target is untouched and the next attempt removes the partial directory; once renamed, a second run recognises its own finished restore by the record it left there, and refuses any other content instead of writing over it",
     ),
     executor: &RestoreAction,
 };
 
 /// What a staging directory's name has after the target's name.
 const STAGING_MARK: &str = ".drbook-partial-";
+
+/// The file in a restored target that says what was restored into it, so that a re-run
+/// after a crash recognises its own finished work.
+const RECORD: &str = ".drbook-restic-restore.json";
 
 /// The executor of `restic.restore`.
 pub struct RestoreAction;
@@ -133,13 +143,43 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     };
 
     // 1. The target, read only; then the snapshot.
-    refuse_occupied(&target)?;
+    let earlier = match refuse_occupied(&target) {
+        Ok(()) => None,
+        Err(refusal) => Some(read_record(&target).ok_or(refusal)?),
+    };
     let reporter = Reporter {
         cancel: request.cancel.clone(),
         events: request.events.clone(),
         prefix: String::new(),
     };
     let chosen = resolve(&repo, &wanted_id, &filters, &reporter).await?;
+    if let Some(earlier) = earlier {
+        if earlier["id"] == chosen.id.as_str() && earlier["include"] == serde_json::json!(includes)
+        {
+            reporter.progress(format!(
+                "{} already holds snapshot {} restored by an earlier attempt of this step; nothing to do",
+                target.display(),
+                chosen.describe()
+            ));
+            return Ok(outputs(
+                &target,
+                &chosen,
+                &earlier["files"],
+                &earlier["bytes"],
+            ));
+        }
+        return Err(ResticError::TargetInUse {
+            target,
+            problem: format!(
+                "holds an earlier restore of snapshot {} (includes {}), not of {} (includes {})",
+                earlier["id"].as_str().unwrap_or("?"),
+                earlier["include"],
+                chosen.id,
+                serde_json::json!(includes)
+            ),
+        }
+        .into());
+    }
     reporter.progress(format!(
         "restoring snapshot {} of {} to {}",
         chosen.describe(),
@@ -198,10 +238,23 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         .into());
     }
 
-    // 4. Into place.
+    // 4. Into place, with the record of what it is.
     if request.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
+    let record = serde_json::json!({
+        "id": chosen.id,
+        "include": includes,
+        "files": files,
+        "bytes": bytes,
+    });
+    write_synced(&staging.dir.join(RECORD), record.to_string().as_bytes()).map_err(|source| {
+        ResticError::Io {
+            what: "write the restore record into",
+            path: staging.dir.clone(),
+            source,
+        }
+    })?;
     refuse_occupied(&target)?;
     // rename(2) replaces an empty directory and refuses a non-empty one.
     std::fs::rename(&staging.dir, &target).map_err(|source| ResticError::Io {
@@ -222,6 +275,16 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         target.display()
     ));
 
+    Ok(outputs(
+        &target,
+        &chosen,
+        &Value::from(files),
+        &Value::from(bytes),
+    ))
+}
+
+/// The step's outputs for `chosen` restored into `target`.
+fn outputs(target: &Path, chosen: &Snapshot, files: &Value, bytes: &Value) -> Outputs {
     let mut outputs = Outputs::new();
     outputs.insert("target".into(), Value::String(target.display().to_string()));
     outputs.insert("id".into(), Value::String(chosen.id.clone()));
@@ -230,9 +293,23 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         "restored_point".into(),
         Value::String(chosen.restored_point()),
     );
-    outputs.insert("files".into(), Value::from(files));
-    outputs.insert("bytes".into(), Value::from(bytes));
-    Ok(outputs)
+    outputs.insert("files".into(), files.clone());
+    outputs.insert("bytes".into(), bytes.clone());
+    outputs
+}
+
+/// The record an earlier restore left in `target`, if it holds one drbook can read.
+fn read_record(target: &Path) -> Option<Value> {
+    let text = std::fs::read(target.join(RECORD)).ok()?;
+    let record: Value = serde_json::from_slice(&text).ok()?;
+    record["id"].is_string().then_some(record)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// The snapshot `wanted` names, among those matching `filters`.
