@@ -11,8 +11,8 @@ mod execute;
 mod process;
 #[allow(dead_code)] // the restic and rclone actions, in the commits that follow, use it
 mod program;
-mod restic;
 mod rclone;
+mod restic;
 mod shell;
 mod wait;
 
