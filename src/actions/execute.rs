@@ -150,6 +150,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Etcd(#[from] super::etcd::EtcdError),
+
+    #[error(transparent)]
+    S3(#[from] super::s3::S3Error),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

@@ -11,6 +11,7 @@ mod execute;
 mod process;
 #[allow(dead_code)] // the restic and rclone actions, in the commits that follow, use it
 mod program;
+pub mod s3;
 mod shell;
 mod wait;
 
@@ -110,6 +111,9 @@ pub const CATALOG: &[ActionSpec] = &[
     etcd::SNAPSHOT_VERIFY,
     etcd::SNAPSHOT_RESTORE,
     etcd::VERIFY,
+    s3::LIST,
+    s3::LATEST,
+    s3::GET,
 ];
 
 /// Looks an action up by the name a runbook uses.
