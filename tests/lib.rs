@@ -9,5 +9,6 @@ mod fuzz;
 mod interactive;
 mod resume;
 mod run_engine;
+mod s3_actions;
 mod shipped_runbooks;
 mod support;
