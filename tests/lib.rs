@@ -11,5 +11,6 @@ mod rclone_actions;
 mod restic_actions;
 mod resume;
 mod run_engine;
+mod s3_actions;
 mod shipped_runbooks;
 mod support;

@@ -156,6 +156,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Rclone(#[from] super::rclone::RcloneError),
+
+    #[error(transparent)]
+    S3(#[from] super::s3::S3Error),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

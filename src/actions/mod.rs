@@ -13,6 +13,7 @@ mod process;
 mod program;
 mod rclone;
 mod restic;
+mod s3;
 mod shell;
 mod wait;
 
@@ -117,6 +118,9 @@ pub const CATALOG: &[ActionSpec] = &[
     rclone::COPY,
     rclone::SYNC,
     rclone::CHECK,
+    s3::LIST,
+    s3::LATEST,
+    s3::GET,
 ];
 
 /// Looks an action up by the name a runbook uses.
