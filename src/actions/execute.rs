@@ -134,6 +134,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Etcd(#[from] super::etcd::EtcdError),
+
+    #[error(transparent)]
+    Pki(#[from] super::pki::PkiError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

@@ -8,6 +8,7 @@
 
 pub mod etcd;
 mod execute;
+pub mod pki;
 mod process;
 mod shell;
 mod wait;
@@ -108,6 +109,8 @@ pub const CATALOG: &[ActionSpec] = &[
     etcd::SNAPSHOT_VERIFY,
     etcd::SNAPSHOT_RESTORE,
     etcd::VERIFY,
+    pki::VERIFY,
+    pki::RESTORE,
 ];
 
 /// Looks an action up by the name a runbook uses.
