@@ -2,6 +2,7 @@
 //! directory and capture what it printed.
 
 pub mod etcd;
+pub mod pki;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
