@@ -141,8 +141,9 @@ pub enum ActionError {
         install: &'static str,
     },
 
-    #[error("could not start `{program}`: {source}")]
+    #[error("could not start {name} (`{program}`): {source}")]
     ProgramStart {
+        name: &'static str,
         program: String,
         #[source]
         source: std::io::Error,
@@ -159,6 +160,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     S3(#[from] super::s3::S3Error),
+
+    #[error(transparent)]
+    Pki(#[from] super::pki::PkiError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

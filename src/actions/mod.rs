@@ -8,8 +8,8 @@
 
 pub mod etcd;
 mod execute;
+mod pki;
 mod process;
-#[allow(dead_code)] // the restic and rclone actions, in the commits that follow, use it
 mod program;
 mod rclone;
 mod restic;
@@ -113,14 +113,16 @@ pub const CATALOG: &[ActionSpec] = &[
     etcd::SNAPSHOT_VERIFY,
     etcd::SNAPSHOT_RESTORE,
     etcd::VERIFY,
+    pki::VERIFY,
+    pki::RESTORE,
     restic::SNAPSHOTS,
     restic::RESTORE,
-    rclone::COPY,
-    rclone::SYNC,
-    rclone::CHECK,
     s3::LIST,
     s3::LATEST,
     s3::GET,
+    rclone::COPY,
+    rclone::SYNC,
+    rclone::CHECK,
 ];
 
 /// Looks an action up by the name a runbook uses.

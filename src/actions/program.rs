@@ -151,6 +151,7 @@ pub(crate) async fn run(
             |e| match e {
                 SpawnError::NoWorkdir(path) => ActionError::NoWorkdir { path },
                 SpawnError::Spawn(source) => ActionError::ProgramStart {
+                    name: program.name,
                     program: program.path.display().to_string(),
                     source,
                 },

@@ -2,6 +2,7 @@
 //! directory and capture what it printed.
 
 pub mod etcd;
+pub mod pki;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
