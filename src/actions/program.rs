@@ -143,6 +143,24 @@ pub(crate) async fn run(
     reporter: &Reporter,
     log_stdout: bool,
 ) -> Result<Finished, ActionError> {
+    run_rendered(program, args, env, cwd, reporter, log_stdout, &|line| {
+        Some(line.to_string())
+    })
+    .await
+}
+
+/// Like `run`, but each logged line is first passed through `render`, which may rewrite
+/// it for people (rclone's JSON log) or drop it (`None`). `Finished` keeps the lines as
+/// the tool wrote them, for the action to parse.
+pub(crate) async fn run_rendered(
+    program: &Program,
+    args: Vec<OsString>,
+    env: &[(String, String)],
+    cwd: &Path,
+    reporter: &Reporter,
+    log_stdout: bool,
+    render: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<Finished, ActionError> {
     if reporter.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
@@ -178,10 +196,10 @@ pub(crate) async fn run(
                     true
                 }
             };
-            if log {
+            if let Some(shown) = render(&line).filter(|_| log) {
                 reporter.emit(ActionEvent::Output {
                     stream,
-                    line: format!("{}{line}", reporter.prefix),
+                    line: format!("{}{shown}", reporter.prefix),
                 });
             }
         } else {
