@@ -501,6 +501,10 @@ impl Planner {
                     ("inputs", Some(name)) if self.missing_inputs.contains(name) => Some(format!(
                         "reads input `{name}`, asked for when the run starts"
                     )),
+                    // Only reached when the `foreach` list itself is not known yet.
+                    ("item", _) => Some(format!(
+                        "reads `{path}`, an item of the `foreach` list known only at run time"
+                    )),
                     _ => None,
                 }
             })

@@ -130,6 +130,26 @@ fn plan_reports_a_step_that_would_fail_to_render() {
 }
 
 #[test]
+fn plan_defers_a_foreach_item_whose_list_is_an_input_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: each, version: 1.0.0, title: Each}\nspec:\n  objectives: {rto: 1m, rpo: 1m}\n  inputs:\n    - {name: buckets, type: list}\n  steps:\n    - id: copy\n      foreach: \"{{ inputs.buckets }}\"\n      action: shell\n      with: {run: \"echo {{ item }}\"}\n";
+    write(dir.path(), "r.yaml", runbook);
+    let out = drbook(dir.path(), &["plan", "r.yaml"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "run: echo {{ item }}  (reads `item`, an item of the `foreach` list known only at run time)"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = drbook(dir.path(), &["plan", "r.yaml", "-i", "buckets=a,b"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("run: echo a"), "{}", out.stdout);
+    assert!(out.stdout.contains("run: echo b"), "{}", out.stdout);
+}
+
+#[test]
 fn committed_schema_is_current() {
     let out = drbook(&repo_root(), &["schema"]);
     assert_eq!(out.code, 0);
