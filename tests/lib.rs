@@ -7,6 +7,7 @@ mod error_messages;
 mod etcd_actions;
 mod fuzz;
 mod interactive;
+mod minio_lost_drill;
 mod pki_actions;
 mod rclone_actions;
 mod restic_actions;
