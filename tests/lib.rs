@@ -1,6 +1,7 @@
 //! drbook's integration tests, compiled into one binary (as `just` does): each module
 //! covers one feature and runs the real `drbook` executable or the library API.
 
+mod backup_roundtrip;
 mod cli;
 mod demo;
 mod error_messages;
