@@ -213,6 +213,26 @@ pub(crate) fn optional_str<'a>(
     }
 }
 
+/// An optional boolean: `true`/`false`, or their text. A template that yields a boolean
+/// (`"{{ inputs.n > 0 }}"`) renders it as `True`/`False`, as Jinja does, so either case
+/// is read.
+pub(crate) fn optional_bool(
+    params: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<bool>, ActionError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if matches!(s.trim(), "true" | "True") => Ok(Some(true)),
+        Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(Some(false)),
+        Some(other) => Err(ActionError::ParamType {
+            name,
+            expected: ParamKind::Bool,
+            found: describe_value(other),
+        }),
+    }
+}
+
 /// An optional mapping of names to strings (environment variables). Numbers and booleans
 /// are taken as their text: a rendered template may have produced one.
 pub(crate) fn optional_string_map(
@@ -348,6 +368,20 @@ pub(crate) mod tests {
         );
         let err = required_duration(&p, "missing").unwrap_err().to_string();
         assert_eq!(err, "parameter `missing` is missing");
+    }
+
+    #[test]
+    fn rendered_text_counts_as_a_bool() {
+        let p = params(json!({"a": "True", "b": false, "c": "true", "j": "False", "x": "yes"}));
+        assert_eq!(optional_bool(&p, "a").unwrap(), Some(true));
+        assert_eq!(optional_bool(&p, "b").unwrap(), Some(false));
+        assert_eq!(optional_bool(&p, "c").unwrap(), Some(true));
+        assert_eq!(optional_bool(&p, "j").unwrap(), Some(false));
+        assert_eq!(optional_bool(&p, "none").unwrap(), None);
+        assert_eq!(
+            optional_bool(&p, "x").unwrap_err().to_string(),
+            "parameter `x` must be true or false, but is the string `yes`"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Reading the etcd actions' parameters as the engine hands them over.
 //!
 //! A parameter written as a template arrives rendered, and a rendered scalar is text
-//! (`"true"`, `"3"`), so booleans and numbers are also accepted as their text. A list of
-//! endpoints may also arrive as one comma-separated string, the way etcdctl takes it.
+//! (`"3"`), so numbers are also accepted as their text (booleans: `execute::optional_bool`).
+//! A list of endpoints may also arrive as one comma-separated string, the way etcdctl
+//! takes it.
 
 use crate::actions::execute::describe_value;
 use std::path::{Path, PathBuf};
@@ -10,25 +11,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::error::EtcdError;
-
-/// An optional boolean: `true`/`false`, or their text. A template that yields a boolean
-/// (`"{{ inputs.n > 0 }}"`) renders it as `True`/`False`, as Jinja does, so either case
-/// is read.
-pub(crate) fn optional_bool(
-    params: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<bool>, EtcdError> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::String(s)) if matches!(s.trim(), "true" | "True") => Ok(Some(true)),
-        Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(Some(false)),
-        Some(other) => Err(EtcdError::BadParam {
-            name,
-            problem: format!("must be true or false, but is {}", describe_value(other)),
-        }),
-    }
-}
 
 /// An optional whole number that is not negative: a number, or its text.
 pub(crate) fn optional_u64(
@@ -108,22 +90,8 @@ mod tests {
     }
 
     #[test]
-    fn rendered_text_counts_as_bool_and_number() {
-        let p = params(
-            json!({"a": "true", "b": false, "n": "12", "m": 3, "x": "yes", "neg": -1, "j": "False"}),
-        );
-        assert_eq!(optional_bool(&p, "a").unwrap(), Some(true));
-        assert_eq!(
-            optional_bool(&p, "j").unwrap(),
-            Some(false),
-            "as minijinja prints it"
-        );
-        assert_eq!(optional_bool(&p, "b").unwrap(), Some(false));
-        assert_eq!(optional_bool(&p, "none").unwrap(), None);
-        assert_eq!(
-            optional_bool(&p, "x").unwrap_err().to_string(),
-            "parameter `x` must be true or false, but is the string `yes`"
-        );
+    fn rendered_text_counts_as_a_number() {
+        let p = params(json!({"n": "12", "m": 3, "neg": -1}));
         assert_eq!(optional_u64(&p, "n").unwrap(), Some(12));
         assert_eq!(optional_u64(&p, "m").unwrap(), Some(3));
         assert!(optional_u64(&p, "neg").is_err());

@@ -40,10 +40,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::EtcdError;
 use super::member_table::{self, Member};
-use super::params::{optional_bool, optional_u64};
+use super::params::optional_u64;
 use super::snapshot_save::{sync_dir, with_suffix};
 use super::snapshot_verify::{ETCDCTL, verify};
 use super::tool::{self, Reporter, Tool};
+use crate::actions::execute::optional_bool;
 use crate::actions::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_str,
     required_str,

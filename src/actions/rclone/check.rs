@@ -19,7 +19,9 @@ use super::params::{self, Command};
 use super::remotes::Location;
 use super::sync::{SIDES, TOOL};
 use super::tool::{Rclone, failure};
-use crate::actions::execute::{Action, ActionError, ActionFuture, ActionRequest, Outputs};
+use crate::actions::execute::{
+    Action, ActionError, ActionFuture, ActionRequest, Outputs, optional_bool,
+};
 use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 /// How many differing files a failure names.
@@ -115,8 +117,8 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     let source = Location::from_params(params, Side::Source, &request.workdir)?;
     let destination = Location::from_params(params, Side::Destination, &request.workdir)?;
     let flags = params::flags(params, Command::Check)?;
-    let one_way = params::optional_bool(params, "one_way")?;
-    let allow_differences = params::optional_bool(params, "allow_differences")?;
+    let one_way = optional_bool(params, "one_way")?.unwrap_or(false);
+    let allow_differences = optional_bool(params, "allow_differences")?.unwrap_or(false);
     let rclone = Rclone::for_request(&request)?;
     let sides = [&source, &destination];
 

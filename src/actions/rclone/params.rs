@@ -15,25 +15,6 @@ pub(crate) enum Command {
     Check,
 }
 
-/// An optional boolean: `true`/`false`, or their text (a template renders a boolean as
-/// `True`/`False`).
-pub(crate) fn optional_bool(
-    params: &Map<String, Value>,
-    name: &'static str,
-) -> Result<bool, ActionError> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) if matches!(s.trim(), "true" | "True") => Ok(true),
-        Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(false),
-        Some(other) => Err(RcloneError::BadParam {
-            name,
-            problem: format!("must be true or false, but is {}", describe_value(other)),
-        }
-        .into()),
-    }
-}
-
 /// Flags refused for every command, and why.
 const REFUSED: &[(&str, &str)] = &[
     (
@@ -247,19 +228,6 @@ mod tests {
         assert_eq!(
             err,
             "parameter `flags` must be a list of strings, but is the string `--x`"
-        );
-    }
-
-    #[test]
-    fn booleans_may_be_rendered_text() {
-        let p = json!({"a": "True", "b": false, "c": "yes"});
-        let p = p.as_object().unwrap();
-        assert!(optional_bool(p, "a").unwrap());
-        assert!(!optional_bool(p, "b").unwrap());
-        assert!(!optional_bool(p, "none").unwrap());
-        assert_eq!(
-            optional_bool(p, "c").unwrap_err().to_string(),
-            "parameter `c` must be true or false, but is the string `yes`"
         );
     }
 }

@@ -1,30 +1,12 @@
 //! Reading the restic actions' own parameter types as the engine hands them over.
 //!
-//! A parameter written as a template arrives rendered, and a rendered boolean is text
-//! (`"true"`, or `"True"` as minijinja prints it), so both are read; a list of paths may
-//! arrive as one string, which is one path (paths may contain commas).
+//! A parameter written as a template arrives rendered, so a list of paths may arrive
+//! as one string, which is one path (paths may contain commas).
 
 use serde_json::{Map, Value};
 
 use super::error::ResticError;
 use crate::actions::execute::{describe_value, optional_str};
-
-/// An optional boolean: `true`/`false`, or their text.
-pub(crate) fn optional_bool(
-    params: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<bool>, ResticError> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::String(s)) if matches!(s.trim(), "true" | "True") => Ok(Some(true)),
-        Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(Some(false)),
-        Some(other) => Err(ResticError::BadParam {
-            name,
-            problem: format!("must be true or false, but is {}", describe_value(other)),
-        }),
-    }
-}
 
 /// An optional list of strings; one string is a list of one. Empty items are dropped.
 pub(crate) fn optional_list(
@@ -81,17 +63,8 @@ mod tests {
     }
 
     #[test]
-    fn rendered_text_counts_as_bool_and_one_string_as_one_path() {
-        let p = params(
-            json!({"a": "True", "b": false, "x": "yes", "l": "/backup/pki,x", "m": ["/a", " "], "n": [1], "e": "  "}),
-        );
-        assert_eq!(optional_bool(&p, "a").unwrap(), Some(true));
-        assert_eq!(optional_bool(&p, "b").unwrap(), Some(false));
-        assert_eq!(optional_bool(&p, "none").unwrap(), None);
-        assert_eq!(
-            optional_bool(&p, "x").unwrap_err().to_string(),
-            "parameter `x` must be true or false, but is the string `yes`"
-        );
+    fn one_string_is_one_path() {
+        let p = params(json!({"l": "/backup/pki,x", "m": ["/a", " "], "n": [1], "e": "  "}));
         assert_eq!(optional_list(&p, "l").unwrap(), ["/backup/pki,x"]);
         assert_eq!(optional_list(&p, "m").unwrap(), ["/a"]);
         assert!(optional_list(&p, "n").is_err());

@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::error::ResticError;
-use super::params::optional_bool;
 use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
 use super::snapshot::{self, Filters};
-use crate::actions::execute::{Action, ActionError, ActionFuture, ActionRequest, Outputs};
+use crate::actions::execute::{
+    Action, ActionError, ActionFuture, ActionRequest, Outputs, optional_bool,
+};
 use crate::actions::program::Reporter;
 use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use super::error::{Place, S3Error};
 use super::object::Object;
-use crate::actions::execute::{ActionError, describe_value, optional_str, required_str};
+use crate::actions::execute::{ActionError, optional_bool, optional_str, required_str};
 use crate::actions::{ParamKind, ParamSpec};
 
 /// The parameters every S3 action takes, in the order the docs list them.
@@ -460,24 +460,6 @@ fn virtual_host(endpoint: &str, bucket: &str) -> String {
     }
 }
 
-/// An optional boolean: `true`/`false`, or their text as a rendered template produces
-/// it (Jinja renders a boolean as `True`/`False`).
-pub(crate) fn optional_bool(
-    params: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<bool>, S3Error> {
-    match params.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::String(s)) if matches!(s.trim(), "true" | "True") => Ok(Some(true)),
-        Some(Value::String(s)) if matches!(s.trim(), "false" | "False") => Ok(Some(false)),
-        Some(other) => Err(S3Error::BadParam {
-            name,
-            problem: format!("must be true or false, but is {}", describe_value(other)),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -511,16 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn path_style_takes_rendered_text_and_endpoints_need_a_scheme() {
-        let p = params(json!({"a": "True", "b": "false", "c": true, "d": "yes"}));
-        assert_eq!(optional_bool(&p, "a").unwrap(), Some(true));
-        assert_eq!(optional_bool(&p, "b").unwrap(), Some(false));
-        assert_eq!(optional_bool(&p, "c").unwrap(), Some(true));
-        assert_eq!(optional_bool(&p, "none").unwrap(), None);
-        assert_eq!(
-            optional_bool(&p, "d").unwrap_err().to_string(),
-            "parameter `d` must be true or false, but is the string `yes`"
-        );
+    fn endpoints_need_a_scheme() {
         let err = refusal(json!({
             "bucket": "b", "endpoint": "minio:9000",
             "access_key_id": "AK", "secret_access_key": "SK",
