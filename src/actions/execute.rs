@@ -181,7 +181,8 @@ pub(crate) fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-fn stderr_note(tail: &[String]) -> String {
+/// "; last stderr: a | b", or that there was none: the end of a failed tool's message.
+pub(crate) fn stderr_note(tail: &[String]) -> String {
     if tail.is_empty() {
         "; it wrote nothing to stderr".to_string()
     } else {

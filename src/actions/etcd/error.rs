@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use crate::actions::execute::describe_status;
+use crate::actions::execute::{describe_status, stderr_note};
 
 /// A failed etcd action.
 #[derive(Debug, thiserror::Error)]
@@ -117,14 +117,6 @@ pub enum EtcdError {
 
     #[error("the cluster does not pass verification: {}", problems.join("; "))]
     VerifyFailed { problems: Vec<String> },
-}
-
-fn stderr_note(tail: &[String]) -> String {
-    if tail.is_empty() {
-        "; it wrote nothing to stderr".to_string()
-    } else {
-        format!("; last stderr: {}", tail.join(" | "))
-    }
 }
 
 /// What is wrong with a snapshot file. Each reads after "snapshot `<file>` ".

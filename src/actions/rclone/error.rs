@@ -5,7 +5,7 @@
 use std::fmt;
 use std::process::ExitStatus;
 
-use crate::actions::execute::describe_status;
+use crate::actions::execute::{describe_status, stderr_note};
 
 /// Which end of a transfer or check something is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,13 +200,5 @@ fn examples_note(examples: &[String]) -> String {
         String::new()
     } else {
         format!(" (e.g. {})", examples.join(", "))
-    }
-}
-
-fn stderr_note(tail: &[String]) -> String {
-    if tail.is_empty() {
-        "; it wrote nothing to stderr".to_string()
-    } else {
-        format!("; last stderr: {}", tail.join(" | "))
     }
 }

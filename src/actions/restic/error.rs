@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::process::ExitStatus;
 
-use crate::actions::execute::describe_status;
+use crate::actions::execute::{describe_status, stderr_note};
 use crate::actions::program::Finished;
 
 /// restic's exit code for "repository does not exist" (0.17 and later).
@@ -102,14 +102,6 @@ pub enum ResticError {
         #[source]
         source: std::io::Error,
     },
-}
-
-fn stderr_note(tail: &[String]) -> String {
-    if tail.is_empty() {
-        "; it wrote nothing to stderr".to_string()
-    } else {
-        format!("; last stderr: {}", tail.join(" | "))
-    }
 }
 
 /// What a failed restic run means.
