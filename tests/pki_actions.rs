@@ -10,53 +10,33 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use drbook::actions::{self, ActionError, ActionEvent, ActionRequest, Outputs};
+use drbook::actions::{ActionError, ActionEvent, Outputs};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use time::{Duration, OffsetDateTime};
-use tokio_util::sync::CancellationToken;
 
+use crate::support::actions;
 use crate::support::pki::{LEAFS, Layout, Pki, SHARED, ca_params, ec_keys, rsa_keys, write_file};
 
-/// Runs action `name` once through the library API, as the engine would.
+/// Runs action `name` once through the library API (`support::actions`), checking that
+/// no secret of this test leaks.
 fn execute(
     name: &str,
     params: Value,
     workdir: &Path,
 ) -> (Result<Outputs, ActionError>, Vec<ActionEvent>) {
-    let spec = actions::lookup(name).unwrap_or_else(|| panic!("`{name}` is in the catalogue"));
-    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let request = ActionRequest {
-        step: "test".into(),
-        params: params.as_object().expect("params are an object").clone(),
-        workdir: workdir.to_path_buf(),
-        cancel: CancellationToken::new(),
-        events,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = runtime.block_on(spec.execute(request));
-    let events = std::iter::from_fn(|| received.try_recv().ok()).collect();
-    (result, events)
+    actions::execute(name, params, workdir, &[])
 }
 
 /// The outputs of an action that must succeed.
 fn ok(name: &str, params: Value, workdir: &Path) -> Value {
-    match execute(name, params, workdir) {
-        (Ok(outputs), _) => Value::Object(outputs),
-        (Err(e), events) => panic!("{name} failed: {e}\nevents: {events:#?}"),
-    }
+    actions::ok(name, params, workdir, &[])
 }
 
 /// The message of an action that must fail.
 fn refused(name: &str, params: Value, workdir: &Path) -> String {
-    match execute(name, params, workdir) {
-        (Ok(outputs), _) => panic!("{name} succeeded: {outputs:#?}"),
-        (Err(e), _) => e.to_string(),
-    }
+    actions::refused(name, params, workdir, &[])
 }
 
 /// A fresh kubeadm PKI in `<tmp>/pki`.

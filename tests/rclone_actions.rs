@@ -17,10 +17,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use drbook::actions::{self, ActionError, ActionEvent, ActionRequest, Outputs};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
+use crate::support::actions;
 use crate::support::etcd::free_port;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
 use crate::support::{finish_within, spawn, write};
@@ -31,51 +30,15 @@ const RUN_LIMIT: Duration = Duration::from_secs(120);
 /// Flags that make a failing connection fail at once instead of after rclone's retries.
 const FAIL_FAST: [&str; 2] = ["--retries=1", "--low-level-retries=1"];
 
-/// Runs action `name` once through the library API, as the engine would.
-fn execute(
-    name: &str,
-    params: Value,
-    workdir: &Path,
-) -> (Result<Outputs, ActionError>, Vec<ActionEvent>) {
-    let spec = actions::lookup(name).unwrap_or_else(|| panic!("`{name}` is in the catalogue"));
-    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let request = ActionRequest {
-        step: "test".into(),
-        params: params.as_object().expect("params are an object").clone(),
-        workdir: workdir.to_path_buf(),
-        cancel: CancellationToken::new(),
-        events,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = runtime.block_on(spec.execute(request));
-    let events: Vec<ActionEvent> = std::iter::from_fn(|| received.try_recv().ok()).collect();
-    // The canary: whatever happened, the secret key is in no output, event or error.
-    let everything = format!("{result:?} {events:?}");
-    assert!(
-        !everything.contains(SECRET_KEY),
-        "the secret key leaked: {everything}"
-    );
-    (result, events)
-}
-
-/// The outputs of an action that must succeed.
+/// The outputs of an action that must succeed (run through `support::actions`, which
+/// also checks that the secret key leaks nowhere).
 fn ok(name: &str, params: Value, workdir: &Path) -> Value {
-    match execute(name, params, workdir) {
-        (Ok(outputs), _) => Value::Object(outputs),
-        (Err(e), events) => panic!("{name} failed: {e}\nevents: {events:#?}"),
-    }
+    actions::ok(name, params, workdir, &[SECRET_KEY])
 }
 
 /// The message of an action that must fail.
 fn refused(name: &str, params: Value, workdir: &Path) -> String {
-    match execute(name, params, workdir) {
-        (Ok(outputs), _) => panic!("{name} succeeded: {outputs:#?}"),
-        (Err(e), _) => e.to_string(),
-    }
+    actions::refused(name, params, workdir, &[SECRET_KEY])
 }
 
 /// Backend options for a bucket on `endpoint`, as a runbook writes them.

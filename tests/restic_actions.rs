@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use drbook::actions::{self, ActionError, ActionEvent, ActionRequest, Outputs};
+use drbook::actions::{ActionError, ActionEvent, Outputs};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio_util::sync::CancellationToken;
 
+use crate::support::actions;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
 use crate::support::wait_until;
 
@@ -30,64 +30,39 @@ const PASSWORD: &str = "drbook-canary-restic-pw-5b1e";
 const WRONG_PASSWORD: &str = "drbook-canary-wrong-pw-77d0";
 const BUCKET: &str = "kubermatic-master-backups";
 
-/// Fails the test when `text` contains a secret.
-fn assert_no_secret(what: &str, text: &str) {
-    for secret in [PASSWORD, WRONG_PASSWORD, SECRET_KEY] {
-        assert!(
-            !text.contains(secret),
-            "a secret appears in the {what}: {text}"
-        );
-    }
-}
-
-/// Runs action `name` once through the library API, as the engine would, and checks
-/// that no secret is in its outputs, events or error.
+/// Runs action `name` once through the library API (`support::actions`), checking that
+/// no secret of this test leaks.
 fn execute(
     name: &str,
     params: Value,
     workdir: &Path,
 ) -> (Result<Outputs, ActionError>, Vec<ActionEvent>) {
-    let spec = actions::lookup(name).unwrap_or_else(|| panic!("`{name}` is in the catalogue"));
-    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let request = ActionRequest {
-        step: "test".into(),
-        params: params.as_object().expect("params are an object").clone(),
-        workdir: workdir.to_path_buf(),
-        cancel: CancellationToken::new(),
-        events,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = runtime.block_on(spec.execute(request));
-    let events: Vec<ActionEvent> = std::iter::from_fn(|| received.try_recv().ok()).collect();
-    assert_no_secret("events", &format!("{events:?}"));
-    match &result {
-        Ok(outputs) => assert_no_secret("outputs", &Value::Object(outputs.clone()).to_string()),
-        Err(e) => {
-            assert_no_secret("error", &e.to_string());
-            assert_no_secret("error", &format!("{e:?}"));
-        }
-    }
-    (result, events)
+    actions::execute(
+        name,
+        params,
+        workdir,
+        &[PASSWORD, WRONG_PASSWORD, SECRET_KEY],
+    )
 }
 
 /// The outputs of an action that must succeed.
 fn ok(name: &str, params: Value, workdir: &Path) -> Value {
-    match execute(name, params, workdir) {
-        (Ok(outputs), _) => Value::Object(outputs),
-        (Err(e), events) => panic!("{name} failed: {e}\nevents: {events:#?}"),
-    }
+    actions::ok(
+        name,
+        params,
+        workdir,
+        &[PASSWORD, WRONG_PASSWORD, SECRET_KEY],
+    )
 }
 
 /// The message of an action that must fail.
 fn refused(name: &str, params: Value, workdir: &Path) -> String {
-    match execute(name, params, workdir) {
-        (Ok(outputs), _) => panic!("{name} succeeded: {outputs:#?}"),
-        (Err(e), _) => e.to_string(),
-    }
+    actions::refused(
+        name,
+        params,
+        workdir,
+        &[PASSWORD, WRONG_PASSWORD, SECRET_KEY],
+    )
 }
 
 /// `restic args…` run by the test itself (setting up), in an environment of only

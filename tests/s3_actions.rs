@@ -12,11 +12,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use drbook::actions::{self, ActionError, ActionEvent, ActionRequest, Outputs};
+use drbook::actions::{ActionError, ActionEvent, Outputs};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio_util::sync::CancellationToken;
 
+use crate::support::actions;
 use crate::support::etcd::free_port;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
 use crate::support::{finish_within, spawn, wait_until, write};
@@ -32,58 +32,15 @@ fn assert_no_secret(what: &str, text: &str) {
     );
 }
 
-/// Runs action `name` once through the library API, as the engine would, cancelling it
-/// when `cancel_on` matches an event; checks that no output, event or error carries the
-/// secret key.
+/// Runs action `name` once through the library API (`support::actions`), cancelling it
+/// when `cancel_on` matches an event; checks that the secret key leaks nowhere.
 fn execute_with(
     name: &str,
     params: Value,
     workdir: &Path,
     cancel_on: Option<&dyn Fn(&ActionEvent) -> bool>,
 ) -> (Result<Outputs, ActionError>, Vec<ActionEvent>) {
-    let spec = actions::lookup(name).unwrap_or_else(|| panic!("`{name}` is in the catalogue"));
-    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let request = ActionRequest {
-        step: "test".into(),
-        params: params.as_object().expect("params are an object").clone(),
-        workdir: workdir.to_path_buf(),
-        cancel: cancel.clone(),
-        events,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (result, events) = runtime.block_on(async {
-        let task = tokio::spawn(spec.execute(request));
-        let mut seen = Vec::new();
-        if let Some(trigger) = cancel_on {
-            while let Some(event) = received.recv().await {
-                let hit = trigger(&event);
-                seen.push(event);
-                if hit {
-                    cancel.cancel();
-                    break;
-                }
-            }
-        }
-        let result = task.await.expect("the action does not panic");
-        seen.extend(std::iter::from_fn(|| received.try_recv().ok()));
-        (result, seen)
-    });
-    for event in &events {
-        assert_no_secret("an event", &format!("{event:?}"));
-    }
-    match &result {
-        Ok(outputs) => assert_no_secret("the outputs", &Value::Object(outputs.clone()).to_string()),
-        Err(e) => {
-            assert_no_secret("the error", &e.to_string());
-            assert_no_secret("the error's Debug", &format!("{e:?}"));
-        }
-    }
-    (result, events)
+    actions::execute_until(name, params, workdir, &[SECRET_KEY], cancel_on)
 }
 
 fn execute(

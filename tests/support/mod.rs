@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real `drbook` executable in a
 //! directory and capture what it printed.
 
+pub mod actions;
 pub mod etcd;
 pub mod pki;
 pub mod s3;
