@@ -234,6 +234,45 @@ pub(crate) fn optional_bool(
     }
 }
 
+/// How a list parameter given as one string is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OneString {
+    /// Items separated by commas, the way etcdctl takes `--endpoints`.
+    SplitAtCommas,
+    /// One item: paths may contain commas.
+    OneItem,
+}
+
+/// An optional list of strings; a single string is read as `one` says (a rendered
+/// template yields one string). Items are trimmed and empty ones dropped.
+pub(crate) fn optional_list(
+    params: &Map<String, Value>,
+    name: &'static str,
+    one: OneString,
+) -> Result<Vec<String>, ActionError> {
+    let bad = |value: &Value| ActionError::ParamType {
+        name,
+        expected: ParamKind::StringList,
+        found: describe_value(value),
+    };
+    let items: Vec<String> = match params.get(name) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) if one == OneString::SplitAtCommas => {
+            s.split(',').map(|i| i.trim().to_string()).collect()
+        }
+        Some(Value::String(s)) => vec![s.trim().to_string()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.trim().to_string()),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(bad(other)),
+    };
+    Ok(items.into_iter().filter(|i| !i.is_empty()).collect())
+}
+
 /// An optional mapping of names to strings (environment variables). Numbers and booleans
 /// are taken as their text: a rendered template may have produced one.
 pub(crate) fn optional_string_map(
@@ -382,6 +421,37 @@ pub(crate) mod tests {
         assert_eq!(
             optional_bool(&p, "x").unwrap_err().to_string(),
             "parameter `x` must be true or false, but is the string `yes`"
+        );
+    }
+
+    #[test]
+    fn a_list_may_be_one_string_split_at_commas_or_not() {
+        let p = params(json!({"l": "a, b,", "m": ["/a", " "], "n": [1], "s": 3}));
+        assert_eq!(
+            optional_list(&p, "l", OneString::SplitAtCommas).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            optional_list(&p, "l", OneString::OneItem).unwrap(),
+            ["a, b,"]
+        );
+        assert_eq!(optional_list(&p, "m", OneString::OneItem).unwrap(), ["/a"]);
+        assert!(
+            optional_list(&p, "none", OneString::OneItem)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            optional_list(&p, "n", OneString::OneItem)
+                .unwrap_err()
+                .to_string(),
+            "parameter `n` must be a list of strings, but is the number `1`"
+        );
+        assert_eq!(
+            optional_list(&p, "s", OneString::SplitAtCommas)
+                .unwrap_err()
+                .to_string(),
+            "parameter `s` must be a list of strings, but is the number `3`"
         );
     }
 

@@ -14,8 +14,10 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{EtcdError, describe_client_error};
-use super::params::{optional_list, path_in, required_list};
-use crate::actions::execute::{ActionError, optional_duration, optional_str};
+use super::params::{path_in, required_list};
+use crate::actions::execute::{
+    ActionError, OneString, optional_duration, optional_list, optional_str,
+};
 use crate::actions::{ParamKind, ParamSpec};
 
 /// How long one call may take when the step does not say.
@@ -166,7 +168,7 @@ impl Connection {
 
 /// The `endpoints` parameter (a list, or one comma-separated string).
 pub(crate) fn endpoints(params: &Map<String, Value>) -> Result<Vec<String>, ActionError> {
-    Ok(required_list(params, "endpoints")?)
+    required_list(params, "endpoints")
 }
 
 /// An optional list parameter as `ActionError`.
@@ -174,7 +176,7 @@ pub(crate) fn list(
     params: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Vec<String>, ActionError> {
-    Ok(optional_list(params, name)?)
+    optional_list(params, name, OneString::SplitAtCommas)
 }
 
 /// Awaits `work` unless the step is cancelled first; dropping `work` ends its calls.

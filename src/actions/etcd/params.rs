@@ -5,7 +5,7 @@
 //! A list of endpoints may also arrive as one comma-separated string, the way etcdctl
 //! takes it.
 
-use crate::actions::execute::describe_value;
+use crate::actions::execute::{ActionError, OneString, describe_value, optional_list};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -32,44 +32,18 @@ pub(crate) fn optional_u64(
     }
 }
 
-/// An optional list of strings; one string is split at commas. Empty items are dropped.
-pub(crate) fn optional_list(
-    params: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Vec<String>, EtcdError> {
-    let bad = |value: &Value| EtcdError::BadParam {
-        name,
-        problem: format!(
-            "must be a list of strings, but is {}",
-            describe_value(value)
-        ),
-    };
-    let items: Vec<String> = match params.get(name) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => s.split(',').map(|i| i.trim().to_string()).collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s.trim().to_string()),
-                other => Err(bad(other)),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => return Err(bad(other)),
-    };
-    Ok(items.into_iter().filter(|i| !i.is_empty()).collect())
-}
-
 /// A required, non-empty list of strings.
 pub(crate) fn required_list(
     params: &Map<String, Value>,
     name: &'static str,
-) -> Result<Vec<String>, EtcdError> {
-    let items = optional_list(params, name)?;
+) -> Result<Vec<String>, ActionError> {
+    let items = optional_list(params, name, OneString::SplitAtCommas)?;
     if items.is_empty() {
         return Err(EtcdError::BadParam {
             name,
             problem: "is missing or empty".into(),
-        });
+        }
+        .into());
     }
     Ok(items)
 }
@@ -104,8 +78,8 @@ mod tests {
             required_list(&p, "e").unwrap(),
             vec!["http://a:1", "http://b:2"]
         );
-        assert_eq!(optional_list(&p, "l").unwrap(), vec!["x", "y"]);
-        assert!(optional_list(&p, "bad").is_err());
+        assert_eq!(required_list(&p, "l").unwrap(), vec!["x", "y"]);
+        assert!(required_list(&p, "bad").is_err());
         assert_eq!(
             required_list(&p, "none").unwrap_err().to_string(),
             "parameter `none` is missing or empty"

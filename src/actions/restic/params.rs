@@ -1,39 +1,10 @@
-//! Reading the restic actions' own parameter types as the engine hands them over.
-//!
-//! A parameter written as a template arrives rendered, so a list of paths may arrive
-//! as one string, which is one path (paths may contain commas).
+//! Reading the restic actions' filter parameters as the engine hands them over: a
+//! template that rendered to nothing is a mistake, not "no filter".
 
 use serde_json::{Map, Value};
 
 use super::error::ResticError;
-use crate::actions::execute::{describe_value, optional_str};
-
-/// An optional list of strings; one string is a list of one. Empty items are dropped.
-pub(crate) fn optional_list(
-    params: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Vec<String>, ResticError> {
-    let bad = |value: &Value| ResticError::BadParam {
-        name,
-        problem: format!(
-            "must be a list of strings, but is {}",
-            describe_value(value)
-        ),
-    };
-    let items: Vec<String> = match params.get(name) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => vec![s.trim().to_string()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s.trim().to_string()),
-                other => Err(bad(other)),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => return Err(bad(other)),
-    };
-    Ok(items.into_iter().filter(|i| !i.is_empty()).collect())
-}
+use crate::actions::execute::optional_str;
 
 /// An optional string that, when given, is not blank (a template that rendered to
 /// nothing is a mistake, not "no filter"). Trimmed.
@@ -63,11 +34,8 @@ mod tests {
     }
 
     #[test]
-    fn one_string_is_one_path() {
-        let p = params(json!({"l": "/backup/pki,x", "m": ["/a", " "], "n": [1], "e": "  "}));
-        assert_eq!(optional_list(&p, "l").unwrap(), ["/backup/pki,x"]);
-        assert_eq!(optional_list(&p, "m").unwrap(), ["/a"]);
-        assert!(optional_list(&p, "n").is_err());
+    fn a_blank_filter_is_refused() {
+        let p = params(json!({"e": "  "}));
         assert_eq!(
             optional_text(&p, "e").unwrap_err().to_string(),
             "parameter `e` is empty; leave it out, or check the template that produced it"

@@ -28,11 +28,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::ResticError;
-use super::params::optional_list;
 use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
 use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
 use crate::actions::execute::{
-    Action, ActionError, ActionFuture, ActionRequest, Outputs, required_str,
+    Action, ActionError, ActionFuture, ActionRequest, OneString, Outputs, optional_list,
+    required_str,
 };
 use crate::actions::program::Reporter;
 use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
@@ -118,7 +118,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         .into());
     }
     let filters = Filters::from_params(params)?;
-    let includes = optional_list(params, "include")?;
+    let includes = optional_list(params, "include", OneString::OneItem)?;
     let target_given = required_str(params, "target")?;
     if target_given.trim().is_empty() {
         return Err(ResticError::BadParam {
