@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::support::actions;
+use crate::support::etcd::free_port;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
 use crate::support::wait_until;
 
@@ -540,6 +541,19 @@ fn wrong_password_and_missing_repositories_are_told_apart() {
             )
         );
     }
+
+    // A store that does not answer is not a missing repository.
+    let nobody = format!("s3:http://127.0.0.1:{}/{BUCKET}", free_port());
+    let mut params = backups.params(json!({}));
+    params["repository"] = json!(nobody);
+    let err = refused("restic.snapshots", params, dir);
+    assert!(
+        err.starts_with(&format!(
+            "cannot reach the store of the restic repository `{nobody}` ("
+        )),
+        "{err}"
+    );
+    assert!(err.contains("connection refused"), "{err}");
 }
 
 /// A restic process holding an exclusive lock on a local repository until dropped: `key

@@ -43,6 +43,16 @@ pub enum ResticError {
     },
 
     #[error(
+        "cannot reach the store of the restic repository `{repository}` ({detail}): check the endpoint in `repository` and that it answers from where drbook runs (VPN, port-forward, firewall); for HTTPS with a private CA, give it as `cacert`"
+    )]
+    Unreachable { repository: String, detail: String },
+
+    #[error(
+        "the store of the restic repository `{repository}` refused the credentials ({detail}): check the access key and secret passed in `env` (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`) and that they may read the bucket"
+    )]
+    Denied { repository: String, detail: String },
+
+    #[error(
         "the restic repository `{repository}` does not accept the password (wrong password or no key found): check the secret given as `password` against the one the backups were made with (KubeOne: key `password` of Secret `restic-config` in `kube-system`)"
     )]
     WrongPassword { repository: String },
@@ -111,8 +121,34 @@ pub(crate) enum Failure {
     /// Who holds the lock, when restic said.
     Locked(String),
     WrongPassword,
+    /// The store did not answer; restic's line saying why.
+    Unreachable(String),
+    /// The store refused the credentials; restic's line saying so.
+    Denied(String),
     Other,
 }
+
+/// What restic (and the S3 client inside it) says when the store does not answer.
+const UNREACHABLE: &[&str] = &[
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "network is unreachable",
+    "no route to host",
+    "context deadline exceeded",
+    "TLS handshake",
+    "x509: ",
+];
+
+/// What S3 stores (MinIO, AWS) answer to keys they do not accept.
+const DENIED: &[&str] = &[
+    "Access Denied",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "does not exist in our records",
+    "SignatureDoesNotMatch",
+    "signature we calculated does not match",
+];
 
 /// Recognises a failed run by its exit code (restic 0.17 and later) or, for exit status
 /// 1, by restic 0.14's messages.
@@ -128,6 +164,10 @@ pub(crate) fn classify(code: Option<i32>, stderr: &str) -> Failure {
         Failure::WrongPassword
     } else if stderr.contains("repository is already locked") {
         Failure::Locked(lock_holder(stderr))
+    } else if let Some(line) = line_with(stderr, DENIED) {
+        Failure::Denied(line)
+    } else if let Some(line) = line_with(stderr, UNREACHABLE) {
+        Failure::Unreachable(line)
     } else if stderr.contains("Is there a repository at the following location?")
         || stderr.contains("unable to open config file")
     {
@@ -135,6 +175,14 @@ pub(crate) fn classify(code: Option<i32>, stderr: &str) -> Failure {
     } else {
         Failure::Other
     }
+}
+
+/// The first line of `stderr` that holds one of `needles`, without restic's `Fatal: `.
+fn line_with(stderr: &str, needles: &[&str]) -> Option<String> {
+    stderr
+        .lines()
+        .find(|line| needles.iter().any(|n| line.contains(n)))
+        .map(|line| line.trim().trim_start_matches("Fatal: ").to_string())
 }
 
 /// "locked exclusively by PID 8007 on cp-1 by root (UID 0, GID 0), lock was created at
@@ -173,6 +221,8 @@ impl ResticError {
                 hint: lock_hint,
             },
             Failure::WrongPassword => ResticError::WrongPassword { repository },
+            Failure::Unreachable(detail) => ResticError::Unreachable { repository, detail },
+            Failure::Denied(detail) => ResticError::Denied { repository, detail },
             Failure::Other => ResticError::Failed {
                 repository,
                 what,
@@ -219,11 +269,33 @@ mod tests {
             )
         );
         assert_eq!(
-            classify(
-                Some(1),
-                "Fatal: unable to save snapshot: connection refused\n"
-            ),
+            classify(Some(1), "Fatal: unable to save snapshot: disk full\n"),
             Failure::Other
+        );
+    }
+
+    #[test]
+    fn an_unreachable_store_or_refused_keys_are_not_a_missing_repository() {
+        // restic 0.14 against a port nothing listens on: it asks whether there is a
+        // repository, but the store never answered.
+        let refused = "Fatal: unable to open config file: Stat: Get \"http://127.0.0.1:1/bucket/?location=\": dial tcp 127.0.0.1:1: connect: connection refused\nIs there a repository at the following location?\ns3:http://127.0.0.1:1/bucket\n";
+        assert_eq!(
+            classify(Some(1), refused),
+            Failure::Unreachable(
+                "unable to open config file: Stat: Get \"http://127.0.0.1:1/bucket/?location=\": dial tcp 127.0.0.1:1: connect: connection refused".into()
+            )
+        );
+        let denied = "Fatal: unable to open config file: Stat: The Access Key Id you provided does not exist in our records.\nIs there a repository at the following location?\ns3:https://minio/b\n";
+        assert!(matches!(classify(Some(1), denied), Failure::Denied(_)));
+        let err = ResticError::from_run(
+            "s3:http://127.0.0.1:1/bucket",
+            "snapshots",
+            &finished(1, refused),
+            "",
+        );
+        assert!(
+            err.to_string().starts_with("cannot reach the store of the restic repository `s3:http://127.0.0.1:1/bucket` (unable to open config file: "),
+            "{err}"
         );
     }
 
