@@ -6,6 +6,7 @@
 //! of actions (etcd, PKI, restic, S3, Kubernetes) each add a file here and a line to
 //! `CATALOG`.
 
+mod durable;
 pub mod etcd;
 mod execute;
 mod pki;

@@ -14,7 +14,7 @@
 //! from the file with `snapshot status`; the live key count at exactly that revision is
 //! then asked of the member, so `etcd.verify` can later expect the same number.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,7 @@ use super::error::{EtcdError, SnapshotProblem, describe_client_error};
 use super::snapshot_file::{self, sha256_file};
 use super::snapshot_verify::{ETCDCTL, blocking};
 use super::tool::{self, Reporter, Tool};
+use crate::actions::durable;
 use crate::actions::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_str,
     required_str,
@@ -293,11 +294,9 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// fsyncs a directory, so a rename in it survives a power cut.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), EtcdError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| EtcdError::Io {
-            what: "sync the directory",
-            path: dir.to_path_buf(),
-            source,
-        })
+    durable::sync_dir(dir).map_err(|source| EtcdError::Io {
+        what: "sync the directory",
+        path: dir.to_path_buf(),
+        source,
+    })
 }

@@ -8,12 +8,13 @@
 //! renamed over the name, atomically, and the directory is fsync'd. A crash leaves at
 //! most a temporary file, which the next run removes.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::error::PkiError;
+use crate::actions::durable;
 
 /// What installing one file did.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,9 +139,7 @@ fn keep(dest: &Path, stamp: &str) -> Result<PathBuf, PkiError> {
 
 /// fsyncs a directory, so that renames in it survive a power cut.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), PkiError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io("sync the directory", dir, e))
+    durable::sync_dir(dir).map_err(|e| io("sync the directory", dir, e))
 }
 
 fn io(what: &'static str, path: &Path, source: std::io::Error) -> PkiError {

@@ -30,6 +30,7 @@ use serde_json::Value;
 use super::error::ResticError;
 use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
 use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
+use crate::actions::durable;
 use crate::actions::execute::{
     Action, ActionError, ActionFuture, ActionRequest, OneString, Outputs, optional_list,
     required_str,
@@ -263,13 +264,11 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         source,
     })?;
     staging.placed = true;
-    std::fs::File::open(&parent)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| ResticError::Io {
-            what: "sync the directory",
-            path: parent.clone(),
-            source,
-        })?;
+    durable::sync_dir(&parent).map_err(|source| ResticError::Io {
+        what: "sync the directory",
+        path: parent.clone(),
+        source,
+    })?;
     reporter.progress(format!(
         "restored {files} files ({bytes} bytes) to {}",
         target.display()

@@ -32,6 +32,7 @@ use super::error::{Place, S3Error};
 use super::local::{self, Digests};
 use super::object::{Object, md5_etag, rfc3339};
 use super::store::{READ_TIMEOUT, STORE_PARAMS, Store};
+use crate::actions::durable;
 use crate::actions::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, required_str,
 };
@@ -200,7 +201,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         path: target.etag_file.clone(),
         source,
     })?;
-    local::sync_dir(&target.dir).map_err(|source| S3Error::Io {
+    durable::sync_dir(&target.dir).map_err(|source| S3Error::Io {
         what: "sync the directory",
         path: target.dir.clone(),
         source,

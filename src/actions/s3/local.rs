@@ -70,11 +70,6 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// fsyncs a directory, so a link or removal in it survives a power cut.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
 /// Gives the finished `partial` the name `file`, unless `file` exists: then
 /// `AlreadyExists` and nothing changed. On a file system without hard links, a rename
 /// after a check (the small race is the price there).
