@@ -7,7 +7,6 @@
 //! Nothing here sleeps to synchronise: the harness polls etcd's health with a deadline,
 //! and every drbook process is killed if it outlives its limit.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::support::actions;
+use crate::support::digest;
 use crate::support::etcd::{EtcdCluster, Member, require};
 use crate::support::{finish_within, spawn, write};
 
@@ -61,33 +61,6 @@ fn endpoints(cluster: &EtcdCluster) -> Value {
             .map(|m| m.client_url.clone())
             .collect::<Vec<_>>()
     )
-}
-
-/// Every file and directory under `root` (relative path → SHA-256 of the content, or
-/// "dir"), or "missing": equal digests mean byte-identical trees.
-fn digest(root: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    if !root.exists() {
-        out.insert(PathBuf::new(), "missing".to_string());
-        return out;
-    }
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        out.insert(dir.strip_prefix(root).unwrap().to_path_buf(), "dir".into());
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                out.insert(
-                    path.strip_prefix(root).unwrap().to_path_buf(),
-                    format!("{:x}", Sha256::digest(&bytes)),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn sha256_of(path: &Path) -> String {

@@ -11,16 +11,15 @@
 //! synchronise: the locked repository is held by a restic process that blocks on a FIFO
 //! after taking its lock, and the test polls for the lock file with a deadline.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use drbook::actions::{ActionError, ActionEvent, Outputs};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::support::actions;
+use crate::support::digest;
 use crate::support::etcd::free_port;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
 use crate::support::wait_until;
@@ -199,38 +198,11 @@ impl Backups {
     }
 }
 
-/// Every file and directory under `root` (relative path → SHA-256 of the content, or
-/// "dir"), or "missing": equal digests mean byte-identical trees.
-fn digest(root: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    if !root.exists() {
-        out.insert(PathBuf::new(), "missing".to_string());
-        return out;
-    }
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        out.insert(dir.strip_prefix(root).unwrap().to_path_buf(), "dir".into());
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                out.insert(
-                    path.strip_prefix(root).unwrap().to_path_buf(),
-                    format!("{:x}", Sha256::digest(&bytes)),
-                );
-            }
-        }
-    }
-    out
-}
-
 /// The regular files under `root`, relative and sorted.
 fn files(root: &Path) -> Vec<String> {
     let mut names: Vec<String> = digest(root)
         .into_iter()
-        .filter(|(_, d)| d != "dir")
+        .filter(|(_, d)| !d.starts_with("dir "))
         .map(|(p, _)| p.display().to_string())
         .collect();
     names.sort();

@@ -6,47 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use drbook::actions::{ActionError, ActionEvent, Outputs};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use super::{execute, ok, refused, sha256};
+use crate::support::digest;
 use crate::support::pki::{LEAFS, Layout, Pki, SHARED, write_file};
-
-/// Every file under `root` (relative path → SHA-256 and mode, or the link target).
-fn digest(root: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if meta.file_type().is_symlink() {
-                out.insert(
-                    rel,
-                    format!("-> {}", std::fs::read_link(&path).unwrap().display()),
-                );
-            } else if meta.is_dir() {
-                out.insert(rel, format!("dir {:o}", meta.permissions().mode()));
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                out.insert(
-                    rel,
-                    format!(
-                        "{} {:o}",
-                        sha256(&bytes),
-                        meta.permissions().mode() & 0o7777
-                    ),
-                );
-            }
-        }
-    }
-    out
-}
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777

@@ -90,3 +90,38 @@ pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Every file, directory and link under `root`, by relative path: the SHA-256 and mode
+/// of a file, the mode of a directory, the target of a link; or "missing" when `root`
+/// does not exist. Equal digests mean the trees are byte- and mode-identical, so a test
+/// can prove that a refused action changed nothing.
+pub fn digest(root: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    use sha2::Digest as _;
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut out = std::collections::BTreeMap::new();
+    if !root.exists() {
+        out.insert(PathBuf::new(), "missing".to_string());
+        return out;
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                out.insert(rel, format!("-> {}", target.display()));
+            } else if meta.is_dir() {
+                out.insert(rel, format!("dir {mode:o}"));
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(rel, format!("{:x} {mode:o}", sha2::Sha256::digest(&bytes)));
+            }
+        }
+    }
+    out
+}
