@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::error::{NoMatch, S3Error};
 use super::list::list_reporting;
 use super::object::{Object, rfc3339};
-use super::store::{STORE_PARAMS, Store};
+use super::store::{PREFIX, STORE_PARAMS, Store};
 use crate::actions::execute::{
     Action, ActionError, ActionFuture, ActionRequest, Outputs, optional_str,
 };
@@ -30,12 +30,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         STORE_PARAMS[3],
         STORE_PARAMS[4],
         STORE_PARAMS[5],
-        ParamSpec {
-            name: "prefix",
-            kind: ParamKind::String,
-            required: false,
-            doc: "Only keys that start with this text, e.g. `<clusterID>-default-backups-`.",
-        },
+        PREFIX,
         ParamSpec {
             name: "suffix",
             kind: ParamKind::String,

@@ -5,11 +5,11 @@
 
 use serde_json::Value;
 
-use super::store::{STORE_PARAMS, Store};
+use super::store::{PREFIX, STORE_PARAMS, Store};
 use crate::actions::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_str,
 };
-use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
+use crate::actions::{ActionSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "s3.list",
@@ -21,12 +21,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         STORE_PARAMS[3],
         STORE_PARAMS[4],
         STORE_PARAMS[5],
-        ParamSpec {
-            name: "prefix",
-            kind: ParamKind::String,
-            required: false,
-            doc: "Only keys that start with this text, e.g. `<clusterID>-default-backups-` (a plain prefix, not a folder).",
-        },
+        PREFIX,
     ],
     rerun: Rerun::Safe("it only reads"),
     executor: &ListAction,

@@ -28,6 +28,14 @@ use super::object::Object;
 use crate::actions::execute::{ActionError, optional_bool, optional_str, required_str};
 use crate::actions::{ParamKind, ParamSpec};
 
+/// `prefix` of `s3.list` and `s3.latest`.
+pub(crate) const PREFIX: ParamSpec = ParamSpec {
+    name: "prefix",
+    kind: ParamKind::String,
+    required: false,
+    doc: "Only keys that start with this text, e.g. `<clusterID>-default-backups-` (a plain prefix, not a folder).",
+};
+
 /// The parameters every S3 action takes, in the order the docs list them.
 pub(crate) const STORE_PARAMS: [ParamSpec; 6] = [
     ParamSpec {
