@@ -8,13 +8,12 @@
 //! Nothing here sleeps to synchronise: the drill's own steps wait for etcd, the harness
 //! polls health with a deadline, and drbook is killed if it outlives its limit.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::etcd::{EtcdCluster, Member, require};
+use crate::support::etcd::{EtcdCluster, Member, free_port, require};
 use crate::support::{finish_within, repo_root, spawn, write};
 
 /// The longest the drill may take; it takes a few seconds on two shared cores.
@@ -23,15 +22,9 @@ const DRILL_LIMIT: Duration = Duration::from_secs(60);
 /// The token the runbook's restore gives the new cluster: `<target.token>-restored`.
 const RESTORED_TOKEN: &str = "drbook-sandbox-restored";
 
-/// `n` distinct free ports on 127.0.0.1, all bound at once so that none repeats.
+/// `n` distinct free ports on 127.0.0.1 (`free_port` never repeats one).
 fn free_ports(n: usize) -> Vec<u16> {
-    let listeners: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect()
+    (0..n).map(|_| free_port()).collect()
 }
 
 /// The sandbox's member table, as `scripts/demo` writes it.

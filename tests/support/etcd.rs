@@ -28,12 +28,22 @@ pub fn require(binary: &str) -> PathBuf {
     })
 }
 
-/// A free TCP port on 127.0.0.1 (the listener is dropped before etcd binds it).
+/// A free TCP port on 127.0.0.1 (the listener is dropped before etcd binds it), never
+/// one this test process handed out before: the kernel may give a just-released port
+/// again at once, and two members of one cluster with the same peer port do not start.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port on 127.0.0.1");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// One member: its name, URLs and data directory.
