@@ -235,7 +235,7 @@ fn bench(c: &mut Criterion) {
     let valid = runbook::load(&text).expect("valid");
     group.bench_function("part: plan + to_text", |b| {
         b.iter(|| {
-            dry_run::plan(black_box(&valid), &inputs, true)
+            dry_run::plan(black_box(&valid), &inputs, true, None)
                 .to_text()
                 .len()
         })
@@ -243,7 +243,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("load + plan + to_text", |b| {
         b.iter(|| {
             let valid = runbook::load(black_box(&text)).expect("valid");
-            dry_run::plan(&valid, &inputs, true).to_text().len()
+            dry_run::plan(&valid, &inputs, true, None).to_text().len()
         })
     });
     group.finish();

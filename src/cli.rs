@@ -30,7 +30,7 @@ pub enum Command {
 
     /// Show what a run would do, step by step, without executing anything
     #[command(
-        after_help = "Example:\n  drbook plan runbooks/kubeone/control-plane-node-repair.yaml -i node=cp-2"
+        after_help = "Examples:\n  drbook plan runbooks/kubeone/control-plane-node-repair.yaml -i node=cp-2\n  drbook plan runbooks/kkp/minio-lost.yaml --drill --target staging --targets examples/drbook.targets.yaml"
     )]
     Plan {
         /// The runbook
@@ -41,6 +41,14 @@ pub enum Command {
         /// Include the drill's inject steps, as `drbook drill` would run them
         #[arg(long)]
         drill: bool,
+        /// Bind the environment a run would use, to show its values (with `--drill`, also
+        /// check that it allows drills)
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
+        /// Targets file (default: drbook.targets.yaml beside the runbook, else in the
+        /// current directory)
+        #[arg(long, value_name = "FILE")]
+        targets: Option<PathBuf>,
     },
 
     /// Print the runbook as a document to follow by hand if drbook is unavailable

@@ -16,6 +16,7 @@ use crate::plan::{DEFAULT_FOREACH_CONCURRENCY, StepGraph};
 use crate::runbook::ValidRunbook;
 use crate::runbook::model::{Foreach, Runbook, Step, StepBody};
 use crate::runbook::yaml_tree::{Node, Value as Yaml};
+use crate::targets::Target;
 use crate::template;
 
 /// The dry run of a whole runbook.
@@ -150,10 +151,16 @@ fn write_value(out: &mut String, indent: &str, name: &str, text: &str) {
 }
 
 /// Dry-runs a validated runbook with the given input values (`-i`); `drill` includes the
-/// inject steps as `drbook drill` would run them.
-pub fn plan(valid: &ValidRunbook, given: &Map<String, Value>, drill: bool) -> Plan {
+/// inject steps as `drbook drill` would run them. With a bound target, `target.*` reads
+/// show that environment's values instead of "bound at run time".
+pub fn plan(
+    valid: &ValidRunbook,
+    given: &Map<String, Value>,
+    drill: bool,
+    target: Option<&Target>,
+) -> Plan {
     let runbook = &valid.runbook;
-    let planner = Planner::new(runbook, given, drill);
+    let planner = Planner::new(runbook, given, drill, target);
     let mut steps = Vec::new();
     if drill && let Some(d) = &runbook.spec.drill {
         planner.section(&d.inject, &valid.graphs.inject, Section::Inject, &mut steps);
@@ -165,7 +172,7 @@ pub fn plan(valid: &ValidRunbook, given: &Map<String, Value>, drill: bool) -> Pl
         &mut steps,
     );
     Plan {
-        header: planner.header(runbook, given, drill),
+        header: planner.header(runbook, given, drill, target),
         steps,
     }
 }
@@ -176,10 +183,17 @@ struct Planner {
     context: Value,
     /// Inputs without a value now: asked for when the run starts.
     missing_inputs: BTreeSet<String>,
+    /// A target was bound (`--target`): its values are known now.
+    target_bound: bool,
 }
 
 impl Planner {
-    fn new(runbook: &Runbook, given: &Map<String, Value>, drill: bool) -> Self {
+    fn new(
+        runbook: &Runbook,
+        given: &Map<String, Value>,
+        drill: bool,
+        target: Option<&Target>,
+    ) -> Self {
         let mut inputs = Map::new();
         let mut missing_inputs = BTreeSet::new();
         for input in &runbook.spec.inputs {
@@ -200,14 +214,25 @@ impl Planner {
             .map(|s| (s.name.value.clone(), json!("***")))
             .collect();
         let mode = if drill { "drill" } else { "incident" };
+        let mut context = json!({"inputs": inputs, "secrets": secrets, "run": {"mode": mode}});
+        if let Some(target) = target {
+            context["target"] = target.facts.clone();
+        }
         Planner {
             env: template::environment(),
-            context: json!({"inputs": inputs, "secrets": secrets, "run": {"mode": mode}}),
+            context,
             missing_inputs,
+            target_bound: target.is_some(),
         }
     }
 
-    fn header(&self, runbook: &Runbook, given: &Map<String, Value>, drill: bool) -> Vec<String> {
+    fn header(
+        &self,
+        runbook: &Runbook,
+        given: &Map<String, Value>,
+        drill: bool,
+        target: Option<&Target>,
+    ) -> Vec<String> {
         let meta = &runbook.metadata;
         let mut header = vec![format!(
             "plan for {} {}{}",
@@ -223,6 +248,18 @@ impl Planner {
         } else {
             "mode: incident (drill inject steps never run); nothing is executed by `plan`".into()
         });
+        if let Some(t) = target {
+            header.push(format!(
+                "target: {} ({} environment, drills {})",
+                t.name,
+                t.environment,
+                if t.drill_allowed {
+                    "allowed"
+                } else {
+                    "forbidden"
+                }
+            ));
+        }
         if let Some(o) = &runbook.spec.objectives {
             header.push(format!(
                 "objectives: RTO {}, RPO {}",
@@ -492,7 +529,7 @@ impl Planner {
                     ("steps", Some(id)) => {
                         Some(format!("reads `{path}`, known once step `{id}` has run"))
                     }
-                    ("target", _) => {
+                    ("target", _) if !self.target_bound => {
                         Some(format!("reads `{path}` from the target bound at run time"))
                     }
                     ("run", Some(field)) if field != "mode" => {

@@ -6,6 +6,7 @@
 //! (`dry_run`), printed (`printable`) or, in later work, executed by the engine.
 
 pub mod actions;
+pub mod app_error;
 pub mod cli;
 pub mod diagnostic;
 pub mod dry_run;
@@ -13,17 +14,19 @@ pub mod engine;
 pub mod exit_code;
 pub mod input_values;
 pub mod journal;
+mod load;
 pub mod operator;
 pub mod plan;
 pub mod printable;
-pub mod resume;
+mod resume;
 mod run;
+pub mod run_dir;
 pub mod runbook;
-pub mod runs;
+mod runs;
+pub mod session;
 pub mod source_file;
 pub mod span;
-pub mod start;
-pub mod state_dir;
+mod start;
 pub mod targets;
 pub mod template;
 pub mod view;

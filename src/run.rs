@@ -1,5 +1,6 @@
-//! Resolves the command line, dispatches commands, renders errors and decides the exit
-//! code. Nothing else in drbook chooses an exit code or exits.
+//! Resolves the command line, dispatches commands, and is the one place that prints an
+//! error and decides the exit code. Nothing else in drbook chooses an exit code or
+//! exits; commands return `Result<(), AppError>`.
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -7,17 +8,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command, RenderFormat, RunArgs, RunsCommand};
-use crate::diagnostic::Diagnostic;
-use crate::dry_run;
+use crate::app_error::AppError;
+use crate::cli::{Cli, Command, RenderFormat, RunsCommand};
 use crate::exit_code;
-use crate::input_values;
+use crate::journal::JournalError;
 use crate::journal::event::Mode;
-use crate::printable;
-use crate::runbook::{self, ValidRunbook};
-use crate::source_file::SourceFile;
-use crate::start::{Refusal, StartOptions};
-use crate::{resume, runs, start, state_dir};
+use crate::run_dir::StateDir;
+use crate::session::{ResumeRequest, binding};
+use crate::{dry_run, input_values, load, printable, resume, runbook, runs, start};
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
 /// process exit code.
@@ -33,34 +31,63 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             };
         }
     };
-    let result = match cli.command {
+    match dispatch(cli.command) {
+        Ok(()) => exit_code::SUCCESS,
+        Err(error) => {
+            report(&error);
+            exit_code(&error)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), AppError> {
+    match command {
         Command::Validate { paths } => validate(&paths),
         Command::Plan {
             file,
             inputs,
             drill,
-        } => plan(&file, &inputs, drill),
+            target,
+            targets,
+        } => plan(&file, &inputs, drill, target.as_deref(), targets.as_deref()),
         Command::Render { file, format } => render(&file, format),
-        Command::Run(args) => start_run(args, Mode::Incident),
-        Command::Drill(args) => start_run(args, Mode::Drill),
+        Command::Run(args) => {
+            let state = state_dir(args.state_dir.as_deref())?;
+            start::start(args, Mode::Incident, &state)
+        }
+        Command::Drill(args) => {
+            let state = state_dir(args.state_dir.as_deref())?;
+            start::start(args, Mode::Drill, &state)
+        }
         Command::Resume {
             run_id,
-            state_dir,
+            state_dir: flag,
             accept_changed_runbook,
             targets,
             operator,
             output,
-        } => resume::resume(resume::ResumeOptions {
-            run_id,
-            state_dir,
-            accept_changed_runbook,
-            targets,
-            operator,
-            output,
-        })
-        .map_err(refused)
-        .and_then(code_to_result),
-        Command::Runs { command, state_dir } => runs_command(command, state_dir.as_deref()),
+        } => {
+            let state = state_dir(flag.as_deref())?;
+            let request = ResumeRequest {
+                run_id,
+                accept_changed_runbook,
+                targets,
+                operator,
+                output,
+            };
+            resume::resume(request, &state)
+        }
+        Command::Runs {
+            command,
+            state_dir: flag,
+        } => {
+            let state = state_dir(flag.as_deref())?;
+            let text = match command.unwrap_or(RunsCommand::List) {
+                RunsCommand::List => runs::list(&state)?,
+                RunsCommand::Show { run_id } => runs::show(&state, &run_id)?,
+            };
+            print_stdout(&text)
+        }
         Command::Schema => print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(&runbook::schema::schema()).unwrap_or_default()
@@ -71,137 +98,131 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             clap_complete::generate(shell, &mut command, "drbook", &mut out);
             print_stdout(&String::from_utf8_lossy(&out))
         }
-    };
-    match result {
-        Ok(()) => exit_code::SUCCESS,
-        Err(code) => code,
     }
 }
 
-/// Why a runbook file could not be used; printed by `report_load_error`.
-enum LoadError {
-    Unreadable(PathBuf, String),
-    Invalid(SourceFile, Vec<Diagnostic>),
-}
-
-/// Reads and validates one runbook file.
-fn load(path: &Path) -> Result<(SourceFile, ValidRunbook), LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::Unreadable(path.to_path_buf(), describe_io(&e)))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let file = SourceFile::new(path, text);
-            let prefix = &file.text[..offset.min(file.text.len())];
-            let line = prefix.matches('\n').count() + 1;
-            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let pos = crate::span::Pos { line, col };
-            let diagnostic = Diagnostic::new(
-                crate::span::Span {
-                    start: pos,
-                    end: pos,
-                },
-                "the file is not UTF-8 text",
-            )
-            .with_help("save the runbook as UTF-8");
-            return Err(LoadError::Invalid(file, vec![diagnostic]));
-        }
-    };
-    let file = SourceFile::new(path, text);
-    match runbook::load(&file.text) {
-        Ok(valid) => Ok((file, valid)),
-        Err(diagnostics) => Err(LoadError::Invalid(file, diagnostics)),
+/// The state directory, resolved once per command; a warning when others can read it.
+fn state_dir(flag: Option<&Path>) -> Result<StateDir, AppError> {
+    let state = StateDir::resolve(flag)?;
+    if let Some(warning) = state.loose_permissions() {
+        eprintln!("warning: {warning}");
     }
+    Ok(state)
 }
 
-fn report_load_error(error: &LoadError) -> i32 {
-    let color = console::colors_enabled_stderr();
-    let mut err = std::io::stderr().lock();
+/// The exit code of every way a command can end other than success; documented in
+/// docs/exit-codes.md.
+fn exit_code(error: &AppError) -> i32 {
     match error {
-        LoadError::Unreadable(path, why) => {
-            let _ = writeln!(
-                err,
-                "error: cannot read `{}`: {why}\n  = help: check the path and its permissions",
-                path.display()
-            );
+        AppError::Usage(_) => exit_code::USAGE,
+        AppError::Unreadable { .. } | AppError::NothingFound(_) | AppError::NoSuchRun { .. } => {
             exit_code::NO_INPUT
         }
-        LoadError::Invalid(file, diagnostics) => {
+        AppError::Invalid { .. } => exit_code::INVALID_RUNBOOK,
+        // An invalid file outranks an unreadable one: it is the answer to the question
+        // `validate` was asked.
+        AppError::Several(errors) => errors
+            .iter()
+            .map(exit_code)
+            .find(|&code| code == exit_code::INVALID_RUNBOOK)
+            .or_else(|| errors.first().map(exit_code))
+            .unwrap_or(exit_code::FAILURE),
+        AppError::Record(JournalError::Io { .. }) => exit_code::FAILURE,
+        AppError::Record(_) | AppError::Refused(_) => exit_code::REFUSED,
+        AppError::Failed(_)
+        | AppError::OutputClosed
+        | AppError::RunFailed { .. }
+        | AppError::RunAborted { .. } => exit_code::FAILURE,
+        AppError::RunPaused { .. } => exit_code::PAUSED,
+    }
+}
+
+/// Prints how a command ended, on stderr.
+fn report(error: &AppError) {
+    let color = console::colors_enabled_stderr();
+    let mut err = std::io::stderr().lock();
+    let _ = match error {
+        AppError::Invalid {
+            kind,
+            file,
+            diagnostics,
+        } => {
             for diagnostic in diagnostics {
                 let _ = writeln!(err, "{}", diagnostic.render(file, color));
             }
             let count = diagnostics.len();
-            let _ = writeln!(
+            writeln!(
                 err,
-                "error: {} is not a valid runbook: {count} error{}",
+                "error: {} is not a valid {}: {count} error{}",
                 file.path().display(),
+                kind.noun(),
                 if count == 1 { "" } else { "s" }
-            );
-            exit_code::INVALID_RUNBOOK
+            )
         }
-    }
+        AppError::Several(errors) => {
+            drop(err);
+            errors.iter().for_each(report);
+            return;
+        }
+        AppError::Unreadable { .. } => writeln!(
+            err,
+            "error: {error}\n  = help: check the path and its permissions"
+        ),
+        AppError::NothingFound(message) => writeln!(err, "error: {message}"),
+        AppError::OutputClosed => Ok(()),
+        // Not a mistake: the run stopped on purpose and says how to go on.
+        AppError::RunPaused { .. } | AppError::RunAborted { .. } => writeln!(err, "{error}"),
+        _ => writeln!(err, "error: {error}"),
+    };
 }
 
-fn validate(paths: &[PathBuf]) -> Result<(), i32> {
+fn validate(paths: &[PathBuf]) -> Result<(), AppError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            collect_yaml(path, &mut files).map_err(|e| {
-                eprintln!(
-                    "error: cannot list directory `{}`: {e}\n  = help: check the path and its permissions",
-                    path.display()
-                );
-                exit_code::NO_INPUT
-            })?;
+            collect_yaml(path, &mut files).map_err(|e| AppError::unreadable(path, &e))?;
         } else {
             files.push(path.clone());
         }
     }
     if files.is_empty() {
-        eprintln!(
-            "error: no *.yaml files found in {}\n  = help: name runbook files directly or a directory that holds them",
+        return Err(AppError::NothingFound(format!(
+            "no *.yaml files found in {}\n  = help: name runbook files directly or a directory that holds them",
             paths
                 .iter()
                 .map(|p| format!("`{}`", p.display()))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-        return Err(exit_code::NO_INPUT);
+        )));
     }
-    let mut worst = exit_code::SUCCESS;
-    let mut valid = 0;
+    let mut errors = Vec::new();
     for file in &files {
-        match load(file) {
-            Ok((_, runbook)) => {
-                valid += 1;
-                let meta = &runbook.runbook.metadata;
+        match load::runbook(file) {
+            Ok(loaded) => {
+                let runbook = &loaded.valid.runbook;
+                let meta = &runbook.metadata;
                 println!(
                     "ok: {} ({} {}, {})",
                     file.display(),
                     meta.name.value,
                     meta.version.value,
-                    steps(runbook.runbook.all_steps().count())
+                    steps(runbook.all_steps().count())
                 );
             }
-            Err(error) => {
-                let code = report_load_error(&error);
-                // An invalid runbook outranks an unreadable file: it is the answer to
-                // the question `validate` was asked.
-                if worst != exit_code::INVALID_RUNBOOK {
-                    worst = code;
-                }
-            }
+            Err(error) => errors.push(error),
         }
     }
     if files.len() > 1 {
-        println!("{valid} of {} files valid", files.len());
+        println!(
+            "{} of {} files valid",
+            files.len() - errors.len(),
+            files.len()
+        );
     }
-    if worst == exit_code::SUCCESS {
-        Ok(())
-    } else {
-        Err(worst)
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(AppError::Several(errors)),
     }
 }
 
@@ -221,111 +242,54 @@ fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn plan(file: &Path, inputs: &[String], drill: bool) -> Result<(), i32> {
-    let (_, runbook) = load(file).map_err(|e| report_load_error(&e))?;
-    let given = input_values::parse_args(&runbook.runbook, inputs).map_err(|message| {
-        eprintln!("error: {message}");
-        exit_code::USAGE
-    })?;
-    let plan = dry_run::plan(&runbook, &given, drill);
+fn plan(
+    file: &Path,
+    inputs: &[String],
+    drill: bool,
+    target: Option<&str>,
+    targets: Option<&Path>,
+) -> Result<(), AppError> {
+    let loaded = load::runbook(file)?;
+    let runbook = &loaded.valid;
+    let given = input_values::parse_args(&runbook.runbook, inputs).map_err(AppError::Usage)?;
+    // The same binding as a run: a named target is checked (for a drill, that it allows
+    // drills) before anything is shown as if it would run there.
+    let mode = if drill { Mode::Drill } else { Mode::Incident };
+    let bound = match target {
+        Some(name) => binding::bind_target(mode, Some(name), targets, file)?,
+        None => None,
+    };
+    let plan = dry_run::plan(runbook, &given, drill, bound.as_ref().map(|b| &b.target));
     print_stdout(&plan.to_text())?;
     match plan.problems() {
         0 => Ok(()),
-        n => {
-            eprintln!(
-                "error: {n} step{} would fail with these inputs (marked \"would fail\" above)",
-                if n == 1 { "" } else { "s" }
-            );
-            Err(exit_code::FAILURE)
-        }
+        n => Err(AppError::failed(format!(
+            "{n} step{} would fail with these inputs (marked \"would fail\" above)",
+            if n == 1 { "" } else { "s" }
+        ))),
     }
 }
 
-fn render(file: &Path, format: RenderFormat) -> Result<(), i32> {
-    let (_, runbook) = load(file).map_err(|e| report_load_error(&e))?;
-    let text = printable::render(&runbook.runbook, format).map_err(|e| {
-        eprintln!("error: cannot render `{}`: {e}", file.display());
-        exit_code::FAILURE
-    })?;
+fn render(file: &Path, format: RenderFormat) -> Result<(), AppError> {
+    let loaded = load::runbook(file)?;
+    let text = printable::render(&loaded.valid.runbook, format)
+        .map_err(|e| AppError::failed(format!("cannot render `{}`: {e}", file.display())))?;
     print_stdout(&text)
 }
 
 /// Writes to stdout; a closed pipe (`drbook schema | head`) is not an error worth a
-/// panic, but it is a failure to deliver the output.
-fn print_stdout(text: &str) -> Result<(), i32> {
+/// message, but it is a failure to deliver the output.
+fn print_stdout(text: &str) -> Result<(), AppError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("error: cannot write output: {e}");
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                AppError::OutputClosed
+            } else {
+                AppError::failed(format!("cannot write output: {e}"))
             }
-            exit_code::FAILURE
         })
-}
-
-fn start_run(args: RunArgs, mode: Mode) -> Result<(), i32> {
-    let bytes = std::fs::read(&args.file).map_err(|e| {
-        report_load_error(&LoadError::Unreadable(args.file.clone(), describe_io(&e)))
-    })?;
-    let (_, valid) = load(&args.file).map_err(|e| report_load_error(&e))?;
-    let options = StartOptions {
-        file: args.file,
-        mode,
-        inputs: args.inputs,
-        answers: args.answers,
-        state_dir: args.state_dir,
-        run_id: args.run_id,
-        declared_at: args.declared_at,
-        failed_at: args.failed_at,
-        target: args.target,
-        targets: args.targets,
-        operator: args.operator,
-        output: args.output,
-    };
-    start::start(options, valid, &bytes)
-        .map_err(refused)
-        .and_then(code_to_result)
-}
-
-/// Prints why a run was refused; returns its exit code.
-fn refused(refusal: Refusal) -> i32 {
-    eprintln!("error: {}", refusal.message);
-    refusal.code
-}
-
-fn code_to_result(code: i32) -> Result<(), i32> {
-    if code == exit_code::SUCCESS {
-        Ok(())
-    } else {
-        Err(code)
-    }
-}
-
-fn runs_command(command: Option<RunsCommand>, flag: Option<&Path>) -> Result<(), i32> {
-    let state = state_dir::resolve(flag).map_err(|m| {
-        eprintln!("error: {m}");
-        exit_code::USAGE
-    })?;
-    let text = match command.unwrap_or(RunsCommand::List) {
-        RunsCommand::List => runs::list(&state),
-        RunsCommand::Show { run_id } => runs::show(&state, &run_id),
-    }
-    .map_err(|m| {
-        eprintln!("error: {m}");
-        exit_code::NO_INPUT
-    })?;
-    print_stdout(&text)
-}
-
-/// An I/O error in words, without the `(os error N)` suffix people do not need.
-fn describe_io(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => error.to_string(),
-    }
 }
 
 /// `1 step`, `3 steps`.

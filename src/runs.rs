@@ -1,13 +1,12 @@
 //! `drbook runs list` and `drbook runs show RUN_ID`: what the state directory holds,
 //! read from the journals alone.
 
-use std::fmt::Write as _;
-use std::path::Path;
-
+use crate::app_error::AppError;
+use crate::journal::Journal;
 use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome};
-use crate::journal::{Journal, reader};
-use crate::state_dir;
+use crate::run_dir::StateDir;
 use crate::view::terminal::format_ms;
+use std::fmt::Write as _;
 
 /// The status of a run as its journal (and its lock) tell it.
 fn status(journal: &Journal, locked: bool) -> String {
@@ -20,28 +19,11 @@ fn status(journal: &Journal, locked: bool) -> String {
     }
 }
 
-/// True while another process holds the run's lock.
-fn is_locked(run_dir: &Path) -> bool {
-    std::fs::File::open(run_dir.join("lock"))
-        .map(|f| matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
-        .unwrap_or(false)
-}
-
-pub fn list(state_dir: &Path) -> Result<String, String> {
-    let runs = state_dir.join("runs");
-    let mut ids: Vec<String> = match std::fs::read_dir(&runs) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(format!("cannot list `{}`: {e}", runs.display())),
-    };
-    ids.sort();
+pub fn list(state: &StateDir) -> Result<String, AppError> {
+    let ids = state.run_ids()?;
     let mut out = String::new();
     if ids.is_empty() {
-        let _ = writeln!(out, "no runs in {}", state_dir.display());
+        let _ = writeln!(out, "no runs in {}", state.path.display());
         return Ok(out);
     }
     let _ = writeln!(
@@ -50,9 +32,9 @@ pub fn list(state_dir: &Path) -> Result<String, String> {
         "RUN", "STATUS", "MODE", "TARGET", "RTO"
     );
     for id in ids {
-        let dir = state_dir::run_dir(state_dir, &id);
-        match reader::read(&dir.journal()) {
-            Ok(journal) => {
+        let dir = state.run(&id)?;
+        match dir.inspect(state) {
+            Ok((journal, locked)) => {
                 let Some(Event::RunStarted {
                     mode,
                     runbook,
@@ -72,7 +54,7 @@ pub fn list(state_dir: &Path) -> Result<String, String> {
                 let _ = writeln!(
                     out,
                     "{id:<26} {:<11} {mode:<8} {:<12} {:<14} {} {}",
-                    status(&journal, is_locked(&dir.path)),
+                    status(&journal, locked),
                     target.as_deref().unwrap_or("-"),
                     rto.unwrap_or_else(|| "-".into()),
                     runbook.name,
@@ -87,18 +69,9 @@ pub fn list(state_dir: &Path) -> Result<String, String> {
     Ok(out)
 }
 
-pub fn show(state_dir: &Path, id: &str) -> Result<String, String> {
-    state_dir::check_run_id(id)?;
-    let dir = state_dir::run_dir(state_dir, id);
-    if !dir.journal().is_file() {
-        return Err(format!(
-            "there is no run `{id}` in {}; `drbook runs list` shows the runs there",
-            state_dir.display()
-        ));
-    }
-    let journal = reader::read(&dir.journal()).map_err(|e| e.to_string())?;
+pub fn show(state: &StateDir, id: &str) -> Result<String, AppError> {
+    let (journal, locked) = state.run(id)?.inspect(state)?;
     let mut out = String::new();
-    let locked = is_locked(&dir.path);
     for record in &journal.records {
         let time = record.time.format("%H:%M:%S%.3f");
         let line = match &record.event {

@@ -154,8 +154,8 @@ spec:
 fn check(text: &str) -> Result<(), TestCaseError> {
     let diagnostics = match runbook::load(text) {
         Ok(valid) => {
-            let _ = dry_run::plan(&valid, &Default::default(), true).to_text();
-            let _ = dry_run::plan(&valid, &Default::default(), false).to_text();
+            let _ = dry_run::plan(&valid, &Default::default(), true, None).to_text();
+            let _ = dry_run::plan(&valid, &Default::default(), false, None).to_text();
             return Ok(());
         }
         Err(diagnostics) => diagnostics,

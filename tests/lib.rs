@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod error_messages;
 mod etcd_actions;
+mod exit_codes;
 mod fuzz;
 mod interactive;
 mod minio_lost_drill;

@@ -8,6 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -34,9 +35,11 @@ pub struct JournalWriter {
 impl JournalWriter {
     /// Starts a new journal; refuses to touch an existing file.
     pub fn create(path: &Path) -> Result<Self, JournalError> {
+        // The record is its owner's alone: step output can be sensitive.
         let file = OpenOptions::new()
             .create_new(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .map_err(JournalError::io("create journal", path))?;
         sync_parent(path)?;

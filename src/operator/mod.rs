@@ -7,6 +7,7 @@
 //! has moved on (see `keys`).
 
 pub mod answers;
+mod input_prompt;
 pub mod keys;
 mod prompt;
 pub mod terminal;
@@ -19,6 +20,7 @@ use crate::journal::event::AnsweredBy;
 use crate::runbook::model::CheckpointKind;
 
 pub use answers::Answers;
+pub use input_prompt::ask_input;
 use keys::Until;
 pub use keys::Wake;
 

@@ -102,13 +102,12 @@ fn paused_run(f: &Fixture) -> Vec<u8> {
     let paused = Done::from(support::finish_within(child, LIMIT));
 
     paused.assert_code(3, "the interrupted run");
-    assert!(
-        paused
-            .stderr
-            .contains("run r1 paused: interrupted (Ctrl-C); its state is recorded. Continue with `drbook resume r1`"),
-        "{}",
-        paused.stderr
+    // The hint is the exact command to paste, with the (non-default) state directory.
+    let hint = format!(
+        "run r1 paused: interrupted (Ctrl-C); its state is recorded. Continue with `drbook resume r1 --state-dir {}`",
+        state.display()
     );
+    assert!(paused.stderr.contains(&hint), "{}", paused.stderr);
     // Nothing the step started outlives drbook.
     assert!(
         !is_running(shell),

@@ -126,13 +126,13 @@ fn a_finished_run_an_unknown_run_and_a_malformed_id_are_refused() {
     assert_eq!(f.effects("done"), each_once_except(None));
 
     let state = f.state("done");
-    assert_refused(
-        &f.drbook("done", &["resume", "r2"], &[]),
-        &[&format!(
-            "there is no run `r2` in {}; `drbook runs list` shows the runs there",
-            state.display()
-        )],
+    let unknown = f.drbook("done", &["resume", "r2"], &[]);
+    unknown.assert_code(66, "the resume of an unknown run");
+    let expected = format!(
+        "there is no run `r2` in {}; `drbook runs list` shows the runs there",
+        state.display()
     );
+    assert!(unknown.stderr.contains(&expected), "{}", unknown.stderr);
     assert!(!f.run_dir("done", "r2").exists());
 
     let bad = f.drbook("done", &["resume", "../done/runs/r1"], &[]);

@@ -1,0 +1,13 @@
+//! The session layer: binds a run (target, answers, inputs, secrets, operator),
+//! records or reopens it, assembles its engine and drives it to its end. `run`,
+//! `drill` and `resume` are thin commands over it; `plan` binds through it too.
+
+mod assemble;
+pub mod binding;
+mod driver;
+mod new_run;
+mod resumed;
+
+pub use driver::Session;
+pub use new_run::StartRequest;
+pub use resumed::ResumeRequest;

@@ -1,0 +1,148 @@
+//! A new run (`drbook run`, `drbook drill`): everything that can refuse it is checked
+//! before its run directory exists; only then is the run recorded.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::assemble::{EngineParts, build_engine};
+use super::binding::{self, BoundTarget};
+use super::driver::Session;
+use crate::app_error::AppError;
+use crate::cli::OutputFormat;
+use crate::engine::{self, RunFacts};
+use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef};
+use crate::journal::writer::hex;
+use crate::load::LoadedRunbook;
+use crate::operator::{self, Operator};
+use crate::run_dir::{self, StateDir};
+
+/// What `run` and `drill` were asked to do.
+pub struct StartRequest {
+    pub file: PathBuf,
+    pub mode: Mode,
+    pub inputs: Vec<String>,
+    pub answers: Option<PathBuf>,
+    pub run_id: Option<String>,
+    pub declared_at: Option<String>,
+    pub failed_at: Option<String>,
+    pub target: Option<String>,
+    pub targets: Option<PathBuf>,
+    pub operator: Option<String>,
+    pub output: OutputFormat,
+}
+
+impl Session {
+    /// Binds and records a new run; its steps run when the session is driven.
+    pub fn start(
+        request: StartRequest,
+        loaded: LoadedRunbook,
+        state: &StateDir,
+    ) -> Result<Session, AppError> {
+        let LoadedRunbook { bytes, valid, .. } = loaded;
+        let runbook = &valid.runbook;
+        let mode = request.mode;
+        // Absolute, so answers are recorded with the same path in every session.
+        let answers_path = request.answers.as_deref().map(absolute);
+        let answers = binding::load_answers(mode, answers_path.as_deref(), runbook)?;
+        let bound = binding::bind_target(
+            mode,
+            request.target.as_deref(),
+            request.targets.as_deref(),
+            &request.file,
+        )?;
+        let interactive = operator::terminal_available();
+        let inputs = binding::resolve_inputs(runbook, &request.inputs, interactive)?;
+        let secrets = binding::resolve_secrets(runbook)?;
+        let operator_name = binding::operator_name(request.operator.as_deref());
+        let now = Utc::now();
+        let declared_at = match &request.declared_at {
+            Some(text) => binding::parse_time("--declared-at", text)?,
+            None => now,
+        };
+        let failed_at = request
+            .failed_at
+            .as_deref()
+            .map(|t| binding::parse_time("--failed-at", t))
+            .transpose()?;
+        if declared_at > now {
+            return Err(AppError::refused(
+                "--declared-at is in the future; give the time the incident was declared",
+            ));
+        }
+        let run_id = request.run_id.unwrap_or_else(run_dir::new_run_id);
+        let dir = state.run(&run_id)?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let (lock, writer) = dir.create(&bytes, &sha256)?;
+        let (target_name, target_facts, targets_file) = match &bound {
+            Some(BoundTarget { target, file }) => (
+                Some(target.name.clone()),
+                target.facts.clone(),
+                Some(absolute(file).display().to_string()),
+            ),
+            None => (None, json!({}), None),
+        };
+        let engine = build_engine(EngineParts {
+            runbook,
+            dir: &dir,
+            mode,
+            declared_at,
+            operator: Operator {
+                name: operator_name.clone(),
+                answers,
+                interactive,
+            },
+            inputs: inputs.clone(),
+            secrets,
+            target_facts,
+            output: request.output,
+            writer,
+            records: Vec::new(),
+        });
+        let started = Event::RunStarted {
+            format: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
+            drbook_version: env!("CARGO_PKG_VERSION").into(),
+            run_id: run_id.clone(),
+            mode,
+            runbook: RunbookRef {
+                // Absolute, so `drbook resume` from another directory checks the same file.
+                path: absolute(&request.file).display().to_string(),
+                name: runbook.metadata.name.value.clone(),
+                version: runbook.metadata.version.value.to_string(),
+                sha256,
+            },
+            target: target_name,
+            targets_file,
+            answers_file: answers_path.as_deref().map(|p| p.display().to_string()),
+            operator: operator_name,
+            declared_at,
+            declared_at_given: request.declared_at.is_some(),
+            failed_at,
+            inputs,
+        };
+        let facts = RunFacts {
+            mode,
+            declared_at,
+            failed_at,
+            declare_at_recovery: mode == Mode::Drill && request.declared_at.is_none(),
+        };
+        Ok(Session {
+            engine,
+            valid,
+            facts,
+            prior: engine::replay::Prior::default(),
+            first: Some(started),
+            resume_command: state.resume_command(&run_id),
+            run_id,
+            _lock: lock,
+        })
+    }
+}
+
+/// A path as recorded in the journal: absolute, so `resume` finds the same file from
+/// any directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
