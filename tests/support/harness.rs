@@ -98,8 +98,13 @@ impl Drbook {
     }
 
     /// The state directory the next command uses: `--state-dir` among its arguments,
-    /// else the `$DRBOOK_STATE_DIR` the builder set.
+    /// else the `$DRBOOK_STATE_DIR` the builder set; fails the test when it has none.
     pub fn state(&self) -> PathBuf {
+        self.state_dir_in_use()
+            .expect("this command has a state directory (`--state-dir` or `.state_dir(..)`)")
+    }
+
+    fn state_dir_in_use(&self) -> Option<PathBuf> {
         let flag = self
             .args
             .windows(2)
@@ -114,10 +119,8 @@ impl Drbook {
                 .and_then(|(_, value)| value.clone())
                 .map(PathBuf::from)
         };
-        let dir = flag
-            .or_else(env)
-            .expect("this command has a state directory (`--state-dir` or `.state_dir(..)`)");
-        self.path().join(&self.current_dir).join(dir)
+        let dir = flag.or_else(env)?;
+        Some(self.path().join(&self.current_dir).join(dir))
     }
 
     /// The directory of run `id` in the state directory.
@@ -252,6 +255,8 @@ impl Drbook {
     /// Starts the command in the background (output captured), for tests that signal it
     /// or wait for something it does first.
     pub fn spawn(self) -> Running {
+        // Listed before drbook starts: a quick drbook creates its run at once.
+        let before = self.runs();
         let mut child = self
             .command()
             .stdin(Stdio::piped())
@@ -269,7 +274,6 @@ impl Drbook {
                 let _ = std::io::Write::write_all(&mut stdin, &text);
             });
         }
-        let before = self.runs();
         Running {
             child,
             before,
@@ -303,17 +307,10 @@ impl Drbook {
 
     /// The run ids in the state directory (none when there is no state directory).
     fn runs(&self) -> Vec<String> {
-        let has_state = self.args.iter().any(|a| a == "--state-dir")
-            || self
-                .env
-                .iter()
-                .rev()
-                .find(|(key, _)| key == "DRBOOK_STATE_DIR")
-                .is_some_and(|(_, value)| value.is_some());
-        if !has_state {
+        let Some(state) = self.state_dir_in_use() else {
             return Vec::new();
-        }
-        match std::fs::read_dir(self.state().join("runs")) {
+        };
+        match std::fs::read_dir(state.join("runs")) {
             Ok(entries) => entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -466,4 +463,34 @@ fn read_journal(path: &Path) -> Result<Vec<Value>, String> {
         }
     }
     Ok(records)
+}
+
+/// The builder's own promises, which every test above relies on: the run a command
+/// created is found without being named, its journal read, its output free of colour,
+/// and the next command runs in the same directory and state.
+#[test]
+fn a_run_is_found_without_its_id_and_the_next_command_sees_it() {
+    let ran = Drbook::new()
+        .runbook(
+            "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: one, version: 1.0.0}\nspec:\n  steps:\n    - id: hello\n      action: shell\n      with: {run: \"echo hello\"}\n",
+        )
+        .args(["run", "runbook.yaml"])
+        .run();
+    ran.assert_code(0, "the run");
+    let id = ran.id();
+    assert!(
+        ran.test.run_dir(id).join("journal.jsonl").is_file(),
+        "{ran:?}"
+    );
+    let events = ran.events();
+    assert_eq!(events[0]["type"], "run_started", "{events:#?}");
+    assert_eq!(events[0]["run_id"], id);
+    assert_eq!(events[0]["operator"], OPERATOR);
+    assert_eq!(events.last().unwrap()["type"], "run_finished");
+    assert!(!ran.stdout.contains('\x1b'), "colours: {:?}", ran.stdout);
+
+    let shown = ran.then().args(["runs", "show", id]).run();
+    shown.assert_code(0, "runs show");
+    assert!(shown.stdout.contains(id), "{shown:?}");
+    assert_eq!(shown.run_id.as_deref(), None, "`runs show` creates no run");
 }
