@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::support::etcd::{EtcdCluster, Member};
 use crate::support::pki::Pki;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
-use crate::support::{finish_within, spawn, write};
+use crate::support::{Drbook, write};
 
 const RESTIC_PASSWORD: &str = "drbook-canary-roundtrip-pw-7e1b";
 
@@ -188,9 +188,8 @@ fn a_restic_backup_of_etcd_and_the_pki_in_s3_is_picked_by_time_and_reinstated() 
     std::fs::create_dir_all(&work).unwrap();
     write(&work, "roundtrip.yaml", &runbook(&restored_member));
     let state = root.join("state");
-    let child = spawn(
-        &work,
-        &[
+    let out = Drbook::in_dir(&work)
+        .args([
             "run",
             "roundtrip.yaml",
             "--state-dir",
@@ -203,17 +202,16 @@ fn a_restic_backup_of_etcd_and_the_pki_in_s3_is_picked_by_time_and_reinstated() 
             &format!("repository={repository}"),
             "-i",
             &format!("backup_path={path}"),
-        ],
-        &[
+        ])
+        .envs(&[
             ("RESTIC_PASSWORD", RESTIC_PASSWORD),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
             ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
             ("AWS_CA_BUNDLE", "/nonexistent/ca-bundle.pem"),
-        ],
-    );
-    let out = finish_within(child, RUN_LIMIT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        ])
+        .limit(RUN_LIMIT)
+        .run();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert!(
         out.status.success(),
         "the run failed\nstdout:\n{stdout}\nstderr:\n{stderr}"

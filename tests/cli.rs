@@ -1,7 +1,7 @@
 //! The command line around the format: `plan`, `schema`, `completions`, `--help` and the
 //! exit codes of usage errors.
 
-use crate::support::{drbook, repo_root, write};
+use crate::support::{Drbook, drbook, repo_root};
 
 /// A runbook that exercises every kind of plan decision.
 const PLAN_FIXTURE: &str = r#"apiVersion: drbook.io/v1
@@ -46,9 +46,8 @@ spec:
 
 #[test]
 fn plan_shows_every_decision_and_masks_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "r.yaml", PLAN_FIXTURE);
-    let out = drbook(dir.path(), &["plan", "r.yaml", "-i", "fresh_backup=false"]);
+    let test = Drbook::new().file("r.yaml", PLAN_FIXTURE);
+    let out = test.run_with(&["plan", "r.yaml", "-i", "fresh_backup=false"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     insta::assert_snapshot!("plan_fixture_incident", out.stdout);
     assert!(
@@ -59,28 +58,23 @@ fn plan_shows_every_decision_and_masks_secrets() {
 
 #[test]
 fn plan_in_drill_mode_lists_inject_steps_first() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "r.yaml", PLAN_FIXTURE);
-    let out = drbook(
-        dir.path(),
-        &[
-            "plan",
-            "r.yaml",
-            "--drill",
-            "-i",
-            "cluster=c1",
-            "-i",
-            "members=a,b",
-        ],
-    );
+    let test = Drbook::new().file("r.yaml", PLAN_FIXTURE);
+    let out = test.run_with(&[
+        "plan",
+        "r.yaml",
+        "--drill",
+        "-i",
+        "cluster=c1",
+        "-i",
+        "members=a,b",
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     insta::assert_snapshot!("plan_fixture_drill", out.stdout);
 }
 
 #[test]
 fn plan_refuses_bad_inputs_with_usage_exit_code() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "r.yaml", PLAN_FIXTURE);
+    let test = Drbook::new().file("r.yaml", PLAN_FIXTURE);
     for (arg, message) in [
         (
             "membrs=a",
@@ -100,7 +94,7 @@ fn plan_refuses_bad_inputs_with_usage_exit_code() {
             "input `members` is a list; `[1,` is not a JSON list (or write `a,b,c`)",
         ),
     ] {
-        let out = drbook(dir.path(), &["plan", "r.yaml", "-i", arg]);
+        let out = test.run_with(&["plan", "r.yaml", "-i", arg]);
         assert_eq!(out.code, 64, "-i {arg}: {}", out.stderr);
         assert!(out.stderr.contains(message), "-i {arg}: {}", out.stderr);
         assert!(out.stdout.is_empty());
@@ -109,13 +103,12 @@ fn plan_refuses_bad_inputs_with_usage_exit_code() {
 
 #[test]
 fn plan_reports_a_step_that_would_fail_to_render() {
-    let dir = tempfile::tempdir().unwrap();
     let runbook = PLAN_FIXTURE.replace(
         "take-backup {{ target.name }}",
         "take-backup {{ inputs.cluster + 1 }}",
     );
-    write(dir.path(), "r.yaml", &runbook);
-    let out = drbook(dir.path(), &["plan", "r.yaml", "-i", "cluster=c1"]);
+    let test = Drbook::new().file("r.yaml", &runbook);
+    let out = test.run_with(&["plan", "r.yaml", "-i", "cluster=c1"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stdout.contains("would fail: `run` cannot be rendered"),
@@ -131,10 +124,9 @@ fn plan_reports_a_step_that_would_fail_to_render() {
 
 #[test]
 fn plan_defers_a_foreach_item_whose_list_is_an_input_not_given() {
-    let dir = tempfile::tempdir().unwrap();
     let runbook = "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: each, version: 1.0.0, title: Each}\nspec:\n  objectives: {rto: 1m, rpo: 1m}\n  inputs:\n    - {name: buckets, type: list}\n  steps:\n    - id: copy\n      foreach: \"{{ inputs.buckets }}\"\n      action: shell\n      with: {run: \"echo {{ item }}\"}\n";
-    write(dir.path(), "r.yaml", runbook);
-    let out = drbook(dir.path(), &["plan", "r.yaml"]);
+    let test = Drbook::new().file("r.yaml", runbook);
+    let out = test.run_with(&["plan", "r.yaml"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(
@@ -143,7 +135,7 @@ fn plan_defers_a_foreach_item_whose_list_is_an_input_not_given() {
         "{}",
         out.stdout
     );
-    let out = drbook(dir.path(), &["plan", "r.yaml", "-i", "buckets=a,b"]);
+    let out = test.run_with(&["plan", "r.yaml", "-i", "buckets=a,b"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("run: echo a"), "{}", out.stdout);
     assert!(out.stdout.contains("run: echo b"), "{}", out.stdout);

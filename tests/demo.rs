@@ -6,7 +6,8 @@
 //! restored members itself to read the data, and checks that no member was left running.
 //!
 //! Nothing here sleeps to synchronise: the drill's own steps wait for etcd, the harness
-//! polls health with a deadline, and drbook is killed if it outlives its limit.
+//! polls health with a deadline, and drbook is killed if it outlives its limit (the
+//! harness's `limit`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::etcd::{EtcdCluster, Member, free_port, require};
-use crate::support::{finish_within, repo_root, spawn, write};
+use crate::support::{Drbook, repo_root};
 
 /// The longest the drill may take; it takes a few seconds on two shared cores.
 const DRILL_LIMIT: Duration = Duration::from_secs(60);
@@ -122,14 +123,6 @@ fn step_ids(runbook: &str) -> (Vec<String>, Vec<String>) {
     (recovery, inject)
 }
 
-fn journal(state: &Path, run: &str) -> Vec<Value> {
-    std::fs::read_to_string(state.join("runs").join(run).join("journal.jsonl"))
-        .expect("the run left its journal")
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["event"].clone())
-        .collect()
-}
-
 /// The `step_finished` events of `step`, one per item (and attempt).
 fn finished<'a>(journal: &'a [Value], step: &str) -> Vec<&'a Value> {
     journal
@@ -161,31 +154,32 @@ fn outputs<'a>(journal: &'a [Value], step: &str) -> Vec<&'a Value> {
 fn the_sandbox_drill_restores_a_destroyed_three_member_cluster() {
     require("etcd");
     require("etcdctl");
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox_dir = dir.path().join("sandbox");
+    let test = Drbook::new();
+    let sandbox_dir = test.path().join("sandbox");
     std::fs::create_dir(&sandbox_dir).unwrap();
     let mut sandbox = Sandbox {
         dir: sandbox_dir.clone(),
         pids: Vec::new(),
     };
     let members = members(&sandbox_dir);
-    let targets = write(
-        &sandbox_dir,
-        "drbook.targets.yaml",
+    let targets = test.write(
+        "sandbox/drbook.targets.yaml",
         &targets_file(&sandbox_dir, &members),
     );
-    let answers = write(
-        &sandbox_dir,
-        "drill-answers.yaml",
+    let answers = test.write(
+        "sandbox/drill-answers.yaml",
         "declare: true\napprove_backup: true\n",
     );
-    let state = sandbox_dir.join("state");
     let runbook = repo_root().join("runbooks/sandbox/etcd-restore.yaml");
 
     let started = Instant::now();
-    let child = spawn(
-        &sandbox_dir,
-        &[
+    // A clone: `test`, made before `sandbox`, keeps the directory until the guard has
+    // read the pid files in it.
+    let ran = test
+        .clone()
+        .current_dir("sandbox")
+        .state_dir("sandbox/state")
+        .args([
             "drill",
             runbook.to_str().unwrap(),
             "--target",
@@ -194,20 +188,16 @@ fn the_sandbox_drill_restores_a_destroyed_three_member_cluster() {
             targets.to_str().unwrap(),
             "--answers",
             answers.to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
             "--run-id",
             "demo",
-        ],
-        &[("DRBOOK_OPERATOR", "test-operator")],
-    );
-    let out = finish_within(child, DRILL_LIMIT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        ])
+        .limit(DRILL_LIMIT)
+        .run();
+    let (stdout, stderr) = (&ran.stdout, &ran.stderr);
     eprintln!("the sandbox drill took {:?}", started.elapsed());
 
     // Every pid a step reported, so that the guard stops them even if an assert fails.
-    let events = journal(&state, "demo");
+    let events: Vec<Value> = ran.events().into_iter().cloned().collect();
     for step in ["inject_start", "start_members"] {
         for o in outputs(&events, step) {
             let pid = o["PID"].as_str().and_then(|p| p.parse::<u32>().ok());
@@ -215,7 +205,7 @@ fn the_sandbox_drill_restores_a_destroyed_three_member_cluster() {
         }
     }
     assert_eq!(
-        out.status.code(),
+        ran.status.code(),
         Some(0),
         "drbook drill failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );

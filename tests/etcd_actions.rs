@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::support::actions;
 use crate::support::digest;
 use crate::support::etcd::{EtcdCluster, Member, require};
-use crate::support::{finish_within, spawn, write};
+use crate::support::{Drbook, write};
 
 /// The longest one `drbook run` here may take.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
@@ -408,14 +408,13 @@ fn outputs(journal: &[Value], step: &str) -> Value {
 }
 
 fn drbook_run(dir: &Path, args: &[&str]) {
-    let child = spawn(dir, args, &[("DRBOOK_OPERATOR", "test-operator")]);
-    let out = finish_within(child, RUN_LIMIT);
+    let out = Drbook::in_dir(dir).args(args).limit(RUN_LIMIT).run();
     assert_eq!(
         out.status.code(),
         Some(0),
         "drbook {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        out.stdout,
+        out.stderr
     );
 }
 
@@ -835,14 +834,11 @@ fn resume_at_a_terminal_rerunning(
     use expectrl::process::unix::WaitStatus;
     use expectrl::{Eof, Expect, Session};
 
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drbook"));
-    command
-        .args(["resume", run, "--state-dir", state.to_str().unwrap()])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
+    let command = Drbook::in_dir(dir)
         .env("TERM", "xterm")
-        .env_remove("CLICOLOR_FORCE")
-        .env("DRBOOK_OPERATOR", "carol");
+        .env("DRBOOK_OPERATOR", "carol")
+        .args(["resume", run, "--state-dir", state.to_str().unwrap()])
+        .command();
     let mut session = Session::spawn(command).expect("drbook starts on a pty");
     session.set_expect_timeout(Some(RUN_LIMIT));
     let mut shown = String::new();
@@ -968,17 +964,14 @@ fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
         "-i",
         &snapshot_input,
     ];
-    let killed = finish_within(
-        spawn(root, &run_args, &[("DRBOOK_OPERATOR", "test-operator")]),
-        RUN_LIMIT,
-    );
+    let killed = Drbook::in_dir(root).args(run_args).limit(RUN_LIMIT).run();
     assert_eq!(
         killed.status.signal(),
         Some(9),
         "drbook was not killed in the restore: {:?}\nstdout:\n{}\nstderr:\n{}",
         killed.status,
-        String::from_utf8_lossy(&killed.stdout),
-        String::from_utf8_lossy(&killed.stderr)
+        killed.stdout,
+        killed.stderr
     );
     assert!(crashed.exists());
     // The other members' restores outlive drbook (nothing is left to stop them): wait
@@ -1017,15 +1010,11 @@ fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
         tree
     };
     let tree_before = tree();
-    let refused_resume = finish_within(
-        spawn(
-            root,
-            &["resume", "restore", "--state-dir", &state_arg],
-            &[("DRBOOK_OPERATOR", "test-operator")],
-        ),
-        RUN_LIMIT,
-    );
-    let stderr = String::from_utf8_lossy(&refused_resume.stderr);
+    let refused_resume = Drbook::in_dir(root)
+        .args(["resume", "restore", "--state-dir", &state_arg])
+        .limit(RUN_LIMIT)
+        .run();
+    let stderr = &refused_resume.stderr;
     assert_eq!(refused_resume.status.code(), Some(4), "{stderr}");
     assert!(
         stderr.contains(

@@ -11,7 +11,7 @@
 //! is written).
 
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use expectrl::{Expect, Session};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::{Value, json};
 
-use crate::support::{drbook, write};
+use crate::support::Drbook;
 
 /// Longest wait for one expected text. Generous for a loaded 2-core CI machine, short
 /// enough that a hang fails quickly.
@@ -38,16 +38,9 @@ struct Pty {
 }
 
 impl Pty {
-    /// Starts `drbook args...` in `dir` on a fresh 80x24 pty, without colours.
-    fn spawn(dir: &Path, args: &[&str]) -> Pty {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
-        command
-            .args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env("TERM", "xterm")
-            .env_remove("CLICOLOR_FORCE")
-            .env_remove("DRBOOK_OPERATOR");
+    /// Starts `command` (the harness's, with its directory and environment) on a fresh
+    /// 80x24 pty.
+    fn spawn(command: Command) -> Pty {
         let session = Session::spawn(command).expect("drbook starts on a pty");
         Pty {
             session,
@@ -135,13 +128,10 @@ impl Pty {
     }
 }
 
-/// The journal of run `id` in `state`, one JSON value per event.
-fn journal(state: &Path, id: &str) -> Vec<Value> {
-    let path = state.join("runs").join(id).join("journal.jsonl");
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("a journal line is JSON"))
+/// The events of run `id`'s journal.
+fn journal(test: &Drbook, id: &str) -> Vec<Value> {
+    test.journal(id)
+        .into_iter()
         .map(|r| r["event"].clone())
         .collect()
 }
@@ -157,46 +147,23 @@ fn answer_of<'a>(journal: &'a [Value], step: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no answer to `{step}` in {journal:#?}"))
 }
 
-/// A run directory and the `run` arguments for it.
-struct Fixture {
-    dir: tempfile::TempDir,
+/// A test whose runbook names files in the test's own directory.
+fn written(runbook: impl FnOnce(&Path) -> String) -> Drbook {
+    let test = Drbook::new();
+    let text = runbook(test.path());
+    test.runbook(&text)
 }
 
-impl Fixture {
-    fn new(runbook: &str) -> Fixture {
-        Fixture::written(|_| runbook.to_string())
-    }
-
-    /// A runbook that names files in its own directory.
-    fn written(runbook: impl FnOnce(&Path) -> String) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "runbook.yaml", &runbook(dir.path()));
-        Fixture { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn state(&self) -> PathBuf {
-        self.path("state")
-    }
-
-    fn run(&self, id: &str, extra: &[&str]) -> Pty {
-        let state = self.state();
-        let mut args = vec![
-            "run",
-            "runbook.yaml",
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--run-id",
-            id,
-            "--operator",
-            "alice",
-        ];
-        args.extend_from_slice(extra);
-        Pty::spawn(self.dir.path(), &args)
-    }
+/// `drbook run runbook.yaml --run-id <id> --operator alice extra...` on a pty.
+fn run(test: &Drbook, id: &str, extra: &[&str]) -> Pty {
+    let command = test
+        .clone()
+        .env("TERM", "xterm")
+        .env_remove("DRBOOK_OPERATOR")
+        .args(["run", "runbook.yaml", "--run-id", id, "--operator", "alice"])
+        .args(extra)
+        .command();
+    Pty::spawn(command)
 }
 
 const CHECKPOINTS: &str = r#"apiVersion: drbook.io/v1
@@ -224,8 +191,8 @@ spec:
 
 #[test]
 fn checkpoints_are_answered_at_the_terminal_and_steer_the_run() {
-    let fixture = Fixture::new(CHECKPOINTS);
-    let mut pty = fixture.run("cp", &[]);
+    let fixture = Drbook::new().runbook(CHECKPOINTS);
+    let mut pty = run(&fixture, "cp", &[]);
     pty.expect("Proceed with the restore?");
     pty.send("y");
     pty.expect("Which snapshot?");
@@ -247,7 +214,7 @@ fn checkpoints_are_answered_at_the_terminal_and_steer_the_run() {
     pty.expect("run succeeded");
     assert_eq!(pty.exit_code(), 0);
 
-    let journal = journal(&fixture.state(), "cp");
+    let journal = journal(&fixture, "cp");
     let alice = json!({"kind": "operator", "name": "alice"});
     for (step, answer) in [
         ("go", json!(true)),
@@ -266,7 +233,7 @@ fn checkpoints_are_answered_at_the_terminal_and_steer_the_run() {
 
 #[test]
 fn a_missing_input_is_asked_and_checked() {
-    let fixture = Fixture::new(
+    let fixture = Drbook::new().runbook(
         r#"apiVersion: drbook.io/v1
 kind: Runbook
 metadata: {name: inputs, version: 1.0.0, title: Inputs}
@@ -279,7 +246,7 @@ spec:
       with: {run: "echo scaling to {{ inputs.replicas }}"}
 "#,
     );
-    let mut pty = fixture.run("in", &[]);
+    let mut pty = run(&fixture, "in", &[]);
     pty.expect("replicas (members to keep)");
     pty.send("three");
     pty.send(ENTER);
@@ -290,7 +257,7 @@ spec:
     pty.expect("scaling to 3");
     pty.expect("run succeeded");
     assert_eq!(pty.exit_code(), 0);
-    let journal = journal(&fixture.state(), "in");
+    let journal = journal(&fixture, "in");
     assert_eq!(journal[0]["type"], "run_started");
     assert_eq!(journal[0]["inputs"], json!({"replicas": 3}));
 }
@@ -311,8 +278,8 @@ spec:
 
 #[test]
 fn on_failure_ask_continue_goes_on_without_the_step() {
-    let fixture = Fixture::new(FAILING);
-    let mut pty = fixture.run("fc", &[]);
+    let fixture = Drbook::new().runbook(FAILING);
+    let mut pty = run(&fixture, "fc", &[]);
     pty.expect("What now?");
     pty.expect("abort the run");
     pty.send(DOWN);
@@ -320,7 +287,7 @@ fn on_failure_ask_continue_goes_on_without_the_step() {
     pty.expect("continue without it");
     pty.expect("after the failure");
     let code = pty.exit_code();
-    let journal = journal(&fixture.state(), "fc");
+    let journal = journal(&fixture, "fc");
     let started: Vec<&Value> = events(&journal, "step_started")
         .into_iter()
         .filter(|e| e["step"] == "after")
@@ -340,8 +307,8 @@ fn on_failure_ask_continue_goes_on_without_the_step() {
 
 #[test]
 fn on_failure_ask_abort_ends_the_run() {
-    let fixture = Fixture::new(FAILING);
-    let mut pty = fixture.run("fa", &[]);
+    let fixture = Drbook::new().runbook(FAILING);
+    let mut pty = run(&fixture, "fa", &[]);
     pty.expect("What now?");
     pty.expect("abort the run");
     pty.send(DOWN);
@@ -349,7 +316,7 @@ fn on_failure_ask_abort_ends_the_run() {
     pty.send(ENTER);
     pty.expect("run failed");
     assert_eq!(pty.exit_code(), 1);
-    let journal = journal(&fixture.state(), "fa");
+    let journal = journal(&fixture, "fa");
     assert!(
         !journal.iter().any(|e| e["step"] == "after"),
         "`after` never starts: {journal:#?}"
@@ -377,8 +344,8 @@ spec:
 /// the keys (a prompt abandoned in a blocking read used to swallow them).
 #[test]
 fn a_checkpoint_nobody_answers_takes_its_default_and_the_next_prompt_works() {
-    let fixture = Fixture::new(TIMEOUTS);
-    let mut pty = fixture.run("to", &[]);
+    let fixture = Drbook::new().runbook(TIMEOUTS);
+    let mut pty = run(&fixture, "to", &[]);
     pty.expect("Has the DBA stopped writes?");
     pty.expect("no (no answer in time)");
     pty.expect("Incident ticket");
@@ -388,7 +355,7 @@ fn a_checkpoint_nobody_answers_takes_its_default_and_the_next_prompt_works() {
     pty.expect("ticket INC-7, writes stopped False");
     pty.expect("run succeeded");
     assert_eq!(pty.exit_code(), 0);
-    let journal = journal(&fixture.state(), "to");
+    let journal = journal(&fixture, "to");
     let timed_out = answer_of(&journal, "writes_stopped");
     assert_eq!(timed_out["answer"], json!(false));
     assert_eq!(timed_out["by"], json!({"kind": "timeout_default"}));
@@ -400,7 +367,7 @@ fn a_checkpoint_nobody_answers_takes_its_default_and_the_next_prompt_works() {
 
 #[test]
 fn a_checkpoint_without_default_stops_the_run_at_its_timeout() {
-    let fixture = Fixture::new(
+    let fixture = Drbook::new().runbook(
         r#"apiVersion: drbook.io/v1
 kind: Runbook
 metadata: {name: timeouts, version: 1.0.0, title: No default}
@@ -413,11 +380,11 @@ spec:
       with: {run: "echo restoring"}
 "#,
     );
-    let mut pty = fixture.run("nd", &[]);
+    let mut pty = run(&fixture, "nd", &[]);
     pty.expect("Approve the restore?");
     pty.expect("run failed");
     assert_eq!(pty.exit_code(), 1);
-    let journal = journal(&fixture.state(), "nd");
+    let journal = journal(&fixture, "nd");
     assert!(!journal.iter().any(|e| e["step"] == "restore"));
     assert!(events(&journal, "checkpoint_answered").is_empty());
 }
@@ -457,10 +424,10 @@ fn running(pid: i32) -> bool {
     }
 }
 
-fn interrupt_the_slow_step(fixture: &Fixture, id: &str) -> (Pty, i32) {
-    let mut pty = fixture.run(id, &[]);
+fn interrupt_the_slow_step(fixture: &Drbook, id: &str) -> (Pty, i32) {
+    let mut pty = run(fixture, id, &[]);
     pty.expect("waiting");
-    let pid: i32 = std::fs::read_to_string(fixture.path("pid"))
+    let pid: i32 = std::fs::read_to_string(fixture.path().join("pid"))
         .expect("the step wrote its pid before saying `waiting`")
         .trim()
         .parse()
@@ -474,14 +441,14 @@ fn interrupt_the_slow_step(fixture: &Fixture, id: &str) -> (Pty, i32) {
 
 #[test]
 fn ctrl_c_while_a_command_runs_pauses_the_run_and_resume_finishes_it() {
-    let fixture = Fixture::written(slow_runbook);
+    let fixture = written(slow_runbook);
     let (mut pty, pid) = interrupt_the_slow_step(&fixture, "cc");
     pty.send(ENTER);
     pty.expect("paused");
     assert_eq!(pty.exit_code(), 3);
     assert!(!running(pid), "the step's process {pid} was stopped");
 
-    let journal = journal(&fixture.state(), "cc");
+    let journal = journal(&fixture, "cc");
     assert_eq!(
         journal.last().unwrap()["type"],
         "run_paused",
@@ -493,18 +460,14 @@ fn ctrl_c_while_a_command_runs_pauses_the_run_and_resume_finishes_it() {
         .expect("the interrupted step is recorded as finished");
     assert_eq!(slow["outcome"]["result"], "cancelled");
 
-    std::fs::write(fixture.path("go"), "").unwrap();
-    let state = fixture.state();
-    let resumed = drbook(
-        fixture.dir.path(),
-        &["resume", "cc", "--state-dir", state.to_str().unwrap()],
-    );
+    std::fs::write(fixture.path().join("go"), "").unwrap();
+    let resumed = fixture.run_with(&["resume", "cc"]);
     assert_eq!(resumed.code, 0, "{}{}", resumed.stdout, resumed.stderr);
     assert_eq!(
-        std::fs::read_to_string(fixture.path("log")).unwrap(),
+        std::fs::read_to_string(fixture.path().join("log")).unwrap(),
         "first\nslow\nlast\n"
     );
-    let journal = self::journal(&fixture.state(), "cc");
+    let journal = self::journal(&fixture, "cc");
     let finished = journal.last().unwrap();
     assert_eq!(finished["type"], "run_finished");
     assert_eq!(finished["outcome"], "succeeded");
@@ -512,39 +475,35 @@ fn ctrl_c_while_a_command_runs_pauses_the_run_and_resume_finishes_it() {
 
 #[test]
 fn ctrl_c_then_abort_ends_the_run_for_good() {
-    let fixture = Fixture::written(slow_runbook);
+    let fixture = written(slow_runbook);
     let (mut pty, pid) = interrupt_the_slow_step(&fixture, "ca");
     pty.send(DOWN);
     pty.send(ENTER);
     pty.expect("aborted by the operator");
     assert_eq!(pty.exit_code(), 1);
     assert!(!running(pid), "the step's process {pid} was stopped");
-    let journal = journal(&fixture.state(), "ca");
+    let journal = journal(&fixture, "ca");
     let finished = journal.last().unwrap();
     assert_eq!(finished["type"], "run_finished", "{journal:#?}");
     assert_eq!(finished["outcome"], "aborted");
-    let state = fixture.state();
-    let resumed = drbook(
-        fixture.dir.path(),
-        &["resume", "ca", "--state-dir", state.to_str().unwrap()],
-    );
+    let resumed = fixture.run_with(&["resume", "ca"]);
     assert_ne!(resumed.code, 0, "an aborted run is not resumed");
 }
 
 #[test]
 fn ctrl_c_then_carry_on_lets_the_run_finish() {
-    let fixture = Fixture::written(slow_runbook);
+    let fixture = written(slow_runbook);
     let (mut pty, pid) = interrupt_the_slow_step(&fixture, "co");
     assert!(running(pid), "the question does not stop the step");
     pty.send(DOWN);
     pty.send(DOWN);
     pty.send(ENTER);
     pty.expect("what now? · carry on");
-    std::fs::write(fixture.path("go"), "").unwrap();
+    std::fs::write(fixture.path().join("go"), "").unwrap();
     pty.expect("run succeeded");
     assert_eq!(pty.exit_code(), 0);
     assert_eq!(
-        std::fs::read_to_string(fixture.path("log")).unwrap(),
+        std::fs::read_to_string(fixture.path().join("log")).unwrap(),
         "first\nslow\nlast\n"
     );
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
-use crate::support::{finish_within, repo_root, spawn, write};
+use crate::support::{Drbook, repo_root, write};
 
 /// The restic repository's password: a canary like the S3 secret.
 const RESTIC_PASSWORD: &str = "drbook-canary-restic-pw-51ad";
@@ -168,9 +168,8 @@ fn the_minio_lost_drill_brings_every_object_back_from_the_off_site_copy() {
     let answers = write(dir.path(), "answers.yaml", ANSWERS);
     let state = dir.path().join("state");
     let runbook = repo_root().join("runbooks/kkp/minio-lost.yaml");
-    let child = spawn(
-        dir.path(),
-        &[
+    let out = Drbook::in_dir(dir.path())
+        .args([
             "drill",
             runbook.to_str().unwrap(),
             "--target",
@@ -185,8 +184,8 @@ fn the_minio_lost_drill_brings_every_object_back_from_the_off_site_copy() {
             "s8-drill",
             "-i",
             &format!("buckets={}", BUCKETS.join(",")),
-        ],
-        &[
+        ])
+        .envs(&[
             ("MINIO_ACCESS_KEY", ACCESS_KEY),
             ("MINIO_SECRET_KEY", SECRET_KEY),
             ("OFFSITE_ACCESS_KEY", ACCESS_KEY),
@@ -194,11 +193,10 @@ fn the_minio_lost_drill_brings_every_object_back_from_the_off_site_copy() {
             ("RESTIC_PASSWORD", RESTIC_PASSWORD),
             // What an operator's shell may carry: drbook's tools must not pick it up.
             ("AWS_CA_BUNDLE", "/nonexistent/ca-bundle.pem"),
-        ],
-    );
-    let out = finish_within(child, DRILL_LIMIT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        ])
+        .limit(DRILL_LIMIT)
+        .run();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert!(
         out.status.success(),
         "the drill failed\nstdout:\n{stdout}\nstderr:\n{stderr}"

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use crate::support::actions;
 use crate::support::etcd::free_port;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
-use crate::support::{finish_within, spawn, write};
+use crate::support::{Drbook, write};
 
 /// The longest one `drbook run` here may take.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
@@ -540,28 +540,25 @@ fn drbook_run_is_isolated_from_the_callers_environment_and_never_shows_the_secre
         "mirror.yaml",
         &mirror_runbook(&server.endpoint(), &root.join("restored")),
     );
-    let child = spawn(
-        root,
-        &[
+    let out = Drbook::in_dir(root)
+        .args([
             "run",
             "mirror.yaml",
             "--run-id",
             "mirror",
             "--state-dir",
             state.to_str().unwrap(),
-        ],
-        &[
-            ("DRBOOK_OPERATOR", "test-operator"),
+        ])
+        .envs(&[
             ("DRBOOK_TEST_S3_SECRET", SECRET_KEY),
             // Either would make rclone fail if it reached it.
             ("AWS_CA_BUNDLE", "/nonexistent/ca.pem"),
             ("RCLONE_CONFIG_DRBOOKSRC_ENDPOINT", "http://127.0.0.1:1"),
             ("RCLONE_CONFIG_DRBOOKSRC_TYPE", "local"),
-        ],
-    );
-    let out = finish_within(child, RUN_LIMIT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        ])
+        .limit(RUN_LIMIT)
+        .run();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert_eq!(
         out.status.code(),
         Some(0),

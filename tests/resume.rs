@@ -18,14 +18,13 @@ mod mid_step;
 mod pause;
 mod refusals;
 
-use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support;
+use crate::support::{self, Drbook, Ran};
 
 /// The longest any one drbook invocation may take before the test kills it.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -91,114 +90,50 @@ fn twenty_steps() -> String {
     text
 }
 
-/// A temporary directory holding runbooks, state directories and effects files.
-struct Fixture {
-    dir: tempfile::TempDir,
+/// Case `name` of a test directory: its own state directory `name/` and effects file
+/// `name.effects` (in `$FX`), operator `tester`, and no crash unless `CRASH_AT` is set.
+fn in_case(f: &Drbook, name: &str) -> Drbook {
+    f.clone()
+        .state_dir(name)
+        .env("FX", effects_path(f, name))
+        .env("DRBOOK_OPERATOR", "tester")
+        .env("CRASH_AT", "")
+        .limit(LIMIT)
 }
 
-impl Fixture {
-    fn new() -> Self {
-        Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// A state directory of its own for each name, so cases do not share runs.
-    fn state(&self, name: &str) -> PathBuf {
-        self.path().join(name)
-    }
-
-    fn run_dir(&self, state: &str, id: &str) -> PathBuf {
-        self.state(state).join("runs").join(id)
-    }
-
-    fn journal_path(&self, state: &str, id: &str) -> PathBuf {
-        self.run_dir(state, id).join("journal.jsonl")
-    }
-
-    fn journal_bytes(&self, state: &str, id: &str) -> Vec<u8> {
-        std::fs::read(self.journal_path(state, id)).unwrap()
-    }
-
-    /// The effects file a case's steps append to.
-    fn effects_path(&self, name: &str) -> PathBuf {
-        self.path().join(format!("{name}.effects"))
-    }
-
-    /// The step ids in the effects file, in the order they were written.
-    fn effects(&self, name: &str) -> Vec<String> {
-        match std::fs::read_to_string(self.effects_path(name)) {
-            Ok(text) => text.lines().map(String::from).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// Runs `drbook args... --state-dir <state>` without a terminal, with `FX` pointing
-    /// at the case's effects file, and waits for it (at most `LIMIT`).
-    fn drbook(&self, case: &str, args: &[&str], env: &[(&str, &str)]) -> Done {
-        let state = self.state(case);
-        let fx = self.effects_path(case);
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--state-dir", state.to_str().unwrap()]);
-        let mut vars = vec![
-            ("FX", fx.to_str().unwrap()),
-            ("DRBOOK_OPERATOR", "tester"),
-            ("CRASH_AT", ""),
-        ];
-        vars.extend_from_slice(env);
-        Done::from(support::finish_within(
-            support::spawn(self.path(), &all, &vars),
-            LIMIT,
-        ))
-    }
+/// Runs `drbook args...` in case `case` without a terminal, with `env` added, and waits
+/// for it (at most `LIMIT`).
+fn drbook(f: &Drbook, case: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    in_case(f, case).args(args).envs(env).run()
 }
 
-/// How one drbook invocation ended.
-struct Done {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+/// The state directory of case `name`.
+fn state(f: &Drbook, name: &str) -> PathBuf {
+    f.path().join(name)
 }
 
-impl From<std::process::Output> for Done {
-    fn from(output: std::process::Output) -> Self {
-        Done {
-            status: output.status,
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
+fn run_dir(f: &Drbook, state: &str, id: &str) -> PathBuf {
+    self::state(f, state).join("runs").join(id)
 }
 
-impl Done {
-    fn code(&self) -> Option<i32> {
-        self.status.code()
-    }
+fn journal_path(f: &Drbook, state: &str, id: &str) -> PathBuf {
+    run_dir(f, state, id).join("journal.jsonl")
+}
 
-    fn assert_code(&self, code: i32, what: &str) {
-        assert_eq!(
-            self.code(),
-            Some(code),
-            "{what}: {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.status,
-            self.stdout,
-            self.stderr
-        );
-    }
+fn journal_bytes(f: &Drbook, state: &str, id: &str) -> Vec<u8> {
+    std::fs::read(journal_path(f, state, id)).unwrap()
+}
 
-    fn assert_killed(&self, what: &str) {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(
-            self.status.signal(),
-            Some(9),
-            "{what}: drbook was not killed by SIGKILL\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
+/// The effects file a case's steps append to.
+fn effects_path(f: &Drbook, name: &str) -> PathBuf {
+    f.path().join(format!("{name}.effects"))
+}
+
+/// The step ids in the effects file, in the order they were written.
+fn effects(f: &Drbook, name: &str) -> Vec<String> {
+    match std::fs::read_to_string(effects_path(f, name)) {
+        Ok(text) => text.lines().map(String::from).collect(),
+        Err(_) => Vec::new(),
     }
 }
 
@@ -277,13 +212,13 @@ fn sessions(records: &[Value]) -> Vec<u64> {
 
 /// Same run id, one record: the state directory holds exactly this run, and the run
 /// directory exactly the files a run has, however many sessions wrote it.
-fn assert_one_record(f: &Fixture, state: &str, id: &str) {
-    let runs: Vec<String> = std::fs::read_dir(f.state(state).join("runs"))
+fn assert_one_record(f: &Drbook, state: &str, id: &str) {
+    let runs: Vec<String> = std::fs::read_dir(self::state(f, state).join("runs"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(runs, [id], "one run directory");
-    let mut files: Vec<String> = std::fs::read_dir(f.run_dir(state, id))
+    let mut files: Vec<String> = std::fs::read_dir(run_dir(f, state, id))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();

@@ -6,7 +6,7 @@
 //! measuring how long a run took: steps that must overlap wait for each other through
 //! files, so the test can only pass when they really run at the same time. Every wait
 //! inside a step is bounded (the shell gives up after a few seconds), and every drbook
-//! process is killed if it outlives `LIMIT`, so a broken engine fails a test instead of
+//! process is killed if it outlives the harness's `LIMIT`, so a broken engine fails a test instead of
 //! hanging it.
 
 mod failures;
@@ -15,17 +15,12 @@ mod scheduling;
 mod secrets;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::support::{Output, write};
-
-/// The longest any one drbook invocation may take before the test kills it.
-const LIMIT: Duration = Duration::from_secs(30);
+use crate::support::{Drbook, Output};
 
 /// Shell functions the runbooks source with `. "$LIB"`. Each wait gives up after ~5 s
 /// (exit 9), so a step that waits for something that never comes fails instead of
@@ -54,101 +49,20 @@ wj() {
 }
 "#;
 
-/// A temporary directory with a state directory, the shell library and runbooks.
-struct Fixture {
-    dir: tempfile::TempDir,
+/// A test directory holding the shell library, with `$LIB` pointing at it.
+fn test() -> Drbook {
+    let test = Drbook::new().file("lib.sh", LIB);
+    let lib = test.path().join("lib.sh");
+    test.env("LIB", lib)
 }
 
-impl Fixture {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "lib.sh", LIB);
-        Fixture { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn state(&self) -> PathBuf {
-        self.path().join("state")
-    }
-
-    fn run_dir(&self, id: &str) -> PathBuf {
-        self.state().join("runs").join(id)
-    }
-
-    fn work(&self, id: &str) -> PathBuf {
-        self.run_dir(id).join("work")
-    }
-
-    /// Writes a runbook named `name` with these `spec:` lines (indented by two spaces).
-    fn runbook(&self, name: &str, spec: &str) -> PathBuf {
-        let text = format!(
-            "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {{name: {}, version: 1.0.0}}\nspec:\n{spec}",
-            name.trim_end_matches(".yaml")
-        );
-        write(self.path(), name, &text)
-    }
-
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
-        command
-            .args(args)
-            .arg("--state-dir")
-            .arg(self.state())
-            .current_dir(self.path())
-            .env("NO_COLOR", "1")
-            .env_remove("CLICOLOR_FORCE")
-            .env("LIB", self.path().join("lib.sh"))
-            .env("DRBOOK_OPERATOR", "test-operator")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    /// Runs `drbook args... --state-dir <state>` without a terminal and waits for it.
-    fn drbook(&self, args: &[&str]) -> Output {
-        self.drbook_env(args, &[])
-    }
-
-    fn drbook_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        finish(self.command(args, env).spawn().expect("drbook starts"))
-    }
-
-    /// The journal of a run, one JSON value per line.
-    fn journal(&self, id: &str) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.run_dir(id).join("journal.jsonl")).unwrap();
-        text.lines()
-            .map(|line| serde_json::from_str(line).expect("every journal line is JSON"))
-            .collect()
-    }
-}
-
-/// Waits for a drbook process, at most `LIMIT`; kills it and fails the test if it hangs.
-fn finish(child: Child) -> Output {
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let output = match rx.recv_timeout(LIMIT) {
-        Ok(output) => output.expect("drbook's output can be read"),
-        Err(_) => {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            panic!("drbook (pid {pid}) did not finish within {LIMIT:?}: it hangs");
-        }
-    };
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+/// Writes a runbook named `name` with these `spec:` lines (indented by two spaces).
+fn write_runbook(test: &Drbook, name: &str, spec: &str) -> PathBuf {
+    let text = format!(
+        "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {{name: {}, version: 1.0.0}}\nspec:\n{spec}",
+        name.trim_end_matches(".yaml")
+    );
+    test.write(name, &text)
 }
 
 /// Polls for `path` to exist, within a bounded deadline.

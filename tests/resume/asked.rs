@@ -3,8 +3,6 @@
 //! or abort (nothing written). drbook runs on a real pseudo-terminal (expectrl); every
 //! wait for the screen is bounded by `LIMIT`.
 
-use std::process::Command;
-
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 
@@ -15,31 +13,25 @@ const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
 
 /// A run killed in the middle of s03 (a plain `shell` step) in state directory `case`.
-fn crashed_in_s03(f: &Fixture, case: &str) -> Vec<u8> {
-    f.drbook(
+fn crashed_in_s03(f: &Drbook, case: &str) -> Vec<u8> {
+    drbook(
+        f,
         case,
         &["run", "twenty.yaml", "--run-id", "r1"],
         &[("CRASH_AT", "s03")],
     )
     .assert_killed(case);
-    f.journal_bytes(case, "r1")
+    journal_bytes(f, case, "r1")
 }
 
 /// `drbook resume r1` on a pty; answers the question about s03 with `keys` and returns
 /// the exit code and everything the terminal showed.
-fn resume_at_a_terminal(f: &Fixture, case: &str, keys: &str) -> (i32, String) {
-    let state = f.state(case);
-    let fx = f.effects_path(case);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
-    command
-        .args(["resume", "r1", "--state-dir", state.to_str().unwrap()])
-        .current_dir(f.path())
-        .env("NO_COLOR", "1")
+fn resume_at_a_terminal(f: &Drbook, case: &str, keys: &str) -> (i32, String) {
+    let command = in_case(f, case)
         .env("TERM", "xterm")
-        .env_remove("CLICOLOR_FORCE")
-        .env("FX", &fx)
-        .env("CRASH_AT", "")
-        .env("DRBOOK_OPERATOR", "carol");
+        .env("DRBOOK_OPERATOR", "carol")
+        .args(["resume", "r1"])
+        .command();
     let mut session = Session::spawn(command).expect("drbook starts on a pty");
     session.set_expect_timeout(Some(LIMIT));
     let mut shown = String::new();
@@ -71,13 +63,13 @@ fn resume_at_a_terminal(f: &Fixture, case: &str, keys: &str) -> (i32, String) {
 
 #[test]
 fn the_operator_says_an_interrupted_step_finished_and_it_is_not_run_again() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     let before = crashed_in_s03(&f, "done");
     let (code, shown) = resume_at_a_terminal(&f, "done", &format!("{UP}{ENTER}"));
     assert_eq!(code, 0, "{shown}");
-    assert_eq!(f.effects("done"), each_once_except(None));
-    let after = f.journal_bytes("done", "r1");
+    assert_eq!(effects(&f, "done"), each_once_except(None));
+    let after = journal_bytes(&f, "done", "r1");
     assert!(after.starts_with(&before), "resume rewrote history");
     let records = verified(&after);
     assert_eq!(sessions(&records), [0, 1]);
@@ -95,14 +87,14 @@ fn the_operator_says_an_interrupted_step_finished_and_it_is_not_run_again() {
 
 #[test]
 fn the_operator_has_an_interrupted_step_run_again() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     crashed_in_s03(&f, "again");
     // "run it again" is the default.
     let (code, shown) = resume_at_a_terminal(&f, "again", ENTER);
     assert_eq!(code, 0, "{shown}");
-    assert_eq!(f.effects("again"), each_once_except(Some(3)));
-    let records = verified(&f.journal_bytes("again", "r1"));
+    assert_eq!(effects(&f, "again"), each_once_except(Some(3)));
+    let records = verified(&journal_bytes(&f, "again", "r1"));
     let attempts: Vec<&Value> = step_records(&records, "step_started", "s03")
         .iter()
         .map(|r| &r["event"]["attempt"])
@@ -112,8 +104,8 @@ fn the_operator_has_an_interrupted_step_run_again() {
 
 #[test]
 fn the_operator_aborts_the_resume_and_nothing_is_written() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     let before = crashed_in_s03(&f, "abort");
     let (code, shown) = resume_at_a_terminal(&f, "abort", &format!("{DOWN}{ENTER}"));
     assert_eq!(code, 4, "{shown}");
@@ -123,6 +115,6 @@ fn the_operator_aborts_the_resume_and_nothing_is_written() {
         ),
         "{shown}"
     );
-    assert_eq!(f.journal_bytes("abort", "r1"), before, "journal changed");
-    assert_eq!(f.effects("abort"), ["s01", "s02", "s03"]);
+    assert_eq!(journal_bytes(&f, "abort", "r1"), before, "journal changed");
+    assert_eq!(effects(&f, "abort"), ["s01", "s02", "s03"]);
 }

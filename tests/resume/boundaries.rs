@@ -7,12 +7,17 @@ use super::*;
 
 #[test]
 fn a_crash_after_any_record_or_during_any_write_is_resumed_without_doing_anything_twice() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
-    f.drbook("complete", &["run", "twenty.yaml", "--run-id", "r1"], &[])
-        .assert_code(0, "the complete run");
-    assert_eq!(f.effects("complete"), each_once_except(None));
-    let journal = f.journal_bytes("complete", "r1");
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
+    drbook(
+        &f,
+        "complete",
+        &["run", "twenty.yaml", "--run-id", "r1"],
+        &[],
+    )
+    .assert_code(0, "the complete run");
+    assert_eq!(effects(&f, "complete"), each_once_except(None));
+    let journal = journal_bytes(&f, "complete", "r1");
     let records = verified(&journal);
     // run_started, then started and finished for each step, then run_finished.
     assert_eq!(records.len(), 2 * STEPS + 2);
@@ -28,7 +33,7 @@ fn a_crash_after_any_record_or_during_any_write_is_resumed_without_doing_anythin
 
 /// Resumes the complete run's journal cut after `kept` records, plus half of the next
 /// line when `torn`, and checks the effects and the record that come out.
-fn resume_cut_journal(f: &Fixture, lines: &[&[u8]], records: &[Value], kept: usize, torn: bool) {
+fn resume_cut_journal(f: &Drbook, lines: &[&[u8]], records: &[Value], kept: usize, torn: bool) {
     let case = format!("{}{kept:02}", if torn { "torn" } else { "cut" });
     let mut bytes = lines[..kept].concat();
     if torn {
@@ -60,19 +65,19 @@ fn resume_cut_journal(f: &Fixture, lines: &[&[u8]], records: &[Value], kept: usi
                 .unwrap()
         });
 
-    let run_dir = f.run_dir(&case, "r1");
-    std::fs::create_dir_all(run_dir.join("work")).unwrap();
+    let dir = run_dir(f, &case, "r1");
+    std::fs::create_dir_all(dir.join("work")).unwrap();
     for file in ["runbook.yaml", "runbook.sha256"] {
-        std::fs::copy(f.run_dir("complete", "r1").join(file), run_dir.join(file)).unwrap();
+        std::fs::copy(run_dir(f, "complete", "r1").join(file), dir.join(file)).unwrap();
     }
-    std::fs::write(f.journal_path(&case, "r1"), &bytes).unwrap();
-    let mut effects = happened.join("\n");
-    if !effects.is_empty() {
-        effects.push('\n');
+    std::fs::write(journal_path(f, &case, "r1"), &bytes).unwrap();
+    let mut so_far = happened.join("\n");
+    if !so_far.is_empty() {
+        so_far.push('\n');
     }
-    std::fs::write(f.effects_path(&case), effects).unwrap();
+    std::fs::write(effects_path(f, &case), so_far).unwrap();
 
-    let resumed = f.drbook(&case, &["resume", "r1"], &[]);
+    let resumed = drbook(f, &case, &["resume", "r1"], &[]);
     match interrupted {
         Some(k) if !policy(k).rerun_safe() => {
             resumed.assert_code(4, &case);
@@ -86,17 +91,17 @@ fn resume_cut_journal(f: &Fixture, lines: &[&[u8]], records: &[Value], kept: usi
             );
             // Not even the torn tail was cut: a refusal writes nothing.
             assert_eq!(
-                f.journal_bytes(&case, "r1"),
+                journal_bytes(f, &case, "r1"),
                 bytes,
                 "{case}: journal changed"
             );
-            assert_eq!(f.effects(&case), happened, "{case}: ran something");
+            assert_eq!(effects(f, &case), happened, "{case}: ran something");
         }
         _ => {
             resumed.assert_code(0, &case);
             let twice = interrupted.filter(|_| torn_finish);
-            assert_eq!(f.effects(&case), each_once_except(twice), "{case}");
-            let after = f.journal_bytes(&case, "r1");
+            assert_eq!(effects(f, &case), each_once_except(twice), "{case}");
+            let after = journal_bytes(f, &case, "r1");
             assert!(
                 after.starts_with(&lines[..kept].concat()),
                 "{case}: resume rewrote history"
@@ -118,9 +123,8 @@ fn resume_cut_journal(f: &Fixture, lines: &[&[u8]], records: &[Value], kept: usi
 
 #[test]
 fn a_run_that_had_failed_before_the_crash_ends_failed_and_runs_nothing_again() {
-    let f = Fixture::new();
-    support::write(
-        f.path(),
+    let f = Drbook::new();
+    f.write(
         "fails.yaml",
         r#"apiVersion: drbook.io/v1
 kind: Runbook
@@ -136,17 +140,17 @@ spec:
       with: {run: 'echo never >> "$FX"'}
 "#,
     );
-    f.drbook("failed", &["run", "fails.yaml", "--run-id", "r1"], &[])
+    drbook(&f, "failed", &["run", "fails.yaml", "--run-id", "r1"], &[])
         .assert_code(1, "the failing run");
     // drbook died after the last attempt's failure was recorded, before the run's end
     // was (other steps may take long to finish after a failure).
-    let journal = f.journal_bytes("failed", "r1");
+    let journal = journal_bytes(&f, "failed", "r1");
     let lines: Vec<&[u8]> = journal.split_inclusive(|&b| b == b'\n').collect();
     let (last, kept) = lines.split_last().unwrap();
     assert!(String::from_utf8_lossy(last).contains("\"type\":\"run_finished\""));
-    std::fs::write(f.journal_path("failed", "r1"), kept.concat()).unwrap();
+    std::fs::write(journal_path(&f, "failed", "r1"), kept.concat()).unwrap();
 
-    let resumed = f.drbook("failed", &["resume", "r1"], &[]);
+    let resumed = drbook(&f, "failed", &["resume", "r1"], &[]);
     resumed.assert_code(1, "the resumed run");
     assert!(
         resumed
@@ -155,8 +159,8 @@ spec:
         "{}",
         resumed.stderr
     );
-    assert_eq!(f.effects("failed"), ["bad", "bad"], "a step ran again");
-    let records = verified(&f.journal_bytes("failed", "r1"));
+    assert_eq!(effects(&f, "failed"), ["bad", "bad"], "a step ran again");
+    let records = verified(&journal_bytes(&f, "failed", "r1"));
     assert_eq!(sessions(&records), [0, 1]);
     let kinds: Vec<&str> = records[kept.len()..].iter().map(kind).collect();
     assert_eq!(kinds, ["session_started", "run_finished"]);

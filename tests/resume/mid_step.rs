@@ -6,32 +6,33 @@ use super::*;
 
 #[test]
 fn a_crash_in_the_middle_of_any_step_is_resumed_as_the_steps_policy_says() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     in_parallel(STEPS, |i| {
         let k = i + 1;
         let id = step_id(k);
         let case = format!("mid{k:02}");
-        let run = f.drbook(
+        let run = drbook(
+            &f,
             &case,
             &["run", "twenty.yaml", "--run-id", "r1"],
             &[("CRASH_AT", &id)],
         );
         run.assert_killed(&case);
         let ran: Vec<String> = (1..=k).map(step_id).collect();
-        assert_eq!(f.effects(&case), ran, "{case}: effects before resume");
-        let before = f.journal_bytes(&case, "r1");
+        assert_eq!(effects(&f, &case), ran, "{case}: effects before resume");
+        let before = journal_bytes(&f, &case, "r1");
         let records = verified(&before);
         let last = records.last().unwrap();
         assert_eq!(kind(last), "step_started", "{case}: {last}");
         assert_eq!(last["event"]["step"], id.as_str(), "{case}");
 
-        let resumed = f.drbook(&case, &["resume", "r1"], &[]);
+        let resumed = drbook(&f, &case, &["resume", "r1"], &[]);
         if policy(k).rerun_safe() {
             resumed.assert_code(0, &case);
             // Step k ran again (its line twice, back to back); every other step once.
-            assert_eq!(f.effects(&case), each_once_except(Some(k)), "{case}");
-            let after = f.journal_bytes(&case, "r1");
+            assert_eq!(effects(&f, &case), each_once_except(Some(k)), "{case}");
+            let after = journal_bytes(&f, &case, "r1");
             assert!(after.starts_with(&before), "{case}: resume rewrote history");
             let all = verified(&after);
             assert_eq!(sessions(&all), [0, 1], "{case}");
@@ -62,12 +63,12 @@ fn a_crash_in_the_middle_of_any_step_is_resumed_as_the_steps_policy_says() {
                 "{case}"
             );
             assert_eq!(
-                f.journal_bytes(&case, "r1"),
+                journal_bytes(&f, &case, "r1"),
                 before,
                 "{case}: journal changed"
             );
             assert_eq!(
-                f.effects(&case),
+                effects(&f, &case),
                 ran,
                 "{case}: a refused resume ran something"
             );
@@ -78,24 +79,22 @@ fn a_crash_in_the_middle_of_any_step_is_resumed_as_the_steps_policy_says() {
 
 #[test]
 fn a_crash_during_a_resume_is_resumed_again_as_a_third_session() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     let args = ["run", "twenty.yaml", "--run-id", "r1"];
-    f.drbook("again", &args, &[("CRASH_AT", "s04")])
-        .assert_killed("the run");
+    drbook(&f, "again", &args, &[("CRASH_AT", "s04")]).assert_killed("the run");
     // s11 is a `wait` step: its probe kills the resuming drbook too.
-    f.drbook("again", &["resume", "r1"], &[("CRASH_AT", "s11")])
+    drbook(&f, "again", &["resume", "r1"], &[("CRASH_AT", "s11")])
         .assert_killed("the first resume");
-    f.drbook("again", &["resume", "r1"], &[])
-        .assert_code(0, "the second resume");
+    drbook(&f, "again", &["resume", "r1"], &[]).assert_code(0, "the second resume");
 
     let mut expected = each_once_except(Some(4));
     expected.insert(
         expected.iter().position(|s| s == "s11").unwrap(),
         "s11".into(),
     );
-    assert_eq!(f.effects("again"), expected);
-    let records = verified(&f.journal_bytes("again", "r1"));
+    assert_eq!(effects(&f, "again"), expected);
+    let records = verified(&journal_bytes(&f, "again", "r1"));
     assert_eq!(sessions(&records), [0, 1, 2]);
     for (step, session) in [("s04", [0, 1]), ("s11", [1, 2])] {
         let started: Vec<(u64, u64)> = step_records(&records, "step_started", step)

@@ -3,8 +3,9 @@
 //! finishes the run. The cancelled step was cut short, so resume treats it like a step
 //! drbook died in: re-run when that is safe, otherwise the operator is asked.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use std::path::Path;
+
+use nix::sys::signal::Signal;
 
 use super::*;
 
@@ -63,34 +64,21 @@ fn read_pid(path: &Path) -> i32 {
 
 /// Runs `pause.yaml` until `hold` runs, then sends SIGINT; checks the pause and returns
 /// the journal it left.
-fn paused_run(f: &Fixture) -> Vec<u8> {
-    let state = f.state("paused");
-    let fx = f.effects_path("paused");
+fn paused_run(f: &Drbook) -> Vec<u8> {
     let dir = f.path().to_str().unwrap();
-    let env = [
-        ("FX", fx.to_str().unwrap()),
-        ("DIR", dir),
-        ("DRBOOK_OPERATOR", "tester"),
-    ];
-    let args = [
-        "run",
-        "pause.yaml",
-        "--run-id",
-        "r1",
-        "--state-dir",
-        state.to_str().unwrap(),
-    ];
-    let mut child = support::spawn(f.path(), &args, &env);
-    let drbook = Pid::from_raw(child.id() as i32);
+    let mut child = in_case(f, "paused")
+        .env("DIR", dir)
+        .args(["run", "pause.yaml", "--run-id", "r1"])
+        .spawn();
     // `hold.pid` is written last: by then the step's background child exists too.
     let pid_file = f.path().join("hold.pid");
     let mut exited = false;
     support::wait_until("the step `hold` started", LIMIT, || {
-        exited = child.try_wait().unwrap().is_some();
+        exited = child.has_exited();
         exited || pid_file.exists()
     });
     if exited {
-        let out = Done::from(support::finish_within(child, LIMIT));
+        let out = child.wait();
         panic!(
             "drbook ended before `hold` ran:\n{}\n{}",
             out.stdout, out.stderr
@@ -98,11 +86,12 @@ fn paused_run(f: &Fixture) -> Vec<u8> {
     }
     let shell = read_pid(&pid_file);
     let grandchild = read_pid(&f.path().join("hold.child"));
-    kill(drbook, Signal::SIGINT).unwrap();
-    let paused = Done::from(support::finish_within(child, LIMIT));
+    child.signal(Signal::SIGINT);
+    let paused = child.wait();
 
     paused.assert_code(3, "the interrupted run");
     // The hint is the exact command to paste, with the (non-default) state directory.
+    let state = state(f, "paused");
     let hint = format!(
         "run r1 paused: interrupted (Ctrl-C); its state is recorded. Continue with `drbook resume r1 --state-dir {}`",
         state.display()
@@ -117,7 +106,7 @@ fn paused_run(f: &Fixture) -> Vec<u8> {
         !is_running(grandchild),
         "the step's background child (pid {grandchild}) still runs"
     );
-    let before = f.journal_bytes("paused", "r1");
+    let before = journal_bytes(f, "paused", "r1");
     let records = verified(&before);
     let cancelled = step_records(&records, "step_finished", "hold");
     assert_eq!(cancelled.len(), 1);
@@ -126,8 +115,8 @@ fn paused_run(f: &Fixture) -> Vec<u8> {
     assert_eq!(kind(last), "run_paused");
     assert_eq!(last["event"]["reason"], "interrupted (Ctrl-C)");
     assert!(step_records(&records, "step_started", "after").is_empty());
-    assert_eq!(f.effects("paused"), ["before", "hold"]);
-    let shown = f.drbook("paused", &["runs", "show", "r1"], &[]);
+    assert_eq!(effects(f, "paused"), ["before", "hold"]);
+    let shown = drbook(f, "paused", &["runs", "show", "r1"], &[]);
     shown.assert_code(0, "runs show");
     assert!(shown.stdout.contains("status: paused"), "{}", shown.stdout);
 
@@ -136,24 +125,20 @@ fn paused_run(f: &Fixture) -> Vec<u8> {
 
 #[test]
 fn ctrl_c_pauses_the_run_stops_its_processes_and_resume_finishes_it() {
-    let f = Fixture::new();
-    support::write(
-        f.path(),
-        "pause.yaml",
-        &RUNBOOK.replace("POLICY", "idempotent: true"),
-    );
+    let f = Drbook::new();
+    f.write("pause.yaml", &RUNBOOK.replace("POLICY", "idempotent: true"));
     let before = paused_run(&f);
     let dir = f.path().to_str().unwrap();
     // The operator is ready again: `hold` is safe to re-run, so it runs anew and
     // finishes this time, and so does the run.
     std::fs::write(f.path().join("release"), "").unwrap();
-    let resumed = f.drbook("paused", &["resume", "r1"], &[("DIR", dir)]);
+    let resumed = drbook(&f, "paused", &["resume", "r1"], &[("DIR", dir)]);
     resumed.assert_code(0, "the resumed run");
     assert_eq!(
-        f.effects("paused"),
+        effects(&f, "paused"),
         ["before", "hold", "hold", "released", "after"]
     );
-    let after = f.journal_bytes("paused", "r1");
+    let after = journal_bytes(&f, "paused", "r1");
     assert!(after.starts_with(&before));
     let all = verified(&after);
     assert_eq!(sessions(&all), [0, 1]);
@@ -177,16 +162,12 @@ fn ctrl_c_pauses_the_run_stops_its_processes_and_resume_finishes_it() {
 
 #[test]
 fn a_step_paused_in_its_middle_that_is_not_safe_to_rerun_is_asked_about() {
-    let f = Fixture::new();
-    support::write(
-        f.path(),
-        "pause.yaml",
-        &RUNBOOK.replace("      POLICY\n", ""),
-    );
+    let f = Drbook::new();
+    f.write("pause.yaml", &RUNBOOK.replace("      POLICY\n", ""));
     let before = paused_run(&f);
     std::fs::write(f.path().join("release"), "").unwrap();
     let dir = f.path().to_str().unwrap();
-    let refused = f.drbook("paused", &["resume", "r1"], &[("DIR", dir)]);
+    let refused = drbook(&f, "paused", &["resume", "r1"], &[("DIR", dir)]);
     refused.assert_code(4, "the resume without a terminal");
     assert!(
         refused
@@ -195,6 +176,6 @@ fn a_step_paused_in_its_middle_that_is_not_safe_to_rerun_is_asked_about() {
         "{}",
         refused.stderr
     );
-    assert_eq!(f.journal_bytes("paused", "r1"), before, "journal changed");
-    assert_eq!(f.effects("paused"), ["before", "hold"]);
+    assert_eq!(journal_bytes(&f, "paused", "r1"), before, "journal changed");
+    assert_eq!(effects(&f, "paused"), ["before", "hold"]);
 }

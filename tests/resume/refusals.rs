@@ -5,17 +5,18 @@
 use super::*;
 
 /// A run killed in the middle of step s04 (idempotent), in state directory `case`.
-fn crashed_run(f: &Fixture, case: &str) -> Vec<u8> {
-    f.drbook(
+fn crashed_run(f: &Drbook, case: &str) -> Vec<u8> {
+    drbook(
+        f,
         case,
         &["run", "twenty.yaml", "--run-id", "r1"],
         &[("CRASH_AT", "s04")],
     )
     .assert_killed(case);
-    f.journal_bytes(case, "r1")
+    journal_bytes(f, case, "r1")
 }
 
-fn assert_refused(done: &Done, parts: &[&str]) {
+fn assert_refused(done: &Ran, parts: &[&str]) {
     done.assert_code(4, "the refused resume");
     for part in parts {
         assert!(done.stderr.contains(part), "{part}\n{}", done.stderr);
@@ -24,14 +25,14 @@ fn assert_refused(done: &Done, parts: &[&str]) {
 
 #[test]
 fn a_changed_runbook_is_refused_unless_accepted_and_the_acceptance_is_recorded() {
-    let f = Fixture::new();
-    let path = support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    let path = f.write("twenty.yaml", &twenty_steps());
     let before = crashed_run(&f, "changed");
-    let original = std::fs::read(f.run_dir("changed", "r1").join("runbook.yaml")).unwrap();
+    let original = std::fs::read(run_dir(&f, "changed", "r1").join("runbook.yaml")).unwrap();
     let changed = format!("{}# s05 checked by hand\n", twenty_steps());
     std::fs::write(&path, &changed).unwrap();
 
-    let refused = f.drbook("changed", &["resume", "r1"], &[]);
+    let refused = drbook(&f, "changed", &["resume", "r1"], &[]);
     assert_refused(
         &refused,
         &[
@@ -42,33 +43,36 @@ fn a_changed_runbook_is_refused_unless_accepted_and_the_acceptance_is_recorded()
             "pass `--accept-changed-runbook` to continue with the new one",
         ],
     );
-    assert_eq!(f.journal_bytes("changed", "r1"), before, "journal changed");
-    assert_eq!(f.effects("changed"), ["s01", "s02", "s03", "s04"]);
+    assert_eq!(
+        journal_bytes(&f, "changed", "r1"),
+        before,
+        "journal changed"
+    );
+    assert_eq!(effects(&f, "changed"), ["s01", "s02", "s03", "s04"]);
 
     // A resume from another directory finds the same runbook file, and refuses too.
     let elsewhere = f.path().join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
-    let state = f.state("changed");
-    let fx = f.effects_path("changed");
-    let from_elsewhere = Done::from(support::finish_within(
-        support::spawn(
-            &elsewhere,
-            &["resume", "r1", "--state-dir", state.to_str().unwrap()],
-            &[("FX", fx.to_str().unwrap())],
-        ),
-        LIMIT,
-    ));
+    let from_elsewhere = in_case(&f, "changed")
+        .current_dir("elsewhere")
+        .args(["resume", "r1"])
+        .run();
     assert_refused(&from_elsewhere, &["changed since run `r1` started"]);
-    assert_eq!(f.journal_bytes("changed", "r1"), before, "journal changed");
+    assert_eq!(
+        journal_bytes(&f, "changed", "r1"),
+        before,
+        "journal changed"
+    );
 
-    let accepted = f.drbook(
+    let accepted = drbook(
+        &f,
         "changed",
         &["resume", "r1", "--accept-changed-runbook"],
         &[],
     );
     accepted.assert_code(0, "the accepted resume");
-    assert_eq!(f.effects("changed"), each_once_except(Some(4)));
-    let records = verified(&f.journal_bytes("changed", "r1"));
+    assert_eq!(effects(&f, "changed"), each_once_except(Some(4)));
+    let records = verified(&journal_bytes(&f, "changed", "r1"));
     assert_eq!(sessions(&records), [0, 1]);
     let opened: Vec<&Value> = records
         .iter()
@@ -83,7 +87,7 @@ fn a_changed_runbook_is_refused_unless_accepted_and_the_acceptance_is_recorded()
     );
     // The run directory keeps the bytes the run started with.
     assert_eq!(
-        std::fs::read(f.run_dir("changed", "r1").join("runbook.yaml")).unwrap(),
+        std::fs::read(run_dir(&f, "changed", "r1").join("runbook.yaml")).unwrap(),
         original
     );
     assert_one_record(&f, "changed", "r1");
@@ -91,13 +95,14 @@ fn a_changed_runbook_is_refused_unless_accepted_and_the_acceptance_is_recorded()
 
 #[test]
 fn an_accepted_runbook_that_no_longer_fits_the_record_is_refused() {
-    let f = Fixture::new();
-    let path = support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    let path = f.write("twenty.yaml", &twenty_steps());
     let before = crashed_run(&f, "diverged");
     // s02 already ran; the new runbook does not have it any more.
     let changed = twenty_steps().replace("- id: s02\n", "- id: s02-renamed\n");
     std::fs::write(&path, changed).unwrap();
-    let refused = f.drbook(
+    let refused = drbook(
+        &f,
         "diverged",
         &["resume", "r1", "--accept-changed-runbook"],
         &[],
@@ -108,34 +113,37 @@ fn an_accepted_runbook_that_no_longer_fits_the_record_is_refused() {
             "the record of this run does not fit the runbook: record #3 names step `s02`, which the runbook does not have",
         ],
     );
-    assert_eq!(f.journal_bytes("diverged", "r1"), before, "journal changed");
+    assert_eq!(
+        journal_bytes(&f, "diverged", "r1"),
+        before,
+        "journal changed"
+    );
 }
 
 #[test]
 fn a_finished_run_an_unknown_run_and_a_malformed_id_are_refused() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
-    f.drbook("done", &["run", "twenty.yaml", "--run-id", "r1"], &[])
-        .assert_code(0, "the run");
-    let before = f.journal_bytes("done", "r1");
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
+    drbook(&f, "done", &["run", "twenty.yaml", "--run-id", "r1"], &[]).assert_code(0, "the run");
+    let before = journal_bytes(&f, "done", "r1");
     assert_refused(
-        &f.drbook("done", &["resume", "r1"], &[]),
+        &drbook(&f, "done", &["resume", "r1"], &[]),
         &["run `r1` already finished (succeeded); start a new run instead"],
     );
-    assert_eq!(f.journal_bytes("done", "r1"), before, "journal changed");
-    assert_eq!(f.effects("done"), each_once_except(None));
+    assert_eq!(journal_bytes(&f, "done", "r1"), before, "journal changed");
+    assert_eq!(effects(&f, "done"), each_once_except(None));
 
-    let state = f.state("done");
-    let unknown = f.drbook("done", &["resume", "r2"], &[]);
+    let state = state(&f, "done");
+    let unknown = drbook(&f, "done", &["resume", "r2"], &[]);
     unknown.assert_code(66, "the resume of an unknown run");
     let expected = format!(
         "there is no run `r2` in {}; `drbook runs list` shows the runs there",
         state.display()
     );
     assert!(unknown.stderr.contains(&expected), "{}", unknown.stderr);
-    assert!(!f.run_dir("done", "r2").exists());
+    assert!(!run_dir(&f, "done", "r2").exists());
 
-    let bad = f.drbook("done", &["resume", "../done/runs/r1"], &[]);
+    let bad = drbook(&f, "done", &["resume", "../done/runs/r1"], &[]);
     bad.assert_code(64, "a run id that is a path");
     assert!(
         bad.stderr
@@ -143,7 +151,7 @@ fn a_finished_run_an_unknown_run_and_a_malformed_id_are_refused() {
         "{}",
         bad.stderr
     );
-    assert_eq!(f.journal_bytes("done", "r1"), before, "journal changed");
+    assert_eq!(journal_bytes(&f, "done", "r1"), before, "journal changed");
 }
 
 /// Rewrites every record of a journal with `edit` and chains the lines again, so only
@@ -166,8 +174,8 @@ fn rewritten(journal: &[u8], mut edit: impl FnMut(&mut Value)) -> Vec<u8> {
 
 #[test]
 fn a_journal_in_a_newer_major_format_is_refused() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     let before = crashed_run(&f, "newer");
     // Format 2.0 with an intact hash chain: only the version is wrong.
     let newer = rewritten(&before, |record| {
@@ -176,24 +184,24 @@ fn a_journal_in_a_newer_major_format_is_refused() {
             record["event"]["format"] = "2.0".into();
         }
     });
-    std::fs::write(f.journal_path("newer", "r1"), &newer).unwrap();
+    std::fs::write(journal_path(&f, "newer", "r1"), &newer).unwrap();
 
-    let refused = f.drbook("newer", &["resume", "r1"], &[]);
+    let refused = drbook(&f, "newer", &["resume", "r1"], &[]);
     assert_refused(
         &refused,
         &[&format!(
             "`{}` was written in journal format 2.0, newer than this drbook reads (1.0); use a newer drbook",
-            f.journal_path("newer", "r1").display()
+            journal_path(&f, "newer", "r1").display()
         )],
     );
-    assert_eq!(f.journal_bytes("newer", "r1"), newer, "journal changed");
-    assert_eq!(f.effects("newer"), ["s01", "s02", "s03", "s04"]);
+    assert_eq!(journal_bytes(&f, "newer", "r1"), newer, "journal changed");
+    assert_eq!(effects(&f, "newer"), ["s01", "s02", "s03", "s04"]);
 }
 
 #[test]
 fn a_journal_in_a_newer_minor_format_is_resumed_and_its_new_fields_kept() {
-    let f = Fixture::new();
-    support::write(f.path(), "twenty.yaml", &twenty_steps());
+    let f = Drbook::new();
+    f.write("twenty.yaml", &twenty_steps());
     let before = crashed_run(&f, "minor");
     // Format 1.4 added an optional field to step_started, say.
     let newer = rewritten(&before, |record| {
@@ -204,12 +212,11 @@ fn a_journal_in_a_newer_minor_format_is_resumed_and_its_new_fields_kept() {
             record["event"]["host"] = "bastion-1".into();
         }
     });
-    std::fs::write(f.journal_path("minor", "r1"), &newer).unwrap();
+    std::fs::write(journal_path(&f, "minor", "r1"), &newer).unwrap();
 
-    f.drbook("minor", &["resume", "r1"], &[])
-        .assert_code(0, "the resume");
-    assert_eq!(f.effects("minor"), each_once_except(Some(4)));
-    let after = f.journal_bytes("minor", "r1");
+    drbook(&f, "minor", &["resume", "r1"], &[]).assert_code(0, "the resume");
+    assert_eq!(effects(&f, "minor"), each_once_except(Some(4)));
+    let after = journal_bytes(&f, "minor", "r1");
     assert!(after.starts_with(&newer), "resume rewrote history");
     assert_eq!(sessions(&verified(&after)), [0, 1]);
 
@@ -219,11 +226,11 @@ fn a_journal_in_a_newer_minor_format_is_resumed_and_its_new_fields_kept() {
             record["event"]["host"] = "bastion-1".into();
         }
     });
-    std::fs::write(f.journal_path("minor", "r1"), &damaged).unwrap();
-    let refused = f.drbook("minor", &["resume", "r1"], &[]);
+    std::fs::write(journal_path(&f, "minor", "r1"), &damaged).unwrap();
+    let refused = drbook(&f, "minor", &["resume", "r1"], &[]);
     assert_refused(
         &refused,
         &["journal.jsonl` line 2 is damaged: unknown field `event.host`"],
     );
-    assert_eq!(f.journal_bytes("minor", "r1"), damaged, "journal changed");
+    assert_eq!(journal_bytes(&f, "minor", "r1"), damaged, "journal changed");
 }

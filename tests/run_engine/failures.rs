@@ -6,8 +6,9 @@ use super::*;
 
 #[test]
 fn retry_records_every_attempt_until_one_succeeds() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: flaky
@@ -22,7 +23,7 @@ fn retry_records_every_attempt_until_one_succeeds() {
           [ "$n" -ge 3 ]
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     assert_ok(&out);
     let journal = f.journal("r1");
     let attempts: Vec<u64> = step_records(&journal, "step_started", "flaky")
@@ -55,8 +56,9 @@ fn retry_records_every_attempt_until_one_succeeds() {
 
 #[test]
 fn a_timeout_stops_each_attempt_promptly_and_leaves_nothing_running() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: stuck
@@ -70,7 +72,7 @@ fn a_timeout_stops_each_attempt_promptly_and_leaves_nothing_running() {
 "#,
     );
     let started = Instant::now();
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     let elapsed = started.elapsed();
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
@@ -102,8 +104,9 @@ fn a_timeout_stops_each_attempt_promptly_and_leaves_nothing_running() {
 
 #[test]
 fn on_failure_continue_lets_the_run_go_on_and_succeed() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: evidence
@@ -124,7 +127,7 @@ fn on_failure_continue_lets_the_run_go_on_and_succeed() {
       with: {run: "echo COUNT={{ steps.each.outputs | length }}; echo SECOND={{ steps.each.outputs[1].KEY }}"}
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     assert_ok(&out);
     let journal = f.journal("r1");
     assert_eq!(
@@ -160,10 +163,11 @@ fn on_failure_continue_lets_the_run_go_on_and_succeed() {
 
 #[test]
 fn on_failure_abort_stops_new_steps_and_lets_running_ones_finish() {
-    let f = Fixture::new();
+    let f = test();
     // `slow` starts with `fails` and only finishes once the journal records that `fails`
     // failed: it was running when the run aborted. `next` needs it and must never start.
-    f.runbook(
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: fails
@@ -190,7 +194,7 @@ fn on_failure_abort_stops_new_steps_and_lets_running_ones_finish() {
       with: {run: "touch next.ran"}
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     let journal = f.journal("r1");
     let failed = one(&journal, "step_finished", "fails");
@@ -215,8 +219,9 @@ fn on_failure_abort_stops_new_steps_and_lets_running_ones_finish() {
 
 #[test]
 fn questions_without_a_terminal_fail_clearly_and_never_hang() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "ask.yaml",
         r#"  steps:
     - id: preflight
@@ -228,7 +233,7 @@ fn questions_without_a_terminal_fail_clearly_and_never_hang() {
       with: {run: "touch next.ran"}
 "#,
     );
-    let out = f.drbook(&["run", "ask.yaml", "--run-id", "a1"]);
+    let out = f.run_with(&["run", "ask.yaml", "--run-id", "a1"]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains(
@@ -241,14 +246,20 @@ fn questions_without_a_terminal_fail_clearly_and_never_hang() {
     assert_eq!(run_finished(&journal)["outcome"], "failed");
     assert!(!f.work("a1").join("next.ran").exists());
 
-    f.runbook(
+    write_runbook(
+        &f,
         "checkpoint.yaml",
         r#"  steps:
     - id: approve
       checkpoint: {prompt: "Go on?"}
 "#,
     );
-    let out = f.drbook(&["run", "checkpoint.yaml", "--run-id", "c1"]);
+    // Keys in a pipe are not an answer: only a person at a terminal is asked.
+    let out = f
+        .clone()
+        .args(["run", "checkpoint.yaml", "--run-id", "c1"])
+        .stdin("y\n")
+        .run();
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr
@@ -260,8 +271,9 @@ fn questions_without_a_terminal_fail_clearly_and_never_hang() {
 
 #[test]
 fn a_step_gone_past_before_a_crash_is_not_run_again_on_resume() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: evidence
@@ -278,20 +290,14 @@ fn a_step_gone_past_before_a_crash_is_not_run_again_on_resume() {
           w release
 "#,
     );
-    let first = f
-        .command(&["run", "r.yaml", "--run-id", "r1"], &[])
-        .spawn()
-        .unwrap();
+    let first = f.clone().args(["run", "r.yaml", "--run-id", "r1"]).spawn();
     wait_for_file(&f.work("r1").join("held"));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(first.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    assert_eq!(finish(first).code, -1, "drbook was not killed");
+    first.signal(nix::sys::signal::Signal::SIGKILL);
+    let killed = first.wait();
+    assert_eq!(killed.code, -1, "drbook was not killed");
     std::fs::write(f.work("r1").join("release"), "").unwrap();
 
-    let out = f.drbook(&["resume", "r1"]);
+    let out = killed.resume();
     assert_ok(&out);
     let journal = f.journal("r1");
     assert_eq!(

@@ -5,8 +5,9 @@ use super::*;
 
 #[test]
 fn a_second_process_is_refused_while_a_run_is_being_written() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: hold
@@ -18,17 +19,14 @@ fn a_second_process_is_refused_while_a_run_is_being_written() {
           w release
 "#,
     );
-    let first = f
-        .command(&["run", "r.yaml", "--run-id", "r1"], &[])
-        .spawn()
-        .unwrap();
-    let holder = first.id();
+    let first = f.clone().args(["run", "r.yaml", "--run-id", "r1"]).spawn();
+    let holder = first.pid();
     // Until `release` exists the first run is inside its step, holding the lock.
     wait_for_file(&f.work("r1").join("held"));
-    let second = f.drbook(&["resume", "r1"]);
-    let shown = f.drbook(&["runs", "show", "r1"]);
+    let second = f.run_with(&["resume", "r1"]);
+    let shown = f.run_with(&["runs", "show", "r1"]);
     std::fs::write(f.work("r1").join("release"), "").unwrap();
-    let first = finish(first);
+    let first = first.wait();
 
     assert_eq!(second.code, 4, "{}\n{}", second.stdout, second.stderr);
     assert!(
@@ -51,8 +49,9 @@ fn a_second_process_is_refused_while_a_run_is_being_written() {
 
 #[test]
 fn an_edited_journal_is_refused_as_damaged() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: a
@@ -63,8 +62,8 @@ fn an_edited_journal_is_refused_as_damaged() {
       with: {run: "echo world"}
 "#,
     );
-    assert_ok(&f.drbook(&["run", "r.yaml", "--run-id", "r1"]));
-    let shown = f.drbook(&["runs", "show", "r1"]);
+    assert_ok(&f.run_with(&["run", "r.yaml", "--run-id", "r1"]));
+    let shown = f.run_with(&["runs", "show", "r1"]);
     assert_ok(&shown);
     let events = f.journal("r1").len();
     assert!(
@@ -92,7 +91,7 @@ fn an_edited_journal_is_refused_as_damaged() {
     assert_eq!(differing, 1);
     std::fs::write(&path, &edited).unwrap();
 
-    let shown = f.drbook(&["runs", "show", "r1"]);
+    let shown = f.run_with(&["runs", "show", "r1"]);
     assert_ne!(shown.code, 0);
     // The line after the edited one no longer chains to it (lines count from 1).
     assert!(
@@ -102,7 +101,7 @@ fn an_edited_journal_is_refused_as_damaged() {
         "{}",
         shown.stderr
     );
-    let resumed = f.drbook(&["resume", "r1"]);
+    let resumed = f.run_with(&["resume", "r1"]);
     assert_eq!(resumed.code, 4, "{}\n{}", resumed.stdout, resumed.stderr);
     assert!(resumed.stderr.contains("is damaged"), "{}", resumed.stderr);
     assert_eq!(
@@ -114,27 +113,29 @@ fn an_edited_journal_is_refused_as_damaged() {
 
 #[test]
 fn refusals_change_nothing() {
-    let f = Fixture::new();
+    let f = test();
     let marker = f.path().join("ran");
     let steps = format!(
         "  steps:\n    - id: act\n      action: shell\n      with: {{run: \"touch '{}'\"}}\n",
         marker.display()
     );
-    f.runbook("r.yaml", &steps);
-    f.runbook(
+    write_runbook(&f, "r.yaml", &steps);
+    write_runbook(
+        &f,
         "input.yaml",
-        &format!("  inputs:\n    - {{name: node, description: The lost node}}\n    - {{name: zone}}\n{steps}"),
+        &format!(
+            "  inputs:\n    - {{name: node, description: The lost node}}\n    - {{name: zone}}\n{steps}"
+        ),
     );
-    f.runbook(
+    write_runbook(
+        &f,
         "secret.yaml",
         &format!("  secrets:\n    - {{name: pw, env: DRBOOK_TEST_UNSET_SECRET}}\n{steps}"),
     );
-    write(
-        f.path(),
-        "drbook.targets.yaml",
+    f.write("drbook.targets.yaml",
         "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  prod: {environment: production, drill: forbidden}\n  quiet: {environment: staging}\n  staging: {environment: staging, drill: allowed}\n",
     );
-    write(f.path(), "answers.yaml", "act: true\n");
+    f.write("answers.yaml", "act: true\n");
     let cases: [(&[&str], i32, &str); 8] = [
         (
             &["run", "r.yaml", "--answers", "answers.yaml"],
@@ -174,7 +175,7 @@ fn refusals_change_nothing() {
         ),
     ];
     for (args, code, message) in cases {
-        let out = f.drbook(args);
+        let out = f.run_with(args);
         assert_eq!(out.code, code, "{args:?}:\n{}\n{}", out.stdout, out.stderr);
         assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
         assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
@@ -184,10 +185,10 @@ fn refusals_change_nothing() {
     }
 
     // An existing run id is refused, and that run's record is left as it was.
-    assert_ok(&f.drbook(&["run", "r.yaml", "--run-id", "taken"]));
+    assert_ok(&f.run_with(&["run", "r.yaml", "--run-id", "taken"]));
     std::fs::remove_file(&marker).unwrap();
     let journal = std::fs::read(f.run_dir("taken").join("journal.jsonl")).unwrap();
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "taken"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "taken"]);
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("run `taken` already exists"),
@@ -205,8 +206,9 @@ fn refusals_change_nothing() {
 
 #[test]
 fn rto_stops_at_the_recovered_step_and_rpo_comes_from_the_restored_point() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  objectives: {rto: 3h, rpo: 30m}
   inputs:
@@ -231,7 +233,7 @@ fn rto_stops_at_the_recovered_step_and_rpo_comes_from_the_restored_point() {
     let point = failed - chrono::Duration::milliseconds(1_234_567);
     let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
     let input = format!("point={}", rfc(point));
-    let out = f.drbook(&[
+    let out = f.run_with(&[
         "run",
         "r.yaml",
         "--run-id",
@@ -300,7 +302,7 @@ fn rto_stops_at_the_recovered_step_and_rpo_comes_from_the_restored_point() {
         "{expected_rpo}\n{}",
         out.stdout
     );
-    let shown = f.drbook(&["runs", "show", "r1"]);
+    let shown = f.run_with(&["runs", "show", "r1"]);
     assert!(
         shown.stdout.contains(&format!(
             "run succeeded: RTO {}, RPO 20m 34s (machine {}, operator 0ms, idle {})",
@@ -314,7 +316,7 @@ fn rto_stops_at_the_recovered_step_and_rpo_comes_from_the_restored_point() {
 
     // Without `--declared-at` the run's start is declared_at, and without `--failed-at`
     // RPO is measured from it; the figures match the journal's millisecond times.
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r2", "-i", &input]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r2", "-i", &input]);
     assert_ok(&out);
     let journal = f.journal("r2");
     let declared = parse_ms(event(&journal[0])["declared_at"].as_str().unwrap());
@@ -332,13 +334,12 @@ fn rto_stops_at_the_recovered_step_and_rpo_comes_from_the_restored_point() {
 
 #[test]
 fn a_drill_declares_its_incident_when_recovery_begins() {
-    let f = Fixture::new();
-    write(
-        f.path(),
-        "drbook.targets.yaml",
+    let f = test();
+    f.write("drbook.targets.yaml",
         "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging: {environment: staging, drill: allowed}\n",
     );
-    f.runbook(
+    write_runbook(
+        &f,
         "d.yaml",
         r#"  objectives: {rto: 1h, rpo: 1h}
   inputs:
@@ -360,7 +361,7 @@ fn a_drill_declares_its_incident_when_recovery_begins() {
         "point={}",
         point.to_rfc3339_opts(SecondsFormat::Millis, true)
     );
-    let out = f.drbook(&[
+    let out = f.run_with(&[
         "drill", "d.yaml", "--target", "staging", "--run-id", "d1", "-i", &input,
     ]);
     assert_ok(&out);
@@ -393,7 +394,7 @@ fn a_drill_declares_its_incident_when_recovery_begins() {
     // With --declared-at the operator's time stands; no recovery_started is recorded.
     let declared_at =
         (Utc::now() - chrono::Duration::minutes(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
-    let out = f.drbook(&[
+    let out = f.run_with(&[
         "drill",
         "d.yaml",
         "--target",
@@ -417,8 +418,9 @@ fn a_drill_declares_its_incident_when_recovery_begins() {
 
 #[test]
 fn stdout_starts_with_the_run_id_and_json_output_is_one_record_per_line() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: a
@@ -426,15 +428,15 @@ fn stdout_starts_with_the_run_id_and_json_output_is_one_record_per_line() {
       with: {run: "echo A=1"}
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml"]);
+    let out = f.run_with(&["run", "r.yaml"]);
     assert_ok(&out);
     let first = out.stdout.lines().next().unwrap();
     let id = first.strip_prefix("run ").expect(first);
     assert!(f.run_dir(id).join("journal.jsonl").is_file(), "{id}");
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "chosen"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "chosen"]);
     assert_eq!(out.stdout.lines().next(), Some("run chosen"));
 
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "j1", "--output", "json"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "j1", "--output", "json"]);
     assert_ok(&out);
     let records: Vec<Value> = out
         .stdout

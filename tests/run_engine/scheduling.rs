@@ -5,8 +5,9 @@ use super::*;
 
 #[test]
 fn steps_without_needs_run_one_after_another_in_written_order() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: one
@@ -23,7 +24,7 @@ fn steps_without_needs_run_one_after_another_in_written_order() {
       with: {run: "echo four >> order.log"}
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     assert_ok(&out);
     let journal = f.journal("r1");
     let ids = ["one", "two", "three", "four"];
@@ -54,10 +55,11 @@ fn steps_without_needs_run_one_after_another_in_written_order() {
 
 #[test]
 fn steps_that_need_the_same_step_run_concurrently() {
-    let f = Fixture::new();
+    let f = test();
     // `left` and `right` each wait for the other's flag: they can only both succeed when
     // they run at the same time.
-    f.runbook(
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: first
@@ -85,7 +87,7 @@ fn steps_that_need_the_same_step_run_concurrently() {
       with: {run: "echo joined"}
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     assert_ok(&out);
     let journal = f.journal("r1");
     let first_done = one(&journal, "step_finished", "first");
@@ -119,11 +121,12 @@ fn steps_that_need_the_same_step_run_concurrently() {
 
 #[test]
 fn foreach_is_bounded_by_its_concurrency_and_its_outputs_are_a_list_in_item_order() {
-    let f = Fixture::new();
+    let f = test();
     // Items pair up (0 with 1, 2 with 3) and wait for each other, so two must run at
     // once; the even item of each pair finishes after the odd one, so completion order
     // (1, 0, 3, 2) differs from item order.
-    f.runbook(
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  steps:
     - id: fan
@@ -144,7 +147,7 @@ fn foreach_is_bounded_by_its_concurrency_and_its_outputs_are_a_list_in_item_orde
       with: {run: "echo FIRST={{ steps.fan.outputs[0].KEY }}; echo LAST={{ steps.fan.outputs[3].KEY }}; echo COUNT={{ steps.fan.outputs | length }}"}
 "#,
     );
-    let out = f.drbook(&["run", "r.yaml", "--run-id", "r1"]);
+    let out = f.run_with(&["run", "r.yaml", "--run-id", "r1"]);
     assert_ok(&out);
     let journal = f.journal("r1");
     assert_eq!(max_running(&journal, Some("fan")), 2);
@@ -178,8 +181,9 @@ fn foreach_is_bounded_by_its_concurrency_and_its_outputs_are_a_list_in_item_orde
 
 #[test]
 fn a_drill_answer_steers_a_when_branch_and_skips_record_their_reason() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  inputs:
     - {name: extra, type: bool, default: false}
@@ -208,13 +212,11 @@ fn a_drill_answer_steers_a_when_branch_and_skips_record_their_reason() {
         with: {run: "echo broken"}
 "#,
     );
-    write(
-        f.path(),
-        "drbook.targets.yaml",
-        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging: {environment: staging, drill: allowed}\n",
-    );
-    let answers = write(f.path(), "answers.yaml", "choose: restore\n");
-    let out = f.drbook(&[
+    let f = f
+        .targets("apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging: {environment: staging, drill: allowed}\n")
+        .answers("choose: restore\n");
+    let answers = f.path().join("answers.yaml");
+    let out = f.run_with(&[
         "drill",
         "r.yaml",
         "--target",

@@ -8,8 +8,9 @@ const CANARY: &str = "cAnArY-7f3e9b1d-s3cr3t";
 
 #[test]
 fn secrets_are_masked_on_every_output_path() {
-    let f = Fixture::new();
-    f.runbook(
+    let f = test();
+    write_runbook(
+        &f,
         "r.yaml",
         r#"  secrets:
     - {name: token, env: DRBOOK_TEST_CANARY}
@@ -45,16 +46,10 @@ fn secrets_are_masked_on_every_output_path() {
       with: {run: "echo 'fatal: {{ secrets.token }}' >&2; exit 4"}
 "#,
     );
-    write(
-        f.path(),
-        "drbook.targets.yaml",
+    f.write("drbook.targets.yaml",
         "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging: {environment: staging, drill: allowed}\n",
     );
-    write(
-        f.path(),
-        "answers.yaml",
-        &format!("ticket: \"INC-1 {CANARY}\"\n"),
-    );
+    f.write("answers.yaml", &format!("ticket: \"INC-1 {CANARY}\"\n"));
     let env = [("DRBOOK_TEST_CANARY", CANARY)];
     let common = [
         "drill",
@@ -64,14 +59,21 @@ fn secrets_are_masked_on_every_output_path() {
         "--answers",
         "answers.yaml",
     ];
-    let text = f.drbook_env(&[&common[..], &["--run-id", "text"]].concat(), &env);
-    let json_out = f.drbook_env(
-        &[&common[..], &["--run-id", "json", "--output", "json"]].concat(),
-        &env,
-    );
-    let show_text = f.drbook(&["runs", "show", "text"]);
-    let show_json = f.drbook(&["runs", "show", "json"]);
-    let list = f.drbook(&["runs", "list"]);
+    let text = f
+        .clone()
+        .args(common)
+        .args(["--run-id", "text"])
+        .envs(&env)
+        .run();
+    let json_out = f
+        .clone()
+        .args(common)
+        .args(["--run-id", "json", "--output", "json"])
+        .envs(&env)
+        .run();
+    let show_text = f.run_with(&["runs", "show", "text"]);
+    let show_json = f.run_with(&["runs", "show", "json"]);
+    let list = f.run_with(&["runs", "list"]);
     for (name, out, code) in [
         ("run (text)", &text, 1),
         ("run (--output json)", &json_out, 1),

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{data, sha256};
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
-use crate::support::{finish_within, spawn, write};
+use crate::support::{Drbook, write};
 
 /// The longest one `drbook run` here may take.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
@@ -76,32 +76,27 @@ fn drbook_run_fetches_the_newest_backup_and_never_records_the_secret() {
         &fetch_runbook(&server.endpoint(), &file),
     );
     let state = root.join("state");
-    let child = spawn(
-        root,
-        &[
+    let out = Drbook::in_dir(root)
+        .args([
             "run",
             "fetch.yaml",
             "--run-id",
             "fetch",
             "--state-dir",
             &state.display().to_string(),
-        ],
-        &[
-            ("DRBOOK_OPERATOR", "test-operator"),
-            ("DRBOOK_TEST_S3_SECRET", SECRET_KEY),
-        ],
-    );
-    let out = finish_within(child, RUN_LIMIT);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        ])
+        .envs(&[("DRBOOK_TEST_S3_SECRET", SECRET_KEY)])
+        .limit(RUN_LIMIT)
+        .run();
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert_eq!(
         out.status.code(),
         Some(0),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
-    assert_no_secret("stdout", &stdout);
-    assert_no_secret("stderr", &stderr);
+    assert_no_secret("stdout", stdout);
+    assert_no_secret("stderr", stderr);
 
     let journal = std::fs::read_to_string(state.join("runs/fetch/journal.jsonl")).unwrap();
     let fetched = journal
