@@ -15,9 +15,9 @@ use crate::input_values;
 use crate::journal::event::Mode;
 use crate::printable;
 use crate::runbook::{self, ValidRunbook};
-use crate::source_file::SourceFile;
+use crate::source_file::{ReadError, SourceFile, describe_io};
 use crate::start::{Refusal, StartOptions};
-use crate::{resume, runs, start, state_dir};
+use crate::{resume, runs, start, state_dir, validate};
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
 /// process exit code.
@@ -34,7 +34,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Validate { paths } => validate(&paths),
+        Command::Validate { paths } => validate::validate(&paths),
         Command::Plan {
             file,
             inputs,
@@ -86,30 +86,12 @@ enum LoadError {
 
 /// Reads and validates one runbook file.
 fn load(path: &Path) -> Result<(SourceFile, ValidRunbook), LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::Unreadable(path.to_path_buf(), describe_io(&e)))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let file = SourceFile::new(path, text);
-            let prefix = &file.text[..offset.min(file.text.len())];
-            let line = prefix.matches('\n').count() + 1;
-            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let pos = crate::span::Pos { line, col };
-            let diagnostic = Diagnostic::new(
-                crate::span::Span {
-                    start: pos,
-                    end: pos,
-                },
-                "the file is not UTF-8 text",
-            )
-            .with_help("save the runbook as UTF-8");
-            return Err(LoadError::Invalid(file, vec![diagnostic]));
+    let file = SourceFile::read(path).map_err(|e| match e {
+        ReadError::Unreadable(why) => LoadError::Unreadable(path.to_path_buf(), why),
+        ReadError::NotUtf8(file, pos) => {
+            LoadError::Invalid(file, vec![validate::not_utf8(pos, "runbook")])
         }
-    };
-    let file = SourceFile::new(path, text);
+    })?;
     match runbook::load(&file.text) {
         Ok(valid) => Ok((file, valid)),
         Err(diagnostics) => Err(LoadError::Invalid(file, diagnostics)),
@@ -142,83 +124,6 @@ fn report_load_error(error: &LoadError) -> i32 {
             exit_code::INVALID_RUNBOOK
         }
     }
-}
-
-fn validate(paths: &[PathBuf]) -> Result<(), i32> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            collect_yaml(path, &mut files).map_err(|e| {
-                eprintln!(
-                    "error: cannot list directory `{}`: {e}\n  = help: check the path and its permissions",
-                    path.display()
-                );
-                exit_code::NO_INPUT
-            })?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    if files.is_empty() {
-        eprintln!(
-            "error: no *.yaml files found in {}\n  = help: name runbook files directly or a directory that holds them",
-            paths
-                .iter()
-                .map(|p| format!("`{}`", p.display()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return Err(exit_code::NO_INPUT);
-    }
-    let mut worst = exit_code::SUCCESS;
-    let mut valid = 0;
-    for file in &files {
-        match load(file) {
-            Ok((_, runbook)) => {
-                valid += 1;
-                let meta = &runbook.runbook.metadata;
-                println!(
-                    "ok: {} ({} {}, {})",
-                    file.display(),
-                    meta.name.value,
-                    meta.version.value,
-                    steps(runbook.runbook.all_steps().count())
-                );
-            }
-            Err(error) => {
-                let code = report_load_error(&error);
-                // An invalid runbook outranks an unreadable file: it is the answer to
-                // the question `validate` was asked.
-                if worst != exit_code::INVALID_RUNBOOK {
-                    worst = code;
-                }
-            }
-        }
-    }
-    if files.len() > 1 {
-        println!("{valid} of {} files valid", files.len());
-    }
-    if worst == exit_code::SUCCESS {
-        Ok(())
-    } else {
-        Err(worst)
-    }
-}
-
-/// Every *.yaml / *.yml file under `dir`, sorted, so output is stable.
-fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect_yaml(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn plan(file: &Path, inputs: &[String], drill: bool) -> Result<(), i32> {
@@ -316,23 +221,4 @@ fn runs_command(command: Option<RunsCommand>, flag: Option<&Path>) -> Result<(),
         exit_code::NO_INPUT
     })?;
     print_stdout(&text)
-}
-
-/// An I/O error in words, without the `(os error N)` suffix people do not need.
-fn describe_io(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => error.to_string(),
-    }
-}
-
-/// `1 step`, `3 steps`.
-fn steps(count: usize) -> String {
-    if count == 1 {
-        "1 step".into()
-    } else {
-        format!("{count} steps")
-    }
 }

@@ -17,3 +17,4 @@ mod run_engine;
 mod s3_actions;
 mod shipped_runbooks;
 mod support;
+mod validate_kinds;
