@@ -98,17 +98,7 @@ impl AppError {
     pub fn unreadable(path: impl Into<PathBuf>, error: &std::io::Error) -> Self {
         AppError::Unreadable {
             path: path.into(),
-            why: describe_io(error),
+            why: crate::source_file::describe_io(error),
         }
-    }
-}
-
-/// An I/O error in words, without the `(os error N)` suffix people do not need.
-pub fn describe_io(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
-        _ => error.to_string(),
     }
 }

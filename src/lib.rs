@@ -29,6 +29,7 @@ pub mod span;
 mod start;
 pub mod targets;
 pub mod template;
+mod validate;
 pub mod view;
 
 pub use run::run;
@@ -36,5 +37,11 @@ pub use run::run;
 /// The runbook `apiVersion`s this build understands, newest last.
 pub const SUPPORTED_API_VERSIONS: &[&str] = &["drbook.io/v1"];
 
-/// The only `kind` of document drbook reads today.
+/// The `kind` of a runbook.
 pub const RUNBOOK_KIND: &str = "Runbook";
+
+/// The `kind` of a targets file (`targets.rs`).
+pub const TARGETS_KIND: &str = "Targets";
+
+/// The `kind` of a drill answers file (`operator/answers.rs`), which may leave it out.
+pub const ANSWERS_KIND: &str = "Answers";

@@ -1,12 +1,13 @@
-//! Reads a runbook file named by the user and validates it, for every command that
-//! takes one (`validate`, `plan`, `render`, `run`, `drill`).
+//! Reads the files a user names (runbooks, targets, answers) as text, and runbooks
+//! validated, for every command that takes one (`validate`, `plan`, `render`, `run`,
+//! `drill`, `resume`).
 
 use std::path::Path;
 
 use crate::app_error::{AppError, FileKind};
 use crate::diagnostic::Diagnostic;
 use crate::runbook::{self, ValidRunbook};
-use crate::source_file::SourceFile;
+use crate::source_file::{ReadError, SourceFile};
 use crate::span::{Pos, Span};
 
 /// A runbook as read: its exact bytes (recorded with a run), its text and the result of
@@ -19,10 +20,18 @@ pub struct LoadedRunbook {
 
 /// Reads and validates one runbook file.
 pub fn runbook(path: &Path) -> Result<LoadedRunbook, AppError> {
-    let bytes = std::fs::read(path).map_err(|e| AppError::unreadable(path, &e))?;
-    let file = utf8(path, &bytes)?;
+    let file = text(path, FileKind::Runbook)?;
+    validated(file)
+}
+
+/// Validates a runbook already read.
+pub fn validated(file: SourceFile) -> Result<LoadedRunbook, AppError> {
     match runbook::load(&file.text) {
-        Ok(valid) => Ok(LoadedRunbook { bytes, file, valid }),
+        Ok(valid) => Ok(LoadedRunbook {
+            bytes: file.text.as_bytes().to_vec(),
+            file,
+            valid,
+        }),
         Err(diagnostics) => Err(AppError::Invalid {
             kind: FileKind::Runbook,
             file,
@@ -31,31 +40,29 @@ pub fn runbook(path: &Path) -> Result<LoadedRunbook, AppError> {
     }
 }
 
-/// The file as text, or an invalid-file error at its first byte that is not UTF-8.
-pub fn utf8(path: &Path, bytes: &[u8]) -> Result<SourceFile, AppError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path, text)),
-        Err(e) => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let file = SourceFile::new(path, text);
-            let offset = e.valid_up_to().min(file.text.len());
-            let prefix = &file.text[..offset];
-            let line = prefix.matches('\n').count() + 1;
-            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let pos = Pos { line, col };
-            let diagnostic = Diagnostic::new(
-                Span {
-                    start: pos,
-                    end: pos,
-                },
-                "the file is not UTF-8 text",
-            )
-            .with_help("save the runbook as UTF-8");
-            Err(AppError::Invalid {
-                kind: FileKind::Runbook,
-                file,
-                diagnostics: vec![diagnostic],
-            })
-        }
-    }
+/// A file as UTF-8 text; a file that is not is invalid at its first bad byte.
+pub fn text(path: &Path, kind: FileKind) -> Result<SourceFile, AppError> {
+    SourceFile::read(path).map_err(|e| match e {
+        ReadError::Unreadable(why) => AppError::Unreadable {
+            path: path.to_path_buf(),
+            why,
+        },
+        ReadError::NotUtf8(file, pos) => AppError::Invalid {
+            kind,
+            file,
+            diagnostics: vec![not_utf8(pos, kind)],
+        },
+    })
+}
+
+/// The error for a file that is not UTF-8, at its first bad byte.
+fn not_utf8(pos: Pos, kind: FileKind) -> Diagnostic {
+    Diagnostic::new(
+        Span {
+            start: pos,
+            end: pos,
+        },
+        "the file is not UTF-8 text",
+    )
+    .with_help(format!("save the {} as UTF-8", kind.noun()))
 }

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::{CommandFactory, Parser};
 
@@ -15,7 +15,7 @@ use crate::journal::JournalError;
 use crate::journal::event::Mode;
 use crate::run_dir::StateDir;
 use crate::session::{ResumeRequest, binding};
-use crate::{dry_run, input_values, load, printable, resume, runbook, runs, start};
+use crate::{dry_run, input_values, load, printable, resume, runbook, runs, start, validate};
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
 /// process exit code.
@@ -42,7 +42,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
 
 fn dispatch(command: Command) -> Result<(), AppError> {
     match command {
-        Command::Validate { paths } => validate(&paths),
+        Command::Validate { paths } => validate::validate(&paths),
         Command::Plan {
             file,
             inputs,
@@ -176,72 +176,6 @@ fn report(error: &AppError) {
     };
 }
 
-fn validate(paths: &[PathBuf]) -> Result<(), AppError> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            collect_yaml(path, &mut files).map_err(|e| AppError::unreadable(path, &e))?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    if files.is_empty() {
-        return Err(AppError::NothingFound(format!(
-            "no *.yaml files found in {}\n  = help: name runbook files directly or a directory that holds them",
-            paths
-                .iter()
-                .map(|p| format!("`{}`", p.display()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    let mut errors = Vec::new();
-    for file in &files {
-        match load::runbook(file) {
-            Ok(loaded) => {
-                let runbook = &loaded.valid.runbook;
-                let meta = &runbook.metadata;
-                println!(
-                    "ok: {} ({} {}, {})",
-                    file.display(),
-                    meta.name.value,
-                    meta.version.value,
-                    steps(runbook.all_steps().count())
-                );
-            }
-            Err(error) => errors.push(error),
-        }
-    }
-    if files.len() > 1 {
-        println!(
-            "{} of {} files valid",
-            files.len() - errors.len(),
-            files.len()
-        );
-    }
-    match errors.len() {
-        0 => Ok(()),
-        1 => Err(errors.remove(0)),
-        _ => Err(AppError::Several(errors)),
-    }
-}
-
-/// Every *.yaml / *.yml file under `dir`, sorted, so output is stable.
-fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect_yaml(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
 fn plan(
     file: &Path,
     inputs: &[String],
@@ -290,13 +224,4 @@ fn print_stdout(text: &str) -> Result<(), AppError> {
                 AppError::failed(format!("cannot write output: {e}"))
             }
         })
-}
-
-/// `1 step`, `3 steps`.
-fn steps(count: usize) -> String {
-    if count == 1 {
-        "1 step".into()
-    } else {
-        format!("{count} steps")
-    }
 }

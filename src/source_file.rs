@@ -2,6 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::span::Pos;
+
+/// Why a file could not be read as text.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file could not be read at all: the reason in words (`describe_io`).
+    Unreadable(String),
+    /// The file is not UTF-8: its text with the bad bytes replaced, and where the first
+    /// bad byte is, so the error can point at it.
+    NotUtf8(SourceFile, Pos),
+}
+
 /// The text of one input file and the path it was read from, as the user wrote it.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -17,6 +29,22 @@ impl SourceFile {
         }
     }
 
+    /// Reads a file as UTF-8 text.
+    pub fn read(path: &Path) -> Result<SourceFile, ReadError> {
+        let bytes = std::fs::read(path).map_err(|e| ReadError::Unreadable(describe_io(&e)))?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::new(path, text)),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let file = SourceFile::new(path, String::from_utf8_lossy(e.as_bytes()));
+                let prefix = &file.text[..offset.min(file.text.len())];
+                let line = prefix.matches('\n').count() + 1;
+                let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                Err(ReadError::NotUtf8(file, Pos { line, col }))
+            }
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -24,6 +52,16 @@ impl SourceFile {
     /// The text of 1-based line `line`, without its line terminator.
     pub fn line(&self, line: usize) -> Option<&str> {
         lines(&self.text).nth(line.checked_sub(1)?)
+    }
+}
+
+/// An I/O error in words, without the `(os error N)` suffix people do not need.
+pub fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => error.to_string(),
     }
 }
 

@@ -17,10 +17,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::TARGETS_KIND;
 use crate::diagnostic::Diagnostic;
 use crate::runbook::decode::{Decoder, closest};
-use crate::runbook::yaml_tree::{self, Value as Yaml};
+use crate::runbook::yaml_tree::{self, Node, Value as Yaml};
 use crate::source_file::SourceFile;
+use crate::span::Span;
 
 /// The file looked for beside the runbook when `--targets` is not given.
 pub const DEFAULT_FILE: &str = "drbook.targets.yaml";
@@ -67,52 +69,10 @@ pub fn load(path: &Path, name: &str) -> Result<Target, TargetError> {
     let invalid = |file: &SourceFile, d: Vec<Diagnostic>| TargetError::Invalid(file.clone(), d);
     let root = yaml_tree::parse(&file.text).map_err(|d| invalid(&file, vec![d]))?;
     let mut decoder = Decoder::default();
-    let Some(fields) = decoder.fields(
-        &root,
-        "the targets file",
-        &["apiVersion", "kind", "targets"],
-    ) else {
+    let entries = header(&mut decoder, &root);
+    let Some(entries) = entries.filter(|_| decoder.diagnostics.is_empty()) else {
         return Err(invalid(&file, decoder.diagnostics));
     };
-    let api_version = fields
-        .required(&mut decoder, "apiVersion", "add `apiVersion: drbook.io/v1`")
-        .and_then(|n| decoder.string(n, "`apiVersion`"));
-    if let Some(v) = &api_version
-        && v.value != "drbook.io/v1"
-    {
-        decoder.error(
-            Diagnostic::new(v.span, format!("unsupported apiVersion `{}`", v.value))
-                .with_help("this drbook reads `apiVersion: drbook.io/v1`"),
-        );
-    }
-    let kind = fields
-        .required(&mut decoder, "kind", "add `kind: Targets`")
-        .and_then(|n| decoder.string(n, "`kind`"));
-    if let Some(k) = &kind
-        && k.value != "Targets"
-    {
-        decoder.error(
-            Diagnostic::new(k.span, format!("`kind: {}` is not a targets file", k.value))
-                .with_help("write `kind: Targets`"),
-        );
-    }
-    let Some(targets) = fields.required(
-        &mut decoder,
-        "targets",
-        "add `targets:` with one entry per environment",
-    ) else {
-        return Err(invalid(&file, decoder.diagnostics));
-    };
-    let Yaml::Map(entries) = &targets.value else {
-        decoder.error(Diagnostic::new(
-            targets.span,
-            "`targets` must be a mapping of target names to their facts",
-        ));
-        return Err(invalid(&file, decoder.diagnostics));
-    };
-    if !decoder.diagnostics.is_empty() {
-        return Err(invalid(&file, decoder.diagnostics));
-    }
     let names: Vec<String> = entries.iter().map(|(k, _)| k.scalar_text()).collect();
     let Some((_, entry)) = entries.iter().find(|(k, _)| k.scalar_text() == name) else {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -125,13 +85,110 @@ pub fn load(path: &Path, name: &str) -> Result<Target, TargetError> {
             path.display()
         )));
     };
+    match target(&mut decoder, name, entry) {
+        Some(target) if decoder.diagnostics.is_empty() => Ok(target),
+        _ => Err(invalid(&file, decoder.diagnostics)),
+    }
+}
+
+/// Checks a whole targets file, every target in it (`drbook validate`); `load` checks
+/// only the target a run asks for, so a broken entry for another environment does not
+/// stop an incident. Diagnostics come in file order.
+pub fn check(file: &SourceFile) -> Result<Vec<Target>, Vec<Diagnostic>> {
+    let root = yaml_tree::parse(&file.text).map_err(|d| vec![d])?;
+    let mut decoder = Decoder::default();
+    let mut targets = Vec::new();
+    if let Some(entries) = header(&mut decoder, &root) {
+        if entries.is_empty() {
+            decoder.error(
+                Diagnostic::new(root_key_span(&root, "targets"), "`targets` names no target")
+                    .with_help("add one entry per environment, like `staging: {environment: staging, drill: allowed}`"),
+            );
+        }
+        let mut seen = Vec::new();
+        for (key, entry) in entries {
+            let name = key.scalar_text();
+            if seen.contains(&name) {
+                decoder.error(
+                    Diagnostic::new(key.span, format!("target `{name}` appears twice"))
+                        .with_help("keep one of them; YAML would silently use the last"),
+                );
+                continue;
+            }
+            targets.extend(target(&mut decoder, &name, entry));
+            seen.push(name);
+        }
+    }
+    let mut diagnostics = decoder.diagnostics;
+    if diagnostics.is_empty() {
+        Ok(targets)
+    } else {
+        diagnostics.sort_by_key(|d| d.span.start);
+        Err(diagnostics)
+    }
+}
+
+/// Checks `apiVersion`, `kind` and the shape of `targets`; returns its entries.
+fn header<'n>(decoder: &mut Decoder, root: &'n Node) -> Option<&'n [(Node, Node)]> {
+    let fields = decoder.fields(root, "the targets file", &["apiVersion", "kind", "targets"])?;
+    let api_version = fields
+        .required(decoder, "apiVersion", "add `apiVersion: drbook.io/v1`")
+        .and_then(|n| decoder.string(n, "`apiVersion`"));
+    if let Some(v) = &api_version
+        && v.value != "drbook.io/v1"
+    {
+        decoder.error(
+            Diagnostic::new(v.span, format!("unsupported apiVersion `{}`", v.value))
+                .with_help("this drbook reads `apiVersion: drbook.io/v1`"),
+        );
+    }
+    let kind = fields
+        .required(decoder, "kind", &format!("add `kind: {TARGETS_KIND}`"))
+        .and_then(|n| decoder.string(n, "`kind`"));
+    if let Some(k) = &kind
+        && k.value != TARGETS_KIND
+    {
+        decoder.error(
+            Diagnostic::new(k.span, format!("`kind: {}` is not a targets file", k.value))
+                .with_help(format!("write `kind: {TARGETS_KIND}`")),
+        );
+    }
+    let targets = fields.required(
+        decoder,
+        "targets",
+        "add `targets:` with one entry per environment",
+    )?;
+    let Yaml::Map(entries) = &targets.value else {
+        decoder.error(Diagnostic::new(
+            targets.span,
+            "`targets` must be a mapping of target names to their facts",
+        ));
+        return None;
+    };
+    Some(entries)
+}
+
+/// Where a top-level key is written, for an error about its (empty) value.
+fn root_key_span(root: &Node, key: &str) -> Span {
+    match &root.value {
+        Yaml::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map_or(root.span, |(k, _)| k.span),
+        _ => root.span,
+    }
+}
+
+/// Checks one target's entry and reads it.
+fn target(decoder: &mut Decoder, name: &str, entry: &Node) -> Option<Target> {
     let Yaml::Map(facts) = &entry.value else {
         decoder.error(Diagnostic::new(
             entry.span,
             format!("target `{name}` must be a mapping"),
         ));
-        return Err(invalid(&file, decoder.diagnostics));
+        return None;
     };
+    let errors_before = decoder.diagnostics.len();
     let mut map = Map::new();
     let mut environment = None;
     let mut drill = None;
@@ -175,11 +232,11 @@ pub fn load(path: &Path, name: &str) -> Result<Target, TargetError> {
             .with_help("say `environment: production` or `environment: staging`"),
         );
     }
-    if !decoder.diagnostics.is_empty() {
-        return Err(invalid(&file, decoder.diagnostics));
+    if decoder.diagnostics.len() > errors_before {
+        return None;
     }
     map.insert("name".into(), Value::String(name.to_string()));
-    Ok(Target {
+    Some(Target {
         name: name.to_string(),
         environment: environment.map(|e| e.value).unwrap_or_default(),
         // A target that does not say `drill: allowed` never takes a drill.

@@ -18,3 +18,5 @@ mod run_engine;
 mod s3_actions;
 mod shipped_runbooks;
 mod support;
+mod terminal_view;
+mod validate_kinds;

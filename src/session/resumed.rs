@@ -89,12 +89,11 @@ impl Session {
                 &sha256[..12]
             )));
         }
-        let file = crate::load::utf8(&runbook_path, &bytes)?;
-        let valid = crate::runbook::load(&file.text).map_err(|diagnostics| AppError::Invalid {
-            kind: FileKind::Runbook,
-            file,
-            diagnostics,
-        })?;
+        let file = match String::from_utf8(bytes) {
+            Ok(text) => crate::source_file::SourceFile::new(&runbook_path, text),
+            Err(_) => crate::load::text(&runbook_path, FileKind::Runbook)?,
+        };
+        let valid = crate::load::validated(file)?.valid;
         let runbook = &valid.runbook;
         let prior = engine::replay::replay(runbook, &journal.records)
             .map_err(|e| AppError::refused(e.to_string()))?;

@@ -1,5 +1,6 @@
 //! The moving part of the terminal view: a spinner with elapsed time for every running
-//! step, and a last line with the RTO so far against the objective. Shown only when
+//! step, and a last line with the clock: the RTO so far against the objective, or a
+//! drill's inject clock before its incident is declared. Shown only when
 //! stdout is a terminal; elsewhere (pipes, CI logs) the view prints plain lines.
 //!
 //! While a checkpoint waits for the operator the spinners are taken off the screen, so
@@ -44,12 +45,13 @@ impl<K: std::hash::Hash + Eq + Clone> Live<K> {
         }
     }
 
-    /// The RTO line: counts from `since` (declared_at) and shows the objective.
-    pub fn start_status(&mut self, since: Duration, objective: Option<Duration>) {
+    /// The clock line: `label` (`RTO so far`, `inject`) counting from `since`, and the
+    /// objective when there is one.
+    fn start_status(&mut self, label: &str, since: Duration, objective: Option<Duration>) {
         let objective = objective
             .map(|o| format!(" / objective {}", humantime::format_duration(o)))
             .unwrap_or_default();
-        let style = ProgressStyle::with_template(&format!("RTO so far {{elapsed}}{objective}"))
+        let style = ProgressStyle::with_template(&format!("{label} {{elapsed}}{objective}"))
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let bar = ProgressBar::new_spinner()
             .with_style(style)
@@ -59,13 +61,13 @@ impl<K: std::hash::Hash + Eq + Clone> Live<K> {
         self.status = Some(bar);
     }
 
-    /// Starts the RTO line again from a new declared time (a drill's recovery begins).
-    pub fn restart_status(&mut self, since: Duration, objective: Option<Duration>) {
+    /// Starts the clock line, replacing the one shown (a drill's recovery begins).
+    pub fn restart_status(&mut self, label: &str, since: Duration, objective: Option<Duration>) {
         if let Some(status) = self.status.take() {
             status.finish_and_clear();
             self.multi.remove(&status);
         }
-        self.start_status(since, objective);
+        self.start_status(label, since, objective);
     }
 
     pub fn start(&mut self, key: K, name: String) {

@@ -1,6 +1,10 @@
 //! The terminal view: a header, one line per step transition with output indented under
-//! it, the RTO so far against the objective, and the summary at the end. Colours follow
-//! the terminal (console honours NO_COLOR and non-terminal output).
+//! it, a clock, and the summary at the end. Colours follow the terminal (console honours
+//! NO_COLOR and non-terminal output).
+//!
+//! The clock is the RTO so far against the objective once the incident is declared (run
+//! start, `--declared-at`, or a drill's `recovery_started`); while a drill still injects
+//! its failure it is the inject clock, because no RTO runs before there is an incident.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
@@ -9,10 +13,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use console::{Style, Term};
 
+use super::item_label;
 use super::live::Live;
 use crate::engine::Observer;
 use crate::journal::Record;
-use crate::journal::event::{AnsweredBy, Event, FailureDecision, Outcome, RunOutcome, Stream};
+use crate::journal::event::{
+    AnsweredBy, Event, FailureDecision, Mode, Outcome, RunOutcome, Stream,
+};
 use crate::runbook::Runbook;
 use crate::runbook::model::StepBody;
 
@@ -21,7 +28,10 @@ type InstanceKey = (String, Option<usize>);
 
 pub struct TerminalView {
     term: Term,
+    /// When the incident was declared: the RTO clock runs from here.
     declared_at: Option<DateTime<Utc>>,
+    /// When a drill began injecting its failure, until the incident is declared.
+    injecting_since: Option<DateTime<Utc>>,
     title: Option<String>,
     rto_objective: Option<Duration>,
     rpo_objective: Option<Duration>,
@@ -43,6 +53,7 @@ impl TerminalView {
         TerminalView {
             term: Term::stdout(),
             declared_at: None,
+            injecting_since: None,
             title: runbook.metadata.title.as_ref().map(|t| t.value.clone()),
             rto_objective: objectives.map(|o| o.rto.value),
             rpo_objective: objectives.map(|o| o.rpo.value),
@@ -66,17 +77,62 @@ impl TerminalView {
         }
     }
 
-    fn rto_so_far(&self, now: DateTime<Utc>) -> String {
-        let Some(declared) = self.declared_at else {
-            return String::new();
+    /// The clock after a finished step: the RTO so far once the incident is declared,
+    /// the inject clock before; empty when neither runs.
+    fn clock(&self, now: DateTime<Utc>) -> String {
+        let since =
+            |start: DateTime<Utc>| format_ms((now - start).num_milliseconds().max(0) as u64);
+        if let Some(declared) = self.declared_at {
+            let so_far = since(declared);
+            return match self.rto_objective {
+                Some(objective) => format!(
+                    "RTO so far {so_far} / {}",
+                    humantime::format_duration(objective)
+                ),
+                None => format!("RTO so far {so_far}"),
+            };
+        }
+        match self.injecting_since {
+            Some(start) => format!("inject {}", since(start)),
+            None => String::new(),
+        }
+    }
+
+    /// Sets the clocks from the run's start: a drill without `--declared-at` injects
+    /// first and declares the incident when recovery begins.
+    fn clock_from_start(&mut self, started: &Record) {
+        let Event::RunStarted {
+            mode,
+            declared_at,
+            declared_at_given,
+            ..
+        } = &started.event
+        else {
+            return;
         };
-        let so_far = format_ms((now - declared).num_milliseconds().max(0) as u64);
-        match self.rto_objective {
-            Some(objective) => format!(
-                "RTO so far {so_far} / {}",
-                humantime::format_duration(objective)
-            ),
-            None => format!("RTO so far {so_far}"),
+        if *mode == Mode::Drill && !declared_at_given {
+            self.injecting_since = Some(started.time);
+            self.declared_at = None;
+        } else {
+            self.declared_at = Some(*declared_at);
+        }
+    }
+
+    fn declare(&mut self, declared_at: DateTime<Utc>) {
+        self.declared_at = Some(declared_at);
+        self.injecting_since = None;
+    }
+
+    /// Starts the live clock line from the clocks as they stand.
+    fn start_live_clock(&mut self) {
+        let (label, start, objective) = match (self.declared_at, self.injecting_since) {
+            (Some(declared), _) => ("RTO so far", declared, self.rto_objective),
+            (None, Some(start)) => ("inject", start, None),
+            (None, None) => return,
+        };
+        let since = (Utc::now() - start).to_std().unwrap_or_default();
+        if let Some(live) = &mut self.live {
+            live.restart_status(label, since, objective);
         }
     }
 }
@@ -114,7 +170,13 @@ impl Observer for TerminalView {
                 declared_at,
                 ..
             } => {
-                self.declared_at = Some(*declared_at);
+                self.clock_from_start(record);
+                // Before a drill declares its incident, the time is only when it started.
+                let declared = if self.declared_at.is_some() {
+                    "declared"
+                } else {
+                    "started"
+                };
                 self.line(&format!("run {}", bold.apply_to(run_id)));
                 let title = self
                     .title
@@ -124,7 +186,7 @@ impl Observer for TerminalView {
                 self.line(&format!("{} {}{title}", runbook.name, runbook.version));
                 self.line(
                     &dim.apply_to(format!(
-                        "mode {} · target {} · operator {} · declared {}",
+                        "mode {} · target {} · operator {} · {declared} {}",
                         mode.name(),
                         target.as_deref().unwrap_or("none"),
                         operator,
@@ -142,11 +204,7 @@ impl Observer for TerminalView {
                     objective(self.rto_objective),
                     objective(self.rpo_objective)
                 ));
-                let since = (Utc::now() - *declared_at).to_std().unwrap_or_default();
-                let rto_objective = self.rto_objective;
-                if let Some(live) = &mut self.live {
-                    live.start_status(since, rto_objective);
-                }
+                self.start_live_clock();
             }
             Event::FailureDecided {
                 step, decision, by, ..
@@ -159,16 +217,13 @@ impl Observer for TerminalView {
                 self.line(&format!("  {step}: {by} decided to {what}"));
             }
             Event::RecoveryStarted { declared_at } => {
-                self.declared_at = Some(*declared_at);
+                self.declare(*declared_at);
                 self.line(&format!(
                     "{} failure injected; incident declared {}: recovery begins, the RTO clock starts",
                     bold.apply_to("■"),
                     declared_at.format("%H:%M:%S UTC")
                 ));
-                let rto_objective = self.rto_objective;
-                if let Some(live) = &mut self.live {
-                    live.restart_status(Duration::ZERO, rto_objective);
-                }
+                self.start_live_clock();
             }
             Event::SessionStarted {
                 operator,
@@ -190,6 +245,7 @@ impl Observer for TerminalView {
                 attempt,
                 label,
             } => {
+                let label = item_label::short(label.as_deref(), *item);
                 self.started
                     .insert((step.clone(), *item), (record.time, label.clone()));
                 let is_checkpoint = self.checkpoints.contains(step);
@@ -246,7 +302,12 @@ impl Observer for TerminalView {
                 let (start, label) = self.started.remove(&key).unwrap_or((record.time, None));
                 let elapsed = format_ms((record.time - start).num_milliseconds().max(0) as u64);
                 let who = name(step, label.as_deref());
-                let rto = dim.apply_to(format!(" · {}", self.rto_so_far(record.time)));
+                let clock = self.clock(record.time);
+                let rto = if clock.is_empty() {
+                    String::new()
+                } else {
+                    dim.apply_to(format!(" · {clock}")).to_string()
+                };
                 match outcome {
                     Outcome::Succeeded { .. } => self.line(&format!(
                         "{} {who} {}{rto}",
@@ -346,12 +407,9 @@ impl Observer for TerminalView {
         for record in records {
             match &record.event {
                 Event::RunStarted {
-                    run_id,
-                    runbook,
-                    declared_at,
-                    ..
+                    run_id, runbook, ..
                 } => {
-                    self.declared_at = Some(*declared_at);
+                    self.clock_from_start(record);
                     self.line(&format!(
                         "run {} (resumed): {} {}, {} events recorded so far",
                         Style::new().bold().apply_to(run_id),
@@ -360,14 +418,11 @@ impl Observer for TerminalView {
                         records.len()
                     ));
                 }
-                Event::RecoveryStarted { declared_at } => self.declared_at = Some(*declared_at),
+                Event::RecoveryStarted { declared_at } => self.declare(*declared_at),
                 _ => {}
             }
         }
-        if let (Some(declared), Some(live)) = (self.declared_at, &mut self.live) {
-            let since = (Utc::now() - declared).to_std().unwrap_or_default();
-            live.start_status(since, self.rto_objective);
-        }
+        self.start_live_clock();
     }
 
     fn on_progress(&mut self, step: &str, _item: Option<usize>, message: &str) {

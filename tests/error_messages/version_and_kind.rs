@@ -101,7 +101,7 @@ error: unsupported kind `Deployment`
   |
 2 | kind: Deployment
   |       ^^^^^^^^^^
-  = help: drbook reads `kind: Runbook` documents
+  = help: drbook reads `kind: Runbook`, `kind: Targets` and `kind: Answers` documents
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -122,7 +122,7 @@ error: unsupported kind `Deployment`
   |
 2 | kind: Deployment
   |       ^^^^^^^^^^
-  = help: drbook reads `kind: Runbook` documents
+  = help: drbook reads `kind: Runbook`, `kind: Targets` and `kind: Answers` documents
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
