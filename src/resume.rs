@@ -132,8 +132,8 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
         (&prior.recovery, &runbook.spec.steps[..]),
     ] {
         for (step, prior_step) in steps.iter().zip(section.iter()) {
-            for (item, (state, _)) in prior_step.items.iter().enumerate() {
-                if let StepState::Interrupted { attempt } = state {
+            for (item, prior_item) in prior_step.items.iter().enumerate() {
+                if let StepState::Interrupted { attempt } = &prior_item.state {
                     let item = step.foreach.as_ref().map(|_| item);
                     let choice = if rerun_safe(step) {
                         InterruptedChoice::Rerun

@@ -2,15 +2,17 @@
 //! the run directory exists; only then is the run recorded and driven.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::cli::OutputFormat;
-use crate::engine::{self, Engine, Masker, Observer, Recorder, RunContext, RunFacts};
+use crate::engine::{
+    self, Answerer, Engine, Masker, Observer, Recorder, RunContext, RunFacts, Seams,
+};
 use crate::exit_code;
 use crate::input_values;
 use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunOutcome, RunbookRef};
@@ -427,16 +429,13 @@ pub(crate) fn build_engine(parts: EngineParts) -> Engine {
         OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
         OutputFormat::Json => vec![Box::new(JsonView)],
     };
-    Engine {
-        recorder: Recorder::new(writer, records, observers),
-        context: RunContext::new(inputs, secrets, target_facts, run_facts),
-        operator: Arc::new(operator),
-        prompt_lock: Arc::new(Mutex::new(())),
+    Engine::new(
+        Recorder::new(writer, records, observers),
+        RunContext::new(inputs, secrets, target_facts, run_facts),
         masker,
-        workdir: dir.workdir(),
-        env: crate::template::environment(),
-        interrupt: tokio_util::sync::CancellationToken::new(),
-    }
+        dir.workdir(),
+        Seams::real(operator),
+    )
 }
 
 /// Creates `<state>/runs/<id>/` with the runbook's exact bytes, its hash, the work
@@ -519,7 +518,7 @@ pub fn drive_to_end(
         let ctrl_c = tokio::spawn(watch_ctrl_c(
             sigint,
             engine.interrupt.clone(),
-            engine.operator.clone(),
+            engine.answerer.clone(),
             engine.prompt_lock.clone(),
             wake.clone(),
             aborted.clone(),
@@ -586,7 +585,7 @@ pub fn drive_to_end(
 async fn watch_ctrl_c(
     sigint: std::io::Result<tokio::signal::unix::Signal>,
     interrupt: tokio_util::sync::CancellationToken,
-    operator: Arc<Operator>,
+    operator: Arc<dyn Answerer>,
     lock: engine::PromptLock,
     wake: Option<Arc<operator::Wake>>,
     aborted: Arc<AtomicBool>,
