@@ -17,7 +17,7 @@ use crate::runbook::ValidRunbook;
 use crate::runbook::model::{Foreach, Runbook, Step, StepBody};
 use crate::runbook::yaml_tree::{Node, Value as Yaml};
 use crate::targets::Target;
-use crate::template;
+use crate::template::{self, render};
 
 /// The dry run of a whole runbook.
 #[derive(Debug, Clone)]
@@ -323,13 +323,9 @@ impl Planner {
                 Some(why) => {
                     planned.decision = Decision::AtRunTime(format!("`when: {}` {why}", when.value))
                 }
-                None => match self
-                    .env
-                    .compile_expression(expression)
-                    .and_then(|e| e.eval(&self.context))
-                {
-                    Ok(v) if v.is_true() => {}
-                    Ok(_) => {
+                None => match render::condition(&self.env, when, &self.context) {
+                    Ok(true) => {}
+                    Ok(false) => {
                         planned.decision =
                             Decision::WouldSkip(format!("`when: {}` is false", when.value));
                         return;
@@ -366,11 +362,7 @@ impl Planner {
                     }
                     return self.instance(step, None, planned);
                 }
-                match self
-                    .env
-                    .compile_expression(expression)
-                    .and_then(|e| e.eval(&self.context))
-                {
+                match render::eval(&self.env, t, &self.context) {
                     Ok(v) => match serde_json::to_value(&v) {
                         Ok(Value::Array(items)) => Some(items),
                         _ => {
@@ -477,25 +469,14 @@ impl Planner {
 
     /// Renders every string inside a structured value; the reason when one cannot be.
     fn node(&self, node: &Node, context: &Value) -> Result<Value, String> {
-        Ok(match &node.value {
-            Yaml::String(text) => match self.render(text, context, context.get("item").is_some()) {
-                Rendered::Text(t) => Value::String(t),
-                Rendered::RunTime(why) | Rendered::Failed(why) => return Err(why),
+        let has_item = context.get("item").is_some();
+        render::node_with(
+            node,
+            &mut |text| match self.render(text, context, has_item) {
+                Rendered::Text(t) => Ok(Value::String(t)),
+                Rendered::RunTime(why) | Rendered::Failed(why) => Err(why),
             },
-            Yaml::Seq(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|n| self.node(n, context))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Yaml::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.scalar_text(), self.node(v, context)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            _ => node.to_json(),
-        })
+        )
     }
 
     fn render(&self, text: &str, context: &Value, has_item: bool) -> Rendered {
@@ -513,7 +494,7 @@ impl Planner {
         if let Some(why) = self.unknown(&refs) {
             return Rendered::RunTime(why);
         }
-        match self.env.render_str(text, context) {
+        match render::text(&self.env, text, context) {
             Ok(t) => Rendered::Text(t),
             Err(e) => Rendered::Failed(e.to_string()),
         }

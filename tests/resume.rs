@@ -14,6 +14,7 @@
 
 mod asked;
 mod boundaries;
+mod checkpoint;
 mod mid_step;
 mod pause;
 mod refusals;

@@ -2,14 +2,32 @@
 //! in the journal before acting on it, and ends with the RTO/RPO the run achieved.
 //!
 //! It never prints: observers (the terminal view, `--output json`) see the records.
+//!
+//! The files, in the order a run meets them: `seams` (the action catalogue, the answerer
+//! and the clock the engine is built with), `replay` (the journal of earlier sessions
+//! turned into each step's prior state), `scheduler` (one section's steps in dependency
+//! order) with `items` (a step's items and their attempts), `checkpoint` and `failure`, `attempt` (one action attempt: start, output,
+//! timeout, cancel, back-off), `step_state` and `step_phase` (the explicit machines every
+//! step moves through), `recorder` (journal first, then the observers), `context` and
+//! `masker` (what templates read, what must never be shown), `clock` (RTO/RPO).
 
+mod attempt;
+mod checkpoint;
 pub mod clock;
 pub mod context;
+mod failure;
+mod items;
+pub mod manual_clock;
 pub mod masker;
+mod questions;
 pub mod recorder;
 pub mod replay;
 pub mod scheduler;
+pub mod seams;
+pub mod step_phase;
 pub mod step_state;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -21,14 +39,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::journal::JournalError;
 use crate::journal::event::{Achieved, Event, Mode, RunOutcome};
-use crate::operator::Operator;
 use crate::runbook::ValidRunbook;
 use crate::runbook::model::StepBody;
 
 pub use context::RunContext;
 pub use masker::Masker;
+pub use questions::PromptLock;
 pub use recorder::{Observer, Recorder};
-pub use scheduler::{PriorStep, PromptLock, SectionEnd};
+pub use replay::{Prior, PriorStep};
+pub use scheduler::SectionEnd;
+pub use seams::{Answerer, Catalog, Clock, Registry, Seams, SystemClock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -39,19 +59,51 @@ pub enum EngineError {
     Divergence(String),
     #[error("the record of this run does not fit the runbook: {0}")]
     Transition(#[from] step_state::TransitionError),
+    #[error("the record of this run does not fit the runbook: {0}")]
+    Phase(#[from] step_phase::PhaseError),
 }
 
 /// Everything a run needs while it executes.
 pub struct Engine {
     pub recorder: Recorder,
     pub context: RunContext,
-    pub operator: Arc<Operator>,
+    /// Starts actions (`seams::Registry` in a real run).
+    pub catalog: Arc<dyn Catalog>,
+    /// Answers checkpoints and the questions after a failure or Ctrl-C.
+    pub answerer: Arc<dyn Answerer>,
+    pub clock: Arc<dyn Clock>,
     pub prompt_lock: PromptLock,
     pub masker: Masker,
     pub workdir: PathBuf,
     pub env: Environment<'static>,
     /// Cancelled by Ctrl-C: running actions stop and the run pauses.
     pub interrupt: CancellationToken,
+}
+
+impl Engine {
+    /// The one way to build an engine: its journal (`recorder`, with the records of
+    /// earlier sessions), the template context, the masker of its secrets, the work
+    /// directory commands run in, and its seams (`Seams::real(operator)` for a real run).
+    pub fn new(
+        recorder: Recorder,
+        context: RunContext,
+        masker: Masker,
+        workdir: PathBuf,
+        seams: Seams,
+    ) -> Engine {
+        Engine {
+            recorder,
+            context,
+            catalog: seams.catalog,
+            answerer: seams.answerer,
+            clock: seams.clock,
+            prompt_lock: Arc::new(std::sync::Mutex::new(())),
+            masker,
+            workdir,
+            env: crate::template::environment(),
+            interrupt: CancellationToken::new(),
+        }
+    }
 }
 
 /// How a run ended, as printed and recorded.
@@ -106,7 +158,7 @@ pub async fn drive(
     engine: &mut Engine,
     valid: &ValidRunbook,
     facts: &mut RunFacts,
-    prior: &replay::Prior,
+    prior: &Prior,
 ) -> Result<RunEnd, EngineError> {
     let runbook = &valid.runbook;
     let mut end = SectionEnd::Completed;
@@ -117,7 +169,7 @@ pub async fn drive(
             .await?;
     }
     if end == SectionEnd::Completed && facts.declare_at_recovery {
-        let now = chrono::Utc::now();
+        let now = engine.clock.now();
         engine
             .recorder
             .record(Event::RecoveryStarted { declared_at: now })?;

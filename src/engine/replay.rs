@@ -1,16 +1,20 @@
-//! Resume is replay: the journal's events are fed through the same step state machine the
-//! live run uses, giving each step's state, outputs and answers as they were. An event
-//! that does not fit is an error, never skipped.
+//! Resume is replay: the journal's events are fed through the same machines the live run
+//! drives — `step_state` (what was recorded) and `step_phase` (what that means under the
+//! step's `retry` and `on_failure`) — giving each step's state, phase, outputs and answer
+//! as they were. This is the one place recorded history becomes prior state; the
+//! scheduler starts from what it returns. An event that does not fit is an error, never
+//! skipped.
 
 use std::collections::HashMap;
 
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use super::EngineError;
-use super::scheduler::PriorStep;
+use super::step_phase::{ItemEvent, ItemPhase, StepPhase};
 use super::step_state::{StepState, Transition};
 use crate::journal::event::{Event, Outcome, Record, RunOutcome};
 use crate::runbook::Runbook;
+use crate::runbook::model::{OnFailure, Step, StepBody};
 
 /// The state of every step before this session, by section and step position.
 #[derive(Debug, Clone, Default)]
@@ -21,8 +25,96 @@ pub struct Prior {
     pub finished: Option<RunOutcome>,
 }
 
-/// Replays `records` against `runbook`. Steps still running at the end of the record are
-/// `Interrupted`: the process that ran them is gone.
+/// What the journal says about one step before this session (empty for a new run).
+#[derive(Debug, Clone, Default)]
+pub struct PriorStep {
+    /// Per item (one entry without `foreach`), in item order.
+    pub items: Vec<PriorItem>,
+    pub answer: Option<Value>,
+    pub skipped: Option<String>,
+}
+
+/// One item as the journal left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorItem {
+    pub state: StepState,
+    pub phase: ItemPhase,
+    pub outputs: Option<Map<String, Value>>,
+}
+
+impl PriorItem {
+    fn new() -> PriorItem {
+        PriorItem {
+            state: StepState::Pending,
+            phase: ItemPhase::Ready,
+            outputs: None,
+        }
+    }
+}
+
+impl PriorStep {
+    /// The step's phase as the journal left it: finished steps stay finished (and feed
+    /// the template context); a step with an item aborted had failed the run, it only
+    /// had not recorded its end; anything else is continued by the scheduler, which
+    /// re-expands a `foreach` and checks the items still match the record.
+    pub fn phase(&self, step: &Step) -> StepPhase {
+        if self.skipped.is_some() {
+            return StepPhase::Done;
+        }
+        if self.items.iter().any(|i| i.phase == ItemPhase::Aborted) {
+            return StepPhase::Failed;
+        }
+        if !self.items.is_empty()
+            && step.foreach.is_none()
+            && self.items.iter().all(|i| i.phase.settled())
+        {
+            if self.items.iter().any(|i| i.phase == ItemPhase::GivenUp) {
+                return StepPhase::DoneFailed;
+            }
+            return StepPhase::Done;
+        }
+        StepPhase::Waiting
+    }
+
+    /// Why the step failed, when it did.
+    pub fn error(&self) -> Option<&str> {
+        self.items.iter().find_map(|i| match &i.state {
+            StepState::Failed { error, .. } => Some(error.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// How many attempts a step has and what its last failure does. A checkpoint is asked
+/// once and its failure (a timeout without default, an unusable answer) stops the run.
+pub(crate) fn policy(step: &Step) -> (u32, OnFailure) {
+    match step.body {
+        StepBody::Checkpoint(_) => (1, OnFailure::Abort),
+        StepBody::Action(_) => (
+            step.retry.as_ref().map_or(1, |r| r.attempts.value),
+            step.on_failure
+                .as_ref()
+                .map_or(OnFailure::Abort, |o| o.value),
+        ),
+    }
+}
+
+/// The event an attempt's end is for the item's phase.
+pub(crate) fn item_event(step: &Step, attempt: u32, outcome: &Outcome) -> ItemEvent {
+    let (attempts, on_failure) = policy(step);
+    match outcome {
+        Outcome::Succeeded { .. } => ItemEvent::Succeeded,
+        Outcome::Failed { .. } | Outcome::TimedOut { .. } => ItemEvent::Failed {
+            retry: attempt < attempts,
+            on_failure,
+        },
+        Outcome::Cancelled { .. } => ItemEvent::Cancelled,
+        Outcome::MarkedDone { .. } => ItemEvent::MarkedDone,
+    }
+}
+
+/// Replays `records` against `runbook`. Items still running at the end of the record
+/// are `Interrupted` and `Ready` again: the process that ran them is gone.
 pub fn replay(runbook: &Runbook, records: &[Record]) -> Result<Prior, EngineError> {
     let inject = runbook
         .spec
@@ -42,18 +134,15 @@ pub fn replay(runbook: &Runbook, records: &[Record]) -> Result<Prior, EngineErro
         index.insert(step.id.value.as_str(), (false, i));
     }
     for record in records {
-        let (step, item) = match &record.event {
-            Event::StepStarted { step, item, .. } | Event::StepFinished { step, item, .. } => {
-                (step, *item)
-            }
+        let (id, item) = match &record.event {
+            Event::StepStarted { step, item, .. }
+            | Event::StepFinished { step, item, .. }
+            | Event::FailureDecided { step, item, .. } => (step, *item),
             Event::StepSkipped { step, .. } | Event::CheckpointAnswered { step, .. } => {
                 (step, None)
             }
-            Event::FailureDecided { step, item, .. } => (step, *item),
             Event::SessionStarted { .. } => {
-                for p in prior.inject.iter_mut().chain(prior.recovery.iter_mut()) {
-                    end_session(p);
-                }
+                end_session(&mut prior, inject, &runbook.spec.steps)?;
                 continue;
             }
             Event::RunFinished { outcome, .. } => {
@@ -62,132 +151,93 @@ pub fn replay(runbook: &Runbook, records: &[Record]) -> Result<Prior, EngineErro
             }
             _ => continue,
         };
-        let Some(&(is_inject, position)) = index.get(step.as_str()) else {
+        let Some(&(is_inject, position)) = index.get(id.as_str()) else {
             return Err(EngineError::Divergence(format!(
-                "record #{} names step `{step}`, which the runbook does not have",
+                "record #{} names step `{id}`, which the runbook does not have",
                 record.seq
             )));
         };
-        let entry = if is_inject {
-            &mut prior.inject[position]
+        let (entry, step) = if is_inject {
+            (&mut prior.inject[position], &inject[position])
         } else {
-            &mut prior.recovery[position]
+            (&mut prior.recovery[position], &runbook.spec.steps[position])
         };
-        let slot = item.unwrap_or(0);
-        if entry.items.len() <= slot {
-            entry.items.resize(slot + 1, (StepState::Pending, None));
-        }
-        let (state, outputs) = &mut entry.items[slot];
-        match &record.event {
-            Event::StepStarted { attempt, .. } => {
-                *state = state.next(step, &Transition::Start { attempt: *attempt })?;
-                // A new attempt answers whatever was decided about the last one.
-                entry.decisions.remove(&slot);
-            }
-            Event::FailureDecided { decision, .. } => {
-                entry.decisions.insert(slot, *decision);
-            }
-            Event::StepFinished {
-                attempt, outcome, ..
-            } => {
-                *state = state.next(
-                    step,
-                    &Transition::Finish {
-                        attempt: *attempt,
-                        outcome,
-                    },
-                )?;
-                if let Outcome::Succeeded { outputs: o } = outcome {
-                    *outputs = Some(o.clone());
-                } else if let Outcome::MarkedDone { .. } = outcome {
-                    *outputs = Some(Map::new());
-                }
-            }
-            Event::StepSkipped { reason, .. } => {
-                *state = state.next(step, &Transition::Skip { reason })?;
-                entry.skipped = Some(reason.clone());
-            }
-            Event::CheckpointAnswered { answer, .. } => entry.answer = Some(answer.clone()),
-            _ => {}
-        }
+        apply(entry, step, item, &record.event)?;
     }
-    for p in prior.inject.iter_mut().chain(prior.recovery.iter_mut()) {
-        end_session(p);
-    }
+    end_session(&mut prior, inject, &runbook.spec.steps)?;
     Ok(prior)
 }
 
-fn end_session(prior: &mut PriorStep) {
-    for (state, _) in &mut prior.items {
-        if let Ok(next) = state.next("", &Transition::SessionEnded) {
-            *state = next;
-        }
+/// One recorded event of one step, through both machines.
+fn apply(
+    entry: &mut PriorStep,
+    step: &Step,
+    item: Option<usize>,
+    event: &Event,
+) -> Result<(), EngineError> {
+    let id = step.id.value.as_str();
+    let slot = item.unwrap_or(0);
+    if entry.items.len() <= slot {
+        entry.items.resize(slot + 1, PriorItem::new());
     }
+    let prior = &mut entry.items[slot];
+    match event {
+        Event::StepStarted { attempt, .. } => {
+            prior.state = prior
+                .state
+                .next(id, &Transition::Start { attempt: *attempt })?;
+            // A retry after its back-off is not recorded as such: starting is its proof.
+            if prior.phase == ItemPhase::BackingOff {
+                prior.phase = prior.phase.next(id, item, ItemEvent::RetryDue)?;
+            }
+            prior.phase = prior.phase.next(id, item, ItemEvent::Start)?;
+        }
+        Event::StepFinished {
+            attempt, outcome, ..
+        } => {
+            prior.state = prior.state.next(
+                id,
+                &Transition::Finish {
+                    attempt: *attempt,
+                    outcome,
+                },
+            )?;
+            prior.phase = prior
+                .phase
+                .next(id, item, item_event(step, *attempt, outcome))?;
+            match outcome {
+                Outcome::Succeeded { outputs } => prior.outputs = Some(outputs.clone()),
+                Outcome::MarkedDone { .. } => prior.outputs = Some(Map::new()),
+                _ => {}
+            }
+        }
+        Event::FailureDecided { decision, .. } => {
+            prior.phase = prior.phase.next(id, item, ItemEvent::Decided(*decision))?;
+        }
+        Event::StepSkipped { reason, .. } => {
+            prior.state = prior.state.next(id, &Transition::Skip { reason })?;
+            entry.skipped = Some(reason.clone());
+        }
+        Event::CheckpointAnswered { answer, .. } => entry.answer = Some(answer.clone()),
+        _ => {}
+    }
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use chrono::Utc;
-
-    use super::*;
-    use crate::journal::event::FailureDecision;
-
-    fn record(seq: u64, event: Event) -> Record {
-        Record {
-            seq,
-            session: 0,
-            time: Utc::now(),
-            mono_ms: 0,
-            prev: String::new(),
-            event,
+/// A session ended: what it was running was cut short.
+fn end_session(prior: &mut Prior, inject: &[Step], recovery: &[Step]) -> Result<(), EngineError> {
+    let sections = [(&mut prior.inject, inject), (&mut prior.recovery, recovery)];
+    for (entries, steps) in sections {
+        for (entry, step) in entries.iter_mut().zip(steps) {
+            let foreach = step.foreach.is_some();
+            for (index, item) in entry.items.iter_mut().enumerate() {
+                let id = step.id.value.as_str();
+                item.state = item.state.next(id, &Transition::SessionEnded)?;
+                item.phase =
+                    item.phase
+                        .next(id, foreach.then_some(index), ItemEvent::SessionEnded)?;
+            }
         }
     }
-
-    /// The operator's decision after a failure is part of the replayed state, and a new
-    /// attempt supersedes it.
-    #[test]
-    fn a_recorded_failure_decision_survives_replay_until_the_next_attempt() {
-        let valid = crate::runbook::load(
-            "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: r, version: 1.0.0}\nspec:\n  steps:\n    - {id: a, action: shell, on_failure: ask, with: {run: 'false'}}\n",
-        )
-        .unwrap();
-        let started = |attempt| Event::StepStarted {
-            step: "a".into(),
-            item: None,
-            attempt,
-            label: None,
-        };
-        let failed = |attempt| Event::StepFinished {
-            step: "a".into(),
-            item: None,
-            attempt,
-            outcome: Outcome::Failed {
-                error: "exit 1".into(),
-            },
-        };
-        let decided = |decision| Event::FailureDecided {
-            step: "a".into(),
-            item: None,
-            decision,
-            by: "alice".into(),
-        };
-        let mut records = vec![
-            record(0, started(1)),
-            record(1, failed(1)),
-            record(2, decided(FailureDecision::Retry)),
-            record(3, started(2)),
-            record(4, failed(2)),
-        ];
-        let prior = replay(&valid.runbook, &records).unwrap();
-        assert!(
-            prior.recovery[0].decisions.is_empty(),
-            "the retry was used up"
-        );
-        records.push(record(5, decided(FailureDecision::Continue)));
-        let prior = replay(&valid.runbook, &records).unwrap();
-        assert_eq!(
-            prior.recovery[0].decisions.get(&0),
-            Some(&FailureDecision::Continue)
-        );
-    }
+    Ok(())
 }

@@ -29,10 +29,10 @@ impl From<io::Error> for Stopped {
     }
 }
 
-/// What a prompt says when it ends without an answer.
-fn stopped_text(stopped: &Stopped, gave_up: &str) -> String {
+/// What a prompt says when the operator stopped it or the terminal failed.
+fn stopped_text(stopped: &Stopped) -> String {
     match stopped {
-        Stopped::GaveUp => gave_up.to_string(),
+        Stopped::GaveUp => "(no answer in time)".into(),
         Stopped::CtrlC => "(interrupted)".into(),
         Stopped::Io(e) => format!("({e})"),
     }
@@ -81,6 +81,18 @@ impl Screen {
         self.term.flush()
     }
 
+    /// The line a prompt leaves when it was stopped (Ctrl-C) or the terminal failed:
+    /// marked as an error, never with the ✔ of an answer.
+    fn stopped_line(&self, prompt: &str, stopped: &Stopped) -> String {
+        let theme = &self.theme;
+        format!(
+            "{} {} {}",
+            theme.error_prefix,
+            theme.prompt_style.apply_to(prompt),
+            theme.error_style.apply_to(stopped_text(stopped))
+        )
+    }
+
     /// Replaces the frame with the line that stays: the question and its answer.
     fn finish(&mut self, line: &str) -> io::Result<()> {
         self.clear()?;
@@ -113,9 +125,10 @@ pub fn confirm(prompt: &str, default: Option<bool>, until: Until<'_>) -> Result<
         Ok(answer) => {
             screen.text(|t, f| t.format_confirm_prompt_selection(f, prompt, Some(*answer)))
         }
-        Err(stopped) => screen.text(|t, f| {
-            t.format_input_prompt_selection(f, prompt, &stopped_text(stopped, gave_up(default)))
-        }),
+        Err(Stopped::GaveUp) => {
+            screen.text(|t, f| t.format_input_prompt_selection(f, prompt, gave_up(default)))
+        }
+        Err(stopped) => screen.stopped_line(prompt, stopped),
     };
     screen.finish(&line)?;
     result
@@ -165,7 +178,12 @@ pub fn select(
     };
     let shown = match &result {
         Ok(i) => items[*i].clone(),
-        Err(stopped) => stopped_text(stopped, "(no answer in time)"),
+        Err(Stopped::GaveUp) => stopped_text(&Stopped::GaveUp),
+        Err(stopped) => {
+            let line = screen.stopped_line(prompt, stopped);
+            screen.finish(&line)?;
+            return result;
+        }
     };
     let line = screen.text(|t, f| t.format_select_prompt_selection(f, prompt, &shown));
     screen.finish(&line)?;
@@ -228,12 +246,14 @@ pub fn text<T>(
     };
     let shown = match &result {
         Ok(_) => typed,
+        Err(Stopped::GaveUp) => match default {
+            Some(d) => format!("{d} (no answer in time)"),
+            None => stopped_text(&Stopped::GaveUp),
+        },
         Err(stopped) => {
-            let gave_up = match default {
-                Some(d) => format!("{d} (no answer in time)"),
-                None => "(no answer in time)".into(),
-            };
-            stopped_text(stopped, &gave_up)
+            let line = screen.stopped_line(prompt, stopped);
+            screen.finish(&line)?;
+            return result;
         }
     };
     let line = screen.text(|t, f| t.format_input_prompt_selection(f, prompt, &shown));

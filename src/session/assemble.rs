@@ -2,13 +2,11 @@
 //! template context (`run.*` facts included), the masker of its secrets, the view
 //! chosen with `--output`, and the journal writer.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::cli::OutputFormat;
-use crate::engine::{Engine, Masker, Observer, Recorder, RunContext};
+use crate::engine::{Engine, Masker, Observer, Recorder, RunContext, Seams};
 use crate::journal::JournalWriter;
 use crate::journal::event::Mode;
 use crate::operator::Operator;
@@ -63,14 +61,11 @@ pub(crate) fn build_engine(parts: EngineParts) -> Engine {
         OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
         OutputFormat::Json => vec![Box::new(JsonView)],
     };
-    Engine {
-        recorder: Recorder::new(writer, records, observers),
-        context: RunContext::new(inputs, secrets, target_facts, run_facts),
-        operator: Arc::new(operator),
-        prompt_lock: Arc::new(Mutex::new(())),
+    Engine::new(
+        Recorder::new(writer, records, observers),
+        RunContext::new(inputs, secrets, target_facts, run_facts),
         masker,
-        workdir: dir.workdir(),
-        env: crate::template::environment(),
-        interrupt: tokio_util::sync::CancellationToken::new(),
-    }
+        dir.workdir(),
+        Seams::real(operator),
+    )
 }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::app_error::AppError;
-use crate::engine::{self, Engine, RunEnd, RunFacts};
+use crate::engine::{self, Answerer, Engine, RunEnd, RunFacts};
 use crate::journal::RunLock;
 use crate::journal::event::{Event, RunOutcome};
-use crate::operator::{self, Operator};
+use crate::operator;
 use crate::runbook::ValidRunbook;
 
 /// A run bound, recorded and locked, whose steps have not been driven yet in this
@@ -88,7 +88,7 @@ async fn drive_with_ctrl_c(
     let ctrl_c = tokio::spawn(watch_ctrl_c(
         sigint,
         engine.interrupt.clone(),
-        engine.operator.clone(),
+        engine.answerer.clone(),
         engine.prompt_lock.clone(),
         wake.clone(),
         aborted.clone(),
@@ -122,7 +122,7 @@ async fn drive_with_ctrl_c(
 async fn watch_ctrl_c(
     sigint: std::io::Result<tokio::signal::unix::Signal>,
     interrupt: tokio_util::sync::CancellationToken,
-    operator: Arc<Operator>,
+    operator: Arc<dyn Answerer>,
     lock: engine::PromptLock,
     wake: Option<Arc<operator::Wake>>,
     aborted: Arc<AtomicBool>,

@@ -202,8 +202,8 @@ fn decide_interrupted(
         (&prior.recovery, &runbook.spec.steps[..]),
     ] {
         for (step, prior_step) in steps.iter().zip(section.iter()) {
-            for (item, (state, _)) in prior_step.items.iter().enumerate() {
-                let StepState::Interrupted { attempt } = state else {
+            for (item, prior_item) in prior_step.items.iter().enumerate() {
+                let StepState::Interrupted { attempt } = &prior_item.state else {
                     continue;
                 };
                 let choice = if rerun_safe(step) {

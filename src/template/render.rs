@@ -1,0 +1,180 @@
+//! Rendering a step's templates against a context: its `when:`, its `foreach:` list, its
+//! `with:` parameters and a checkpoint's prompt. The engine renders against the run's
+//! context as it grows; `plan` renders against what is known before a run and decides
+//! itself what to show for values only a run can know.
+//!
+//! A string that is exactly one `{{ expression }}` keeps the expression's type where a
+//! value is wanted (a list stays a list), so `foreach: "{{ inputs.members }}"` fans out
+//! and `with: {members: "{{ inputs.members }}"}` passes a list.
+
+use minijinja::Environment;
+use serde_json::{Map, Value};
+
+use super::{is_template, single_expression};
+use crate::runbook::yaml_tree::{Node, Value as Yaml};
+use crate::span::Spanned;
+
+/// Evaluates an expression (`when`, a `foreach` template, a one-expression parameter),
+/// written bare or as one `{{ expression }}`.
+pub fn eval(
+    env: &Environment<'static>,
+    expression: &str,
+    context: &Value,
+) -> Result<minijinja::Value, minijinja::Error> {
+    let expression = single_expression(expression).unwrap_or(expression);
+    env.compile_expression(expression)
+        .and_then(|e| e.eval(context))
+}
+
+/// Whether a `when:` holds.
+pub fn condition(
+    env: &Environment<'static>,
+    when: &str,
+    context: &Value,
+) -> Result<bool, minijinja::Error> {
+    eval(env, when, context).map(|v| v.is_true())
+}
+
+/// Renders display text (a prompt, a title); plain text is returned as it is.
+pub fn text(
+    env: &Environment<'static>,
+    text: &str,
+    context: &Value,
+) -> Result<String, minijinja::Error> {
+    if !is_template(text) {
+        return Ok(text.to_string());
+    }
+    env.render_str(text, context)
+}
+
+/// The list a `foreach` template gives, or why it is not one.
+pub fn list(
+    env: &Environment<'static>,
+    expression: &str,
+    context: &Value,
+) -> Result<Vec<Value>, String> {
+    let value = eval(env, expression, context).map_err(|e| e.to_string())?;
+    let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
+    as_list(json)
+}
+
+/// A rendered value as a `foreach` list.
+pub fn as_list(value: Value) -> Result<Vec<Value>, String> {
+    match value {
+        Value::Array(items) => Ok(items),
+        other => Err(format!("it gave {other}, not a list")),
+    }
+}
+
+/// One string of a parameter as the engine passes it: a one-expression string keeps a
+/// list's or a map's shape; scalars become text, as `{{ x }}` would print them (actions
+/// parse numbers and durations from text).
+pub fn value(env: &Environment<'static>, text: &str, context: &Value) -> Result<Value, String> {
+    if !is_template(text) {
+        return Ok(Value::String(text.to_string()));
+    }
+    if let Some(expression) = single_expression(text) {
+        let value = eval(env, expression, context).map_err(|e| e.to_string())?;
+        let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
+        return Ok(match json {
+            Value::Array(_) | Value::Object(_) => json,
+            _ => Value::String(value.to_string()),
+        });
+    }
+    self::text(env, text, context)
+        .map(Value::String)
+        .map_err(|e| e.to_string())
+}
+
+/// Walks a YAML value, rendering every string inside it with `string`; the rest is
+/// kept as written. The engine and `plan` differ only in how they render a string.
+pub fn node_with<E>(
+    node: &Node,
+    string: &mut impl FnMut(&str) -> Result<Value, E>,
+) -> Result<Value, E> {
+    Ok(match &node.value {
+        Yaml::String(text) => string(text)?,
+        Yaml::Seq(items) => Value::Array(
+            items
+                .iter()
+                .map(|n| node_with(n, string))
+                .collect::<Result<_, _>>()?,
+        ),
+        Yaml::Map(entries) => {
+            let mut map = Map::new();
+            for (k, v) in entries {
+                map.insert(k.scalar_text(), node_with(v, string)?);
+            }
+            Value::Object(map)
+        }
+        _ => node.to_json(),
+    })
+}
+
+/// A YAML value rendered for a run.
+pub fn node(env: &Environment<'static>, node: &Node, context: &Value) -> Result<Value, String> {
+    node_with(node, &mut |text| value(env, text, context))
+}
+
+/// The `with:` parameters of one attempt; an error names the parameter.
+pub fn params(
+    env: &Environment<'static>,
+    with: &[(Spanned<String>, Node)],
+    context: &Value,
+) -> Result<Map<String, Value>, String> {
+    with.iter()
+        .map(|(name, n)| {
+            let rendered = node(env, n, context).map_err(|e| format!("`{}`: {e}", name.value))?;
+            Ok((name.value.clone(), rendered))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn one_expression_keeps_lists_and_maps_and_prints_scalars() {
+        let env = super::super::environment();
+        let context = json!({"inputs": {"members": ["a", "b"], "n": 3, "m": {"k": "v"}}});
+        assert_eq!(
+            value(&env, "{{ inputs.members }}", &context).unwrap(),
+            json!(["a", "b"])
+        );
+        assert_eq!(value(&env, "{{ inputs.n }}", &context).unwrap(), json!("3"));
+        assert_eq!(
+            value(&env, "{{ inputs.m }}", &context).unwrap(),
+            json!({"k": "v"})
+        );
+        assert_eq!(
+            value(&env, "n={{ inputs.n }}", &context).unwrap(),
+            json!("n=3")
+        );
+        assert_eq!(value(&env, "plain", &context).unwrap(), json!("plain"));
+    }
+
+    #[test]
+    fn an_undefined_value_is_an_error_not_an_empty_string() {
+        let env = super::super::environment();
+        let context = json!({"inputs": {}});
+        assert!(value(&env, "echo {{ inputs.nope }}", &context).is_err());
+        assert!(condition(&env, "{{ inputs.nope.deeper }}", &context).is_err());
+    }
+
+    #[test]
+    fn a_foreach_must_give_a_list() {
+        let env = super::super::environment();
+        let context = json!({"inputs": {"members": ["a"], "one": "a"}});
+        assert_eq!(
+            list(&env, "{{ inputs.members }}", &context).unwrap(),
+            [json!("a")]
+        );
+        assert_eq!(
+            list(&env, "inputs.one", &context).unwrap_err(),
+            "it gave \"a\", not a list"
+        );
+    }
+}
