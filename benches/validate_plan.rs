@@ -201,7 +201,7 @@ fn checkpoint(text: &mut String, i: usize) {
 fn bench(c: &mut Criterion) {
     let text = generate(STEPS);
     if let Err(diagnostics) = runbook::load(&text) {
-        let file = drbook::source_file::SourceFile::new("generated.yaml", text.as_str());
+        let file = drbook::source::source_file::SourceFile::new("generated.yaml", text.as_str());
         for diagnostic in diagnostics.iter().take(5) {
             eprintln!("{}", diagnostic.render(&file, false));
         }
@@ -223,7 +223,7 @@ fn bench(c: &mut Criterion) {
     });
     // The parts, to see where the time goes.
     group.bench_function("part: YAML tree", |b| {
-        b.iter(|| runbook::yaml_tree::parse(black_box(&text)).is_ok())
+        b.iter(|| drbook::source::yaml_tree::parse(black_box(&text)).is_ok())
     });
     group.bench_function("part: parse (YAML tree + decode)", |b| {
         b.iter(|| runbook::parse::parse(black_box(&text)).is_ok())

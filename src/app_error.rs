@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use crate::diagnostic::Diagnostic;
 use crate::journal::JournalError;
-use crate::source_file::SourceFile;
+use crate::source::diagnostic::Diagnostic;
+use crate::source::source_file::SourceFile;
 
 /// Which kind of file failed validation; named in the closing line of its errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl AppError {
     pub fn unreadable(path: impl Into<PathBuf>, error: &std::io::Error) -> Self {
         AppError::Unreadable {
             path: path.into(),
-            why: crate::source_file::describe_io(error),
+            why: crate::source::source_file::describe_io(error),
         }
     }
 }

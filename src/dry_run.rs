@@ -12,10 +12,10 @@ use std::fmt::Write as _;
 use minijinja::Environment;
 use serde_json::{Map, Value, json};
 
-use crate::plan::{DEFAULT_FOREACH_CONCURRENCY, StepGraph};
 use crate::runbook::ValidRunbook;
+use crate::runbook::graph::{DEFAULT_FOREACH_CONCURRENCY, StepGraph};
 use crate::runbook::model::{Foreach, Runbook, Step, StepBody};
-use crate::runbook::yaml_tree::{Node, Value as Yaml};
+use crate::source::yaml_tree::{Node, Value as Yaml};
 use crate::targets::Target;
 use crate::template::{self, render};
 

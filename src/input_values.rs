@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::runbook::decode::closest;
 use crate::runbook::model::{Input, InputKind, Runbook};
+use crate::source::decode::closest;
 
 /// Parses every `-i name=value` against the runbook's inputs. Errors name the input and
 /// say what to write instead.

@@ -1,14 +1,15 @@
 //! drbook: a disaster-recovery runbook engine for Kubernetes platforms.
 //!
-//! The pipeline is the one `just` taught us: a runbook file is read into a spanned YAML
-//! tree (`runbook::yaml_tree`), decoded into the model (`runbook::parse`), checked as a
-//! whole (`runbook::check`), ordered into a step graph (`plan`), and then either dry-run
-//! (`dry_run`), printed (`printable`) or, in later work, executed by the engine.
+//! The pipeline is the one `just` taught us: a file is read into a spanned YAML tree
+//! (`source::yaml_tree`), decoded into the model (`runbook::parse`), checked as a whole
+//! (`runbook::check`), ordered into a step graph (`runbook::graph`), and then either
+//! dry-run (`dry_run`), printed (`printable`) or bound and run by the session layer
+//! (`session`) through the engine (`engine`), which records every transition in the
+//! journal (`journal`) and runs actions (`actions`). docs/architecture.md draws it.
 
 pub mod actions;
 pub mod app_error;
 pub mod cli;
-pub mod diagnostic;
 pub mod dry_run;
 pub mod engine;
 pub mod exit_code;
@@ -16,7 +17,6 @@ pub mod input_values;
 pub mod journal;
 mod load;
 pub mod operator;
-pub mod plan;
 pub mod printable;
 mod resume;
 mod run;
@@ -24,8 +24,7 @@ pub mod run_dir;
 pub mod runbook;
 mod runs;
 pub mod session;
-pub mod source_file;
-pub mod span;
+pub mod source;
 mod start;
 pub mod targets;
 pub mod template;

@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use crate::app_error::{AppError, FileKind};
-use crate::diagnostic::Diagnostic;
 use crate::runbook::{self, ValidRunbook};
-use crate::source_file::{ReadError, SourceFile};
-use crate::span::{Pos, Span};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::source_file::{ReadError, SourceFile};
+use crate::source::span::{Pos, Span};
 
 /// A runbook as read: its exact bytes (recorded with a run), its text and the result of
 /// validating it.

@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::TARGETS_KIND;
-use crate::diagnostic::Diagnostic;
-use crate::runbook::decode::{Decoder, closest};
-use crate::runbook::yaml_tree::{self, Node, Value as Yaml};
-use crate::source_file::SourceFile;
-use crate::span::Span;
+use crate::source::decode::{Decoder, closest};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::source_file::SourceFile;
+use crate::source::span::Span;
+use crate::source::yaml_tree::{self, Node, Value as Yaml};
 
 /// The file looked for beside the runbook when `--targets` is not given.
 pub const DEFAULT_FILE: &str = "drbook.targets.yaml";

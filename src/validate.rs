@@ -12,11 +12,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::app_error::{AppError, FileKind};
-use crate::diagnostic::Diagnostic;
 use crate::operator::answers::Answers;
-use crate::runbook::yaml_tree;
-use crate::source_file::SourceFile;
-use crate::span::Spanned;
+use crate::source::diagnostic::Diagnostic;
+use crate::source::source_file::SourceFile;
+use crate::source::span::Spanned;
+use crate::source::yaml_tree;
 use crate::{ANSWERS_KIND, RUNBOOK_KIND, SUPPORTED_API_VERSIONS, TARGETS_KIND, load, targets};
 
 /// The kind a file without `kind:` has, by its name.

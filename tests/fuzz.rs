@@ -24,7 +24,7 @@ mod mutation;
 
 use drbook::dry_run;
 use drbook::runbook;
-use drbook::source_file::SourceFile;
+use drbook::source::source_file::SourceFile;
 use proptest::prelude::*;
 use proptest::sample::select;
 

@@ -20,7 +20,7 @@ use super::{Engine, EngineError};
 use crate::journal::event::{AnsweredBy, Event, Outcome};
 use crate::operator::{OperatorError, Question, Timeout};
 use crate::runbook::model::Checkpoint;
-use crate::runbook::yaml_tree::Node;
+use crate::source::yaml_tree::Node;
 use crate::template::render;
 
 impl SectionRun<'_> {

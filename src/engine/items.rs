@@ -15,7 +15,7 @@ use super::step_state::{StepState, Transition};
 use super::{Engine, EngineError};
 use crate::actions::ActionEvent;
 use crate::journal::event::{Event, Outcome};
-use crate::plan::DEFAULT_FOREACH_CONCURRENCY;
+use crate::runbook::graph::DEFAULT_FOREACH_CONCURRENCY;
 use crate::runbook::model::StepBody;
 use crate::template::render;
 

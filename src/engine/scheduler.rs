@@ -26,7 +26,7 @@ use super::{Engine, EngineError};
 use crate::actions::ActionEvent;
 use crate::journal::event::{AnsweredBy, Event, Outcome};
 use crate::operator::{FailureChoice, OperatorError};
-use crate::plan::StepGraph;
+use crate::runbook::graph::StepGraph;
 use crate::runbook::model::{Foreach, Step, StepBody};
 use crate::template::render;
 

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{OperatorError, Question};
-use crate::diagnostic::Diagnostic;
 use crate::runbook::model::CheckpointKind;
-use crate::runbook::yaml_tree::{self, Node, Value as Yaml};
-use crate::source_file::SourceFile;
+use crate::source::diagnostic::Diagnostic;
+use crate::source::source_file::SourceFile;
+use crate::source::yaml_tree::{self, Node, Value as Yaml};
 use crate::{ANSWERS_KIND, SUPPORTED_API_VERSIONS};
 
 /// Answers for checkpoints, by step id.

@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::actions::{self, Rerun};
 use crate::runbook::Runbook;
 use crate::runbook::model::{ActionCall, Checkpoint, Foreach, Mark, SecretSource, Step, StepBody};
-use crate::runbook::yaml_tree::{Node, Value};
-use crate::span::Spanned;
+use crate::source::span::Spanned;
+use crate::source::yaml_tree::{Node, Value};
 use crate::template;
 
 use super::markdown;

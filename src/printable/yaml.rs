@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::runbook::yaml_tree::{self, Node, Value};
+use crate::source::yaml_tree::{self, Node, Value};
 
 /// The entries of a mapping (such as an action's `with:`) as block YAML, one `key: value`
 /// per line, ending with a newline.

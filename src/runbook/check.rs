@@ -12,12 +12,12 @@ use std::collections::HashMap;
 use minijinja::Environment;
 
 use crate::actions::{self, ActionSpec, ParamKind, ParamSpec};
-use crate::diagnostic::Diagnostic;
-use crate::plan::StepGraph;
-use crate::runbook::decode::{DURATION_HELP, closest, parse_duration, zero_duration};
+use crate::runbook::graph::StepGraph;
 use crate::runbook::model::*;
-use crate::runbook::yaml_tree::{Node, Value};
-use crate::span::Spanned;
+use crate::source::decode::{DURATION_HELP, closest, parse_duration, zero_duration};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::span::Spanned;
+use crate::source::yaml_tree::{Node, Value};
 use crate::template;
 
 /// The fields of `run` a template may read.
@@ -39,7 +39,7 @@ pub struct Graphs {
 pub fn check(runbook: &Runbook, source: &str) -> Result<Graphs, Vec<Diagnostic>> {
     let mut checker = Checker {
         runbook,
-        lines: crate::source_file::lines(source).collect(),
+        lines: crate::source::source_file::lines(source).collect(),
         env: template::environment(),
         diagnostics: Vec::new(),
     };

@@ -1,14 +1,13 @@
 //! The runbook format: its model, the parser that reads it with spans, the semantic
-//! checks, and its JSON Schema. It knows nothing of how runbooks are executed.
+//! checks, the step graph (`needs`, order, `foreach` bounds), and its JSON Schema. It knows nothing of how runbooks are executed.
 
 pub mod check;
-pub mod decode;
+pub mod graph;
 pub mod model;
 pub mod parse;
 pub mod schema;
-pub mod yaml_tree;
 
-use crate::diagnostic::Diagnostic;
+use crate::source::diagnostic::Diagnostic;
 pub use check::Graphs;
 pub use model::Runbook;
 

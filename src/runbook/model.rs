@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use crate::runbook::yaml_tree::Node;
-use crate::span::{Span, Spanned};
+use crate::source::span::{Span, Spanned};
+use crate::source::yaml_tree::Node;
 
 pub const RUNBOOK_KEYS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 pub const METADATA_KEYS: &[&str] = &["name", "version", "title", "owners", "labels"];

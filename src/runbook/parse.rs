@@ -4,11 +4,11 @@
 //! read before anything else, and a version this build does not support stops the parse
 //! with the list of supported ones, because the rest of the file may follow other rules.
 
-use crate::diagnostic::Diagnostic;
-use crate::runbook::decode::{Decoder, Fields};
 use crate::runbook::model::*;
-use crate::runbook::yaml_tree::{self, Node, Value};
-use crate::span::{Span, Spanned};
+use crate::source::decode::{Decoder, Fields};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::span::{Span, Spanned};
+use crate::source::yaml_tree::{self, Node, Value};
 use crate::{RUNBOOK_KIND, SUPPORTED_API_VERSIONS};
 
 /// Parses a runbook. On failure returns every diagnostic found, in file order.

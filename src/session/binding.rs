@@ -180,7 +180,7 @@ pub fn resolve_secrets(runbook: &Runbook) -> Result<Map<String, Value>, AppError
                     AppError::refused(format!(
                         "secret `{name}`: cannot read `{}`: {}",
                         path.value,
-                        crate::source_file::describe_io(&e)
+                        crate::source::source_file::describe_io(&e)
                     ))
                 })?,
         };

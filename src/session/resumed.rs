@@ -90,7 +90,7 @@ impl Session {
             )));
         }
         let file = match String::from_utf8(bytes) {
-            Ok(text) => crate::source_file::SourceFile::new(&runbook_path, text),
+            Ok(text) => crate::source::source_file::SourceFile::new(&runbook_path, text),
             Err(_) => crate::load::text(&runbook_path, FileKind::Runbook)?,
         };
         let valid = crate::load::validated(file)?.valid;

@@ -11,8 +11,8 @@ use minijinja::Environment;
 use serde_json::{Map, Value};
 
 use super::{is_template, single_expression};
-use crate::runbook::yaml_tree::{Node, Value as Yaml};
-use crate::span::Spanned;
+use crate::source::span::Spanned;
+use crate::source::yaml_tree::{Node, Value as Yaml};
 
 /// Evaluates an expression (`when`, a `foreach` template, a one-expression parameter),
 /// written bare or as one `{{ expression }}`.

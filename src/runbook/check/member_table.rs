@@ -11,9 +11,9 @@ use crate::actions::etcd::member_table::{
     MEMBER_HELP, MEMBER_KEYS, PEER_URL_HELP, data_dir_problem, name_problem, normalize,
     peer_url_problem,
 };
-use crate::diagnostic::Diagnostic;
-use crate::runbook::decode::closest;
-use crate::runbook::yaml_tree::{Node, Value};
+use crate::source::decode::closest;
+use crate::source::diagnostic::Diagnostic;
+use crate::source::yaml_tree::{Node, Value};
 use crate::template;
 
 impl Checker<'_> {

@@ -6,12 +6,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::{BUILTIN_FUNCTIONS, Checker, RUN_FIELDS, with_suggestion};
-use crate::diagnostic::Diagnostic;
-use crate::plan::StepGraph;
-use crate::runbook::decode::closest;
+use crate::runbook::graph::StepGraph;
 use crate::runbook::model::*;
-use crate::runbook::yaml_tree::{Node, Value};
-use crate::span::{Pos, Span, Spanned};
+use crate::source::decode::closest;
+use crate::source::diagnostic::Diagnostic;
+use crate::source::span::{Pos, Span, Spanned};
+use crate::source::yaml_tree::{Node, Value};
 use crate::template::{self, Analysis, CONTEXT_ROOTS, Hyphenated, Reference};
 
 /// Where a template stands, which decides what it may read.

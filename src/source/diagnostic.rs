@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 
 use console::Style;
 
-use crate::source_file::SourceFile;
-use crate::span::Span;
+use crate::source::source_file::SourceFile;
+use crate::source::span::Span;
 
 /// One problem found in a source file.
 #[derive(Debug, Clone, PartialEq)]

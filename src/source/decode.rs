@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::diagnostic::Diagnostic;
-use crate::runbook::yaml_tree::{Node, Value};
-use crate::span::{Span, Spanned};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::span::{Span, Spanned};
+use crate::source::yaml_tree::{Node, Value};
 
 /// Collects diagnostics while a file is decoded.
 #[derive(Debug, Default)]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::span::Pos;
+use crate::source::span::Pos;
 
 /// Why a file could not be read as text.
 #[derive(Debug)]

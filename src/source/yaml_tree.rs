@@ -8,8 +8,8 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YamlSpan};
 
-use crate::diagnostic::Diagnostic;
-use crate::span::{Pos, Span};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::span::{Pos, Span};
 
 /// One YAML node with its span.
 #[derive(Debug, Clone, PartialEq)]

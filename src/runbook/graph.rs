@@ -8,9 +8,9 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::diagnostic::Diagnostic;
-use crate::runbook::decode::closest;
 use crate::runbook::model::Step;
+use crate::source::decode::closest;
+use crate::source::diagnostic::Diagnostic;
 
 /// How many `foreach` items run at once when a step does not say `concurrency:`.
 pub const DEFAULT_FOREACH_CONCURRENCY: u32 = 8;
@@ -193,7 +193,7 @@ impl StepGraph {
 
 fn unknown_need(
     step: &Step,
-    need: &crate::span::Spanned<String>,
+    need: &crate::source::span::Spanned<String>,
     steps: &[Step],
     section: &str,
     other_section: &[(&str, &str)],
