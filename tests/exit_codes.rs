@@ -2,10 +2,7 @@
 //! exit code docs/exit-codes.md documents and the words of the message. The same
 //! mistake must get the same code and the same words whichever command meets it.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-use crate::support::write;
+use crate::support::{self, Drbook};
 
 const RUNBOOK: &str = "apiVersion: drbook.io/v1
 kind: Runbook
@@ -330,35 +327,27 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn drbook(dir: &Path, args: &[&str], no_state_dir: bool) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_drbook"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("DRBOOK_STATE_DIR")
-        .stdin(Stdio::null());
+/// drbook in `test`'s directory, with no state directory from the environment (every
+/// case names `--state-dir` itself, or has none to find).
+fn drbook(test: &Drbook, args: &[&str], no_state_dir: bool) -> (i32, String) {
+    let mut command = test.clone().env_remove("DRBOOK_STATE_DIR").args(args);
     if no_state_dir {
-        command.env_remove("HOME").env_remove("XDG_STATE_HOME");
+        command = command.env_remove("HOME").env_remove("XDG_STATE_HOME");
     }
-    let output = command.output().expect("the drbook executable runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let ran = command.run();
+    (ran.code, ran.stderr)
 }
 
 #[test]
 fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
-    let tmp = tempfile::tempdir().expect("a temporary directory");
-    let dir = tmp.path();
-    write(dir, "runbook.yaml", RUNBOOK);
-    write(dir, "invalid.yaml", INVALID);
-    write(dir, "drbook.targets.yaml", TARGETS);
-    write(dir, "answers.yaml", "first: true\n");
+    let test = Drbook::new()
+        .runbook(RUNBOOK)
+        .file("invalid.yaml", INVALID)
+        .targets(TARGETS)
+        .file("answers.yaml", "first: true\n");
+    let dir = test.path();
     let (code, stderr) = drbook(
-        dir,
+        &test,
         &[
             "run",
             "runbook.yaml",
@@ -372,11 +361,11 @@ fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
     assert_eq!(code, 0, "the finished run is made: {stderr}");
     let damaged = dir.join("state/runs/damaged");
     std::fs::create_dir_all(&damaged).expect("a run directory");
-    write(&damaged, "journal.jsonl", "{not json\n");
+    std::fs::write(damaged.join("journal.jsonl"), "{not json\n").expect("a damaged journal");
 
     let mut failures = Vec::new();
     for case in CASES {
-        let (code, stderr) = drbook(dir, case.args, case.no_state_dir);
+        let (code, stderr) = drbook(&test, case.args, case.no_state_dir);
         if code != case.code || !stderr.contains(case.says) {
             failures.push(format!(
                 "=== {}: exit {code} (expected {}), stderr:\n{stderr}expected to contain: {}",
@@ -396,15 +385,10 @@ fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
 
 #[test]
 fn a_locked_run_is_refused_by_resume_with_who_holds_it() {
-    let tmp = tempfile::tempdir().expect("a temporary directory");
-    let dir = tmp.path();
-    write(
-        dir,
-        "runbook.yaml",
-        &RUNBOOK.replace("\"true\"", "\"exit 1\""),
-    );
+    let test = Drbook::new().runbook(&RUNBOOK.replace("\"true\"", "\"exit 1\""));
+    let dir = test.path();
     let (code, _) = drbook(
-        dir,
+        &test,
         &[
             "run",
             "runbook.yaml",
@@ -422,7 +406,7 @@ fn a_locked_run_is_refused_by_resume_with_who_holds_it() {
         .open(dir.join("state/runs/r1/lock"))
         .expect("the run's lock file");
     lock.try_lock().expect("the test takes the lock");
-    let (code, stderr) = drbook(dir, &["resume", "r1", "--state-dir", "state"], false);
+    let (code, stderr) = drbook(&test, &["resume", "r1", "--state-dir", "state"], false);
     assert_eq!(code, 4, "{stderr}");
     assert!(
         stderr.contains("run `r1` is being written by another drbook process"),
@@ -432,15 +416,16 @@ fn a_locked_run_is_refused_by_resume_with_who_holds_it() {
 
 #[test]
 fn a_paused_run_names_the_exact_command_to_continue_it() {
-    let tmp = tempfile::tempdir().expect("a temporary directory");
-    let dir = tmp.path();
     // The step tells the test it has started by creating a file, then waits.
     let runbook = RUNBOOK.replace(
         "run: \"true\"",
         "run: \"touch ../../../../started; sleep 30\"",
     );
-    write(dir, "runbook.yaml", &runbook);
-    let child = Command::new(env!("CARGO_BIN_EXE_drbook"))
+    let test = Drbook::new().runbook(&runbook);
+    let dir = test.path();
+    let running = test
+        .clone()
+        .env_remove("DRBOOK_STATE_DIR")
         .args([
             "run",
             "runbook.yaml",
@@ -449,33 +434,18 @@ fn a_paused_run_names_the_exact_command_to_continue_it() {
             "--state-dir",
             "state",
         ])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("drbook starts");
-    let started = dir.join("started");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the step never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("Ctrl-C reaches drbook");
-    let output = crate::support::finish_within(child, std::time::Duration::from_secs(20));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+        .spawn();
+    support::wait_until(
+        "the step started",
+        std::time::Duration::from_secs(20),
+        || dir.join("started").exists(),
+    );
+    running.signal(nix::sys::signal::Signal::SIGINT);
+    let paused = running.wait();
+    paused.assert_code(3, "the run paused by Ctrl-C");
     let expected = format!(
         "Continue with `drbook resume p1 --state-dir {}`",
         dir.join("state").display()
     );
-    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(paused.stderr.contains(&expected), "{}", paused.stderr);
 }

@@ -350,9 +350,14 @@ impl Running {
     pub fn wait(self) -> Ran {
         let output = super::finish_within(self.child, self.test.limit);
         let run_id = self.test.run_id(&self.before);
+        // A command without a state directory (a test of that mistake) has no journal.
+        let state = self.test.state_dir_in_use();
         let journal = run_id
             .as_deref()
-            .and_then(|id| read_journal(&self.test.run_dir(id).join("journal.jsonl")).ok())
+            .zip(state)
+            .and_then(|(id, state)| {
+                read_journal(&state.join("runs").join(id).join("journal.jsonl")).ok()
+            })
             .unwrap_or_default();
         Ran {
             code: output.status.code().unwrap_or(-1),
