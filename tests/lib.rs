@@ -9,6 +9,7 @@ mod etcd_actions;
 mod fuzz;
 mod interactive;
 mod minio_lost_drill;
+mod orphans;
 mod pki_actions;
 mod rclone_actions;
 mod restic_actions;
