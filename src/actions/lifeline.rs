@@ -40,13 +40,14 @@
 //! async-signal-safe system calls (no allocation, no locks): other threads of drbook may
 //! have held a lock at the moment of the fork.
 
+use std::io::PipeReader;
 use std::io::{self, Read as _, Write as _};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt as _;
 use std::process::{Child as StdChild, ChildStdin, Command as StdCommand, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
-use nix::fcntl::OFlag;
+#[cfg(target_os = "linux")]
 use nix::sys::prctl;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::{Pid, getpid, getppid};
@@ -135,7 +136,8 @@ pub(crate) fn spawn(
     // calling thread waits for the fork and exec, as it would in `Command::spawn`.
     on_spawner_thread(move || {
         let watchdog = watchdog()?;
-        let (pid_out, pid_in) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+        // std's pipes are close-on-exec, so no other child inherits this one.
+        let (pid_out, pid_in) = std::io::pipe()?;
         let tie = Tie {
             drbook: getpid(),
             watchdog: watchdog.pipe.as_raw_fd(),
@@ -183,6 +185,8 @@ impl Tie {
     /// Async-signal-safe calls only; errors carry a raw OS code, which allocates nothing.
     fn apply(self) -> io::Result<()> {
         let errno = |e: nix::errno::Errno| io::Error::from_raw_os_error(e as i32);
+        // Linux only; elsewhere the watchdog alone ties the child to drbook.
+        #[cfg(target_os = "linux")]
         prctl::set_pdeathsig(Signal::SIGKILL).map_err(errno)?;
         // Trap (b): drbook died before the line above; nobody would ever kill us.
         if getppid() != self.drbook {
@@ -248,9 +252,9 @@ fn registration_line(pid: i32, buf: &mut [u8; 16]) -> usize {
 
 /// The pid a child whose `exec` failed wrote before it registered, if it got so far.
 /// Never blocks: the child is gone, so the pipe holds what it wrote, then end-of-file.
-fn registered_pid(pid_out: OwnedFd) -> Option<i32> {
+fn registered_pid(mut pid_out: PipeReader) -> Option<i32> {
     let mut bytes = [0u8; 4];
-    std::fs::File::from(pid_out).read_exact(&mut bytes).ok()?;
+    pid_out.read_exact(&mut bytes).ok()?;
     Some(i32::from_ne_bytes(bytes))
 }
 
@@ -415,9 +419,9 @@ mod tests {
 
     #[test]
     fn a_child_starts_when_the_watchdog_is_gone() {
-        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+        let (read, write) = std::io::pipe().unwrap();
         drop(read);
-        let (_pid_out, pid_in) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+        let (_pid_out, pid_in) = std::io::pipe().unwrap();
         let tie = Tie {
             drbook: getpid(),
             watchdog: write.as_raw_fd(),
@@ -452,6 +456,7 @@ mod tests {
 
     /// Trap (a): a child started from a thread that ends at once (as tokio's blocking
     /// threads do) must not get its parent-death signal when that thread ends.
+    #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_child_outlives_the_thread_that_asked_for_it() {
         use crate::actions::process::GroupChild;
