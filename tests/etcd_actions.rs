@@ -974,8 +974,8 @@ fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
         killed.stderr
     );
     assert!(crashed.exists());
-    // The other members' restores outlive drbook (nothing is left to stop them): wait
-    // until every one has ended before looking at the directories.
+    // The other members' restores die with drbook: wait until every one has ended
+    // before looking at the directories.
     crate::support::wait_until(
         "every etcdctl of the killed run ended",
         Duration::from_secs(20),
@@ -992,7 +992,7 @@ fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
     let restores_before_resume = restores(&invocations(&pids));
     assert!(restores_before_resume <= 3, "{:?}", invocations(&pids));
     assert!(
-        root.join("m1.etcd.drbook-restoring/member/snap/db")
+        root.join("m1.etcd.drbook-restoring/data/member/snap/db")
             .is_file()
     );
     for m in &members {

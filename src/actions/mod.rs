@@ -9,6 +9,7 @@
 mod durable;
 pub mod etcd;
 mod execute;
+mod lifeline;
 mod pki;
 mod process;
 mod program;
@@ -16,6 +17,7 @@ mod rclone;
 mod restic;
 mod s3;
 mod shell;
+mod staging_lock;
 mod wait;
 
 pub use execute::{Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs};

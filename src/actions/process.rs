@@ -6,9 +6,15 @@
 //! a group: SIGTERM first, so it can clean up, then SIGKILL after a grace period. A
 //! process that leaves the group on purpose (`setsid`, a daemon) escapes this.
 //!
+//! Every group is also tied to drbook's own life (see `lifeline`): when drbook dies,
+//! even by SIGKILL, whatever is left of its groups is killed at once, so a resume
+//! started right after a crash never runs beside a survivor of the crashed run.
+//!
 //! Signals go through `nix` rather than raw `libc`: the same calls, but safe wrappers
-//! with typed errors, so this crate needs no `unsafe`.
+//! with typed errors. The only `unsafe` is in `lifeline`, which must run code in the
+//! child between `fork` and `exec`.
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -22,6 +28,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::execute::{ActionError, ActionEvent};
+use super::lifeline::{self, Registration};
 use crate::journal::event::Stream;
 
 /// How long a process group gets between SIGTERM and SIGKILL.
@@ -135,6 +142,9 @@ pub(crate) struct GroupChild {
     /// Set once no process of the group is left, so `Drop` signals nobody: a group id
     /// can be reused once its group is empty.
     gone: bool,
+    /// The group's registration with drbook's watchdog, given up when this is dropped
+    /// (after `Drop` has killed whatever was left of the group).
+    _lifeline: Registration,
 }
 
 /// The pipes of a started child.
@@ -186,7 +196,7 @@ impl GroupChild {
                 command
             }
         };
-        Self::spawn_command(command, cwd, env)
+        Self::spawn_command(command, cwd, env, None)
             .map_err(|e| e.into_action_error(|source| ActionError::Spawn { source }))
     }
 
@@ -194,15 +204,17 @@ impl GroupChild {
     /// process group, stdin from /dev/null, stdout and stderr piped. For actions that run
     /// a tool (etcdctl) with arguments they built, where a shell would only add quoting
     /// to get wrong. The error is the raw spawn error, so the caller can name the tool.
+    /// The program inherits `hold` (a staging lock), and no other descriptor of drbook's.
     pub(crate) fn spawn_program(
         program: &Path,
         args: &[std::ffi::OsString],
         cwd: &Path,
         env: &[(String, String)],
+        hold: Option<BorrowedFd<'_>>,
     ) -> Result<(GroupChild, Pipes), SpawnError> {
         let mut command = Command::new(program);
         command.args(args);
-        Self::spawn_command(command, cwd, env)
+        Self::spawn_command(command, cwd, env, hold)
     }
 
     /// Like `spawn_program`, but the program sees only the variables of drbook's own
@@ -215,6 +227,7 @@ impl GroupChild {
         cwd: &Path,
         inherit: &[&str],
         env: &[(String, String)],
+        hold: Option<BorrowedFd<'_>>,
     ) -> Result<(GroupChild, Pipes), SpawnError> {
         let mut command = Command::new(program);
         command.args(args).env_clear();
@@ -223,13 +236,14 @@ impl GroupChild {
                 command.env(name, value);
             }
         }
-        Self::spawn_command(command, cwd, env)
+        Self::spawn_command(command, cwd, env, hold)
     }
 
     fn spawn_command(
         mut command: Command,
         cwd: &Path,
         env: &[(String, String)],
+        hold: Option<BorrowedFd<'_>>,
     ) -> Result<(GroupChild, Pipes), SpawnError> {
         if !cwd.is_dir() {
             return Err(SpawnError::NoWorkdir(cwd.to_path_buf()));
@@ -243,7 +257,8 @@ impl GroupChild {
             .process_group(0)
             // Only the child itself; `Drop` below takes care of the rest of its group.
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(SpawnError::Spawn)?;
+        let (mut child, registration) =
+            lifeline::spawn(command, hold).map_err(SpawnError::Spawn)?;
         let pid = child.id().expect("a child that was just spawned has a pid");
         let pipes = Pipes {
             stdout: LineReader::new(child.stdout.take().expect("stdout is piped")),
@@ -255,6 +270,7 @@ impl GroupChild {
             pgid,
             status: None,
             gone: false,
+            _lifeline: registration,
         };
         Ok((child, pipes))
     }

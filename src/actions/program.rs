@@ -1,6 +1,7 @@
 //! Running an external tool an action drives (restic, rclone): found on the PATH or
 //! named by the runbook, started without a shell in a process group of its own (so
-//! cancelling the step stops it, see `process`), and in an environment drbook controls.
+//! cancelling the step stops it, see `process`, and drbook's death kills it, see
+//! `lifeline`), and in an environment drbook controls.
 //!
 //! The environment is built, not inherited: the tool sees a few harmless variables of
 //! drbook's own (`INHERITED`) and what the action passes. An operator's shell at 3 a.m.
@@ -16,6 +17,7 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::execute::{ActionError, ActionEvent};
 use super::process::{self, Ending, GroupChild, SpawnError};
 use super::shell::shorten;
+use super::staging_lock::StagingLock;
 use crate::journal::event::Stream;
 
 /// How many stderr lines a failure message quotes.
@@ -41,13 +44,17 @@ const INHERITED: &[&str] = &[
     "XDG_CACHE_HOME",
 ];
 
-/// Where a tool run reports.
+/// Where a tool run reports, what stops it, and what it holds.
 #[derive(Clone)]
 pub(crate) struct Reporter {
     pub cancel: CancellationToken,
     pub events: UnboundedSender<ActionEvent>,
     /// Put before each logged line, e.g. `[m0] ` when members are restored at once.
     pub prefix: String,
+    /// The lock of the staging directory the tool writes into, which the tool inherits
+    /// and so holds while it runs (see `staging_lock`); `None` for a tool that writes
+    /// into no staging directory.
+    pub hold: Option<Arc<StagingLock>>,
 }
 
 impl Reporter {
@@ -164,17 +171,22 @@ pub(crate) async fn run_rendered(
     if reporter.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
-    let (child, pipes) =
-        GroupChild::spawn_program_isolated(&program.path, &args, cwd, INHERITED, env).map_err(
-            |e| match e {
-                SpawnError::NoWorkdir(path) => ActionError::NoWorkdir { path },
-                SpawnError::Spawn(source) => ActionError::ProgramStart {
-                    name: program.name,
-                    program: program.path.display().to_string(),
-                    source,
-                },
-            },
-        )?;
+    let (child, pipes) = GroupChild::spawn_program_isolated(
+        &program.path,
+        &args,
+        cwd,
+        INHERITED,
+        env,
+        reporter.hold.as_deref().map(StagingLock::fd),
+    )
+    .map_err(|e| match e {
+        SpawnError::NoWorkdir(path) => ActionError::NoWorkdir { path },
+        SpawnError::Spawn(source) => ActionError::ProgramStart {
+            name: program.name,
+            program: program.path.display().to_string(),
+            source,
+        },
+    })?;
     let mut stdout = String::new();
     let mut stderr = String::new();
     let mut stderr_tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
@@ -228,6 +240,7 @@ mod tests {
             cancel: CancellationToken::new(),
             events: unbounded_channel().0,
             prefix: String::new(),
+            hold: None,
         }
     }
 

@@ -6,7 +6,8 @@
 //! The command runs in its own process group with stdin from /dev/null; its stdout and
 //! stderr are reported line by line as they come, and stdout lines of the form
 //! `KEY=value` or a JSON object become the step's outputs. On cancellation the whole
-//! group is stopped (see `process`).
+//! group is stopped (see `process`), and when drbook dies, even by SIGKILL, it is killed
+//! with it (see `lifeline`).
 
 use std::collections::VecDeque;
 

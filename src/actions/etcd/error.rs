@@ -79,6 +79,13 @@ pub enum EtcdError {
     )]
     DataDirsNotEmpty { dirs: Vec<PathBuf> },
 
+    #[error(
+        "`{}`, left by an earlier restore of this data directory, is still in use: a process holds its lock (an etcdctl or etcdutl started by an earlier drbook); no data directory was changed. Find it with `fuser -v {}`, stop it, then run the step again",
+        staging.display(),
+        staging.display()
+    )]
+    StagingInUse { staging: PathBuf },
+
     #[error("restoring member `{member}` failed: {source}; no data directory was changed")]
     MemberRestore {
         member: String,

@@ -12,6 +12,7 @@ mod health;
 pub(crate) mod member_table;
 mod members;
 mod params;
+mod restore_staging;
 mod snapshot_file;
 mod snapshot_restore;
 mod snapshot_save;

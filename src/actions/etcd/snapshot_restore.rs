@@ -13,17 +13,22 @@
 //!
 //! 1. Check the member table (the same rules `drbook validate` applies), the flags the
 //!    tool supports, and the data directories: each must be missing or empty, unless
-//!    `move_aside: true`; none may be locked by a running etcd. Nothing is written.
+//!    `move_aside: true`; none may be locked by a running etcd, and no staging directory
+//!    of an earlier attempt may still be in use (see 3). Nothing is written.
 //! 2. Verify the snapshot (`etcd.snapshot.verify`). A snapshot that fails leaves every
 //!    data directory untouched.
-//! 3. Restore every member at once, each into `<data_dir>.drbook-restoring` next to its
-//!    data directory, with `--name`, `--initial-cluster`, `--initial-advertise-peer-urls`,
-//!    `--initial-cluster-token` and `--data-dir` generated from the one member table, so
-//!    they cannot disagree. If any member fails, the others are stopped, every
-//!    `.drbook-restoring` directory is removed and no data directory was touched.
+//! 3. Restore every member at once, each into `<data_dir>.drbook-restoring/data` next to
+//!    its data directory, with `--name`, `--initial-cluster`,
+//!    `--initial-advertise-peer-urls`, `--initial-cluster-token` and `--data-dir`
+//!    generated from the one member table, so they cannot disagree. Each
+//!    `.drbook-restoring` directory is created and locked by drbook, and the tool holds
+//!    the lock while it runs; one an earlier attempt left is removed first once its lock
+//!    is free, and while a process still holds it the step refuses in phase 1 instead of
+//!    racing it (see `restore_staging`). If any member fails, the others are stopped,
+//!    every `.drbook-restoring` directory is removed and no data directory was touched.
 //! 4. Only then, per member: rename a non-empty data directory to
-//!    `<data_dir>.drbook-<UTC timestamp>` (never deleted), and rename the restored
-//!    directory into place.
+//!    `<data_dir>.drbook-<UTC timestamp>` (never deleted), rename the restored `data`
+//!    directory into place, and remove the empty `.drbook-restoring` directory.
 //!
 //! `restored_point`, where RPO is measured from, is `snapshot_time` when given (e.g. the
 //! backup's own timestamp from the store), else the snapshot file's modification time.
@@ -31,6 +36,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use nix::fcntl::{Flock, FlockArg};
@@ -41,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::EtcdError;
 use super::member_table::{self, Member};
 use super::params::optional_u64;
+use super::restore_staging::{self, RESTORED, Staging};
 use super::snapshot_save::{sync_dir, with_suffix};
 use super::snapshot_verify::{ETCDCTL, verify};
 use super::tool::{self, Reporter, Tool};
@@ -105,9 +112,6 @@ pub const SPEC: ActionSpec = ActionSpec {
     executor: &SnapshotRestoreAction,
 };
 
-/// Where a member is restored before it is renamed into place.
-const RESTORING_SUFFIX: &str = ".drbook-restoring";
-
 /// The executor of `etcd.snapshot.restore`.
 pub struct SnapshotRestoreAction;
 
@@ -123,23 +127,6 @@ enum DirState {
     Missing,
     Empty,
     NotEmpty,
-}
-
-/// The `.drbook-restoring` directories of a restore; removed on drop unless renamed
-/// into place (a failed or cancelled restore leaves nothing behind).
-struct Staging {
-    dirs: Vec<PathBuf>,
-    placed: Vec<bool>,
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        for (dir, placed) in self.dirs.iter().zip(&self.placed) {
-            if !placed {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
-    }
 }
 
 async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
@@ -194,6 +181,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         cancel: request.cancel.clone(),
         events: request.events.clone(),
         prefix: String::new(),
+        hold: None,
     };
     if bump.is_some() && !tool::restore_supports_bump(&tool, &workdir, &reporter).await? {
         let version = tool::version(&tool, &workdir, &reporter).await;
@@ -224,6 +212,8 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     if !occupied.is_empty() && !move_aside {
         return Err(EtcdError::DataDirsNotEmpty { dirs: occupied }.into());
     }
+    let staging_dirs = restore_staging::dirs(&members);
+    restore_staging::refuse_in_use(&staging_dirs)?;
 
     // 2. The snapshot.
     let verified = verify(&file, &tool, &workdir, &reporter).await?;
@@ -233,26 +223,9 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     };
 
     // 3. Every member into its staging directory, at once.
-    let staging = Staging {
-        dirs: members
-            .iter()
-            .map(|m| with_suffix(&m.data_dir, RESTORING_SUFFIX))
-            .collect(),
-        placed: vec![false; members.len()],
-    };
-    for dir in &staging.dirs {
-        if dir.exists() {
-            request.emit(ActionEvent::Progress(format!(
-                "removing {}, left by an earlier restore that did not finish",
-                dir.display()
-            )));
-            std::fs::remove_dir_all(dir).map_err(|source| EtcdError::Io {
-                what: "remove the unfinished restore",
-                path: dir.clone(),
-                source,
-            })?;
-        }
-    }
+    let mut staging = Staging::create(staging_dirs, |text| {
+        request.emit(ActionEvent::Progress(text));
+    })?;
     request.emit(ActionEvent::Progress(format!(
         "restoring {} {} from {} with {}",
         members.len(),
@@ -273,7 +246,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
             member,
             &initial_cluster,
             &token,
-            &staging.dirs[i],
+            &staging.dirs[i].join(RESTORED),
             bump,
         );
         let tool = tool.clone();
@@ -282,6 +255,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
             cancel: restore_cancel.clone(),
             events: request.events.clone(),
             prefix: format!("[{}] ", member.name),
+            hold: Some(Arc::clone(&staging.locks[i])),
         };
         set.spawn(async move {
             let started = Instant::now();
@@ -324,7 +298,6 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     }
 
     // 4. Into place.
-    let mut staging = staging;
     let stamp = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let mut rows = Vec::new();
     for (i, member) in members.iter().enumerate() {
@@ -436,8 +409,8 @@ fn refuse_if_locked(dir: &Path) -> Result<(), EtcdError> {
     }
 }
 
-/// Moves a non-empty `data_dir` aside, then the restored `staged` directory into its
-/// place. Returns where the old directory went.
+/// Moves a non-empty `data_dir` aside, then the restored directory in `staged` into its
+/// place, and removes the then empty `staged`. Returns where the old directory went.
 fn place(
     data_dir: &Path,
     staged: &Path,
@@ -463,7 +436,9 @@ fn place(
         moved = Some(aside);
     }
     // rename(2) replaces an empty directory, so an empty data dir needs no removal.
-    std::fs::rename(staged, data_dir).map_err(io("move the restored member into", data_dir))?;
+    std::fs::rename(staged.join(RESTORED), data_dir)
+        .map_err(io("move the restored member into", data_dir))?;
+    std::fs::remove_dir(staged).map_err(io("remove the empty staging directory", staged))?;
     if let Some(parent) = data_dir.parent() {
         sync_dir(parent)?;
     }
@@ -491,6 +466,7 @@ mod tests {
     use crate::actions::etcd::snapshot_file::tests::snapshot;
     use crate::actions::execute::tests::request;
     use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
+    use crate::actions::staging_lock::StagingLock;
 
     /// A stand-in `etcdctl` in `dir`: `snapshot status` answers at once; `snapshot
     /// restore` records its pid, starts writing its `--data-dir` and then runs `restore`
@@ -590,6 +566,36 @@ mod tests {
             listing(dir.path()),
             ["a.etcd", "etcdctl", "pids", "snap.db"]
         );
+    }
+
+    #[tokio::test]
+    async fn a_staging_directory_still_in_use_is_refused_before_anything_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let etcdctl = fake_etcdctl(dir.path(), "true");
+        let params = setup(dir.path(), &etcdctl);
+        // What an etcdctl that outlived its drbook would hold.
+        let survivor = dir.path().join("b.etcd.drbook-restoring");
+        std::fs::create_dir_all(survivor.join("data/member")).unwrap();
+        let held = StagingLock::try_lock(&survivor).unwrap().unwrap();
+        let (req, _events, _cancel) = request(params.clone(), dir.path());
+        let err = SPEC.execute(req).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "`{0}`, left by an earlier restore of this data directory, is still in use: a process holds its lock (an etcdctl or etcdutl started by an earlier drbook); no data directory was changed. Find it with `fuser -v {0}`, stop it, then run the step again",
+                survivor.display()
+            )
+        );
+        assert!(!dir.path().join("pids").exists(), "nothing was restored");
+        assert!(survivor.join("data/member").is_dir());
+        assert_eq!(listing(&dir.path().join("a.etcd/member")), ["old"]);
+
+        // Once nothing holds it, it is what a crash left: removed, and the restore runs.
+        drop(held);
+        let (req, _events, _cancel) = request(params, dir.path());
+        SPEC.execute(req).await.unwrap();
+        assert_eq!(listing(&dir.path().join("b.etcd")), ["db"]);
+        assert!(!survivor.exists());
     }
 
     #[tokio::test]

@@ -196,6 +196,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
             cancel: request.cancel.clone(),
             events: request.events.clone(),
             prefix: String::new(),
+            hold: None,
         };
         let status = tool::snapshot_status(&tool, &file, &request.workdir, &reporter).await?;
         outputs.insert("revision".into(), Value::from(status.revision));

@@ -94,6 +94,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         cancel: request.cancel.clone(),
         events: request.events.clone(),
         prefix: String::new(),
+        hold: None,
     };
     let verified = verify(&file, &tool, &request.workdir, &reporter).await?;
     Ok(verified.outputs())

@@ -6,7 +6,8 @@
 //! cluster the snapshot came from.
 //!
 //! Each run is a child in its own process group (see `process`), so cancelling the step
-//! stops it; stderr lines become the step's log, stdout is kept for parsing.
+//! stops it and drbook's death kills it (see `lifeline`); stderr lines become the step's
+//! log, stdout is kept for parsing.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -19,6 +20,7 @@ use crate::actions::execute::{ActionError, ActionEvent};
 use crate::actions::process::{self, Ending, GroupChild, SpawnError};
 pub(crate) use crate::actions::program::{Reporter, on_path};
 use crate::actions::shell::shorten;
+use crate::actions::staging_lock::StagingLock;
 use crate::journal::event::Stream;
 
 /// How many stderr lines a failure message quotes.
@@ -96,15 +98,21 @@ pub(crate) async fn run(
     if reporter.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
-    let (child, pipes) =
-        GroupChild::spawn_program(&tool.path, &args, cwd, &tool.env()).map_err(|e| match e {
-            SpawnError::NoWorkdir(path) => ActionError::NoWorkdir { path },
-            SpawnError::Spawn(source) => EtcdError::ToolStart {
-                tool: tool.path.display().to_string(),
-                source,
-            }
-            .into(),
-        })?;
+    let (child, pipes) = GroupChild::spawn_program(
+        &tool.path,
+        &args,
+        cwd,
+        &tool.env(),
+        reporter.hold.as_deref().map(StagingLock::fd),
+    )
+    .map_err(|e| match e {
+        SpawnError::NoWorkdir(path) => ActionError::NoWorkdir { path },
+        SpawnError::Spawn(source) => EtcdError::ToolStart {
+            tool: tool.path.display().to_string(),
+            source,
+        }
+        .into(),
+    })?;
     let mut stdout = String::new();
     let mut stderr_tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
     let ending = process::supervise(child, pipes, &reporter.cancel, None, |event| {
@@ -193,6 +201,7 @@ pub(crate) async fn version(tool: &Tool, cwd: &Path, reporter: &Reporter) -> Str
         cancel: reporter.cancel.clone(),
         // Nobody listens: the version is for a message, not the log.
         events: tokio::sync::mpsc::unbounded_channel().0,
+        hold: None,
     };
     let stdout = run(tool, "version", vec!["version".into()], cwd, &quiet)
         .await
@@ -219,6 +228,7 @@ pub(crate) async fn restore_supports_bump(
         prefix: reporter.prefix.clone(),
         cancel: reporter.cancel.clone(),
         events: tokio::sync::mpsc::unbounded_channel().0,
+        hold: None,
     };
     let help = run(
         tool,

@@ -35,6 +35,7 @@ impl Rclone {
                 cancel: request.cancel.clone(),
                 events: request.events.clone(),
                 prefix: String::new(),
+                hold: None,
             },
             cwd: request.workdir.clone(),
         })

@@ -95,6 +95,14 @@ pub enum ResticError {
     TargetInUse { target: PathBuf, problem: String },
 
     #[error(
+        "`{}`, left by an earlier attempt to restore into `{}`, is still in use: a process holds its lock (a restic started by an earlier drbook, or another drbook restoring to the same target); nothing was changed. Find it with `fuser -v {}`, stop it, then run the step again",
+        staging.display(),
+        target.display(),
+        staging.display()
+    )]
+    StagingInUse { staging: PathBuf, target: PathBuf },
+
+    #[error(
         "restoring snapshot {id} of the restic repository `{repository}` gave no files: {why}; nothing was written to `{}`",
         target.display()
     )]

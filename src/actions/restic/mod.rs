@@ -13,6 +13,7 @@ mod repository;
 mod restore;
 mod snapshot;
 mod snapshots;
+mod staging;
 
 pub use error::ResticError;
 

@@ -8,8 +8,11 @@
 //!    choice as `restic.snapshots`, so `latest` means the same in both.
 //! 2. restic restores into `<target>.drbook-partial-<pid>` next to the target (same file
 //!    system, so the final rename is atomic) with `--verify`, restic's own check that
-//!    every restored file has the snapshot's content. A staging directory left by an
-//!    earlier attempt whose process is gone is removed first: a crash leaves only that.
+//!    every restored file has the snapshot's content. drbook creates and locks that
+//!    directory, and restic holds the lock while it runs. A staging directory left by an
+//!    earlier attempt is removed first once its lock is free (a crash leaves only that:
+//!    restic dies with drbook); one whose lock a live process still holds is refused,
+//!    changing nothing, rather than raced (see `staging`).
 //! 3. The restored tree must hold at least one file (an `include` that matched nothing
 //!    makes restic succeed with nothing restored).
 //! 4. A record of what was restored (`RECORD`: snapshot id, includes, counts) is written
@@ -23,13 +26,15 @@
 //! `target` is refused, never written over.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::error::ResticError;
 use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
 use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
+use super::staging::Staging;
 use crate::actions::durable;
 use crate::actions::execute::{
     Action, ActionError, ActionFuture, ActionRequest, OneString, Outputs, optional_list,
@@ -75,9 +80,6 @@ pub const SPEC: ActionSpec = ActionSpec {
     executor: &RestoreAction,
 };
 
-/// What a staging directory's name has after the target's name.
-const STAGING_MARK: &str = ".drbook-partial-";
-
 /// The file in a restored target that says what was restored into it, so that a re-run
 /// after a crash recognises its own finished work.
 const RECORD: &str = ".drbook-restic-restore.json";
@@ -88,21 +90,6 @@ pub struct RestoreAction;
 impl Action for RestoreAction {
     fn execute(&self, request: ActionRequest) -> ActionFuture {
         Box::pin(run(request))
-    }
-}
-
-/// This attempt's staging directory; removed on drop unless renamed into place, so a
-/// failed or cancelled restore leaves nothing behind.
-struct Staging {
-    dir: PathBuf,
-    placed: bool,
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.placed {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
@@ -152,6 +139,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         cancel: request.cancel.clone(),
         events: request.events.clone(),
         prefix: String::new(),
+        hold: None,
     };
     let chosen = resolve(&repo, &wanted_id, &filters, &reporter).await?;
     if let Some(earlier) = earlier {
@@ -194,12 +182,10 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         path: target.clone(),
         source,
     })?;
-    remove_stale_staging(&parent, &name.to_string_lossy(), &reporter)?;
-    let mut staging_name = name.clone();
-    staging_name.push(format!("{STAGING_MARK}{}", std::process::id()));
-    let mut staging = Staging {
-        dir: parent.join(staging_name),
-        placed: false,
+    let mut staging = Staging::begin(&parent, &name, &target, &reporter)?;
+    let restoring = Reporter {
+        hold: Some(Arc::clone(&staging.lock)),
+        ..reporter.clone()
     };
     let mut args: Vec<OsString> = vec![
         "restore".into(),
@@ -212,7 +198,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         args.push("--include".into());
         args.push(include.into());
     }
-    repo.run("restore", args, &reporter, true, "").await?;
+    repo.run("restore", args, &restoring, true, "").await?;
 
     // 3. Something was restored.
     let (files, bytes) = tally(&staging.dir)?;
@@ -404,55 +390,6 @@ fn refuse_occupied(target: &Path) -> Result<(), ResticError> {
     })
 }
 
-/// Removes `<name>.drbook-partial-<pid>` directories in `parent` whose process is gone
-/// (or is this one): what a crashed attempt left.
-fn remove_stale_staging(parent: &Path, name: &str, reporter: &Reporter) -> Result<(), ResticError> {
-    let prefix = format!("{name}{STAGING_MARK}");
-    let entries = std::fs::read_dir(parent).map_err(|source| ResticError::Io {
-        what: "read the directory",
-        path: parent.to_path_buf(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let entry_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = entry_name
-            .strip_prefix(&prefix)
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && process_alive(pid) {
-            reporter.progress(format!(
-                "leaving {} alone: process {pid}, which is restoring into it, is still running",
-                entry.path().display()
-            ));
-            continue;
-        }
-        reporter.progress(format!(
-            "removing {}, left by an earlier restore that did not finish",
-            entry.path().display()
-        ));
-        std::fs::remove_dir_all(entry.path()).map_err(|source| ResticError::Io {
-            what: "remove the unfinished restore",
-            path: entry.path(),
-            source,
-        })?;
-    }
-    Ok(())
-}
-
-/// True when a process with this pid exists (signal 0 reaches it, or it is another
-/// user's).
-fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
-}
-
 /// The regular files under `root` and their total size; a missing `root` holds none.
 /// Symbolic links are counted as neither and not followed.
 fn tally(root: &Path) -> Result<(u64, u64), ResticError> {
@@ -484,8 +421,6 @@ fn tally(root: &Path) -> Result<(u64, u64), ResticError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::sync::mpsc::unbounded_channel;
-    use tokio_util::sync::CancellationToken;
 
     #[test]
     fn only_a_missing_or_empty_target_is_accepted() {
@@ -499,31 +434,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("exists and is a file"), "{err}");
-    }
-
-    #[test]
-    fn staging_left_by_a_dead_process_is_removed_and_a_live_ones_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let dead = dir.path().join("out.drbook-partial-999999999");
-        let live = dir
-            .path()
-            .join(format!("out.drbook-partial-{}", std::process::id()));
-        let parent_pid = std::os::unix::process::parent_id();
-        let other_live = dir.path().join(format!("out.drbook-partial-{parent_pid}"));
-        let unrelated = dir.path().join("outer.drbook-partial-1");
-        for d in [&dead, &live, &other_live, &unrelated] {
-            std::fs::create_dir_all(d.join("backup")).unwrap();
-        }
-        let reporter = Reporter {
-            cancel: CancellationToken::new(),
-            events: unbounded_channel().0,
-            prefix: String::new(),
-        };
-        remove_stale_staging(dir.path(), "out", &reporter).unwrap();
-        assert!(!dead.exists());
-        assert!(!live.exists(), "this process's own is stale by definition");
-        assert!(other_live.exists(), "a running process's is kept");
-        assert!(unrelated.exists(), "another target's is not touched");
     }
 
     #[test]

@@ -70,6 +70,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         cancel: request.cancel.clone(),
         events: request.events.clone(),
         prefix: String::new(),
+        hold: None,
     };
     reporter.progress(format!(
         "listing the snapshots of {} ({})",

@@ -15,7 +15,9 @@
 //! must be the ETag. A corrupt partial is deleted, so the next attempt starts over. A
 //! multipart upload's ETag is no MD5 of the content, so such a download is checked by
 //! size only, and the step says so. A cancelled download leaves only the partial (and
-//! its ETag), which the next attempt resumes.
+//! its ETag), which the next attempt resumes. drbook downloads in its own process, so
+//! nothing of a killed drbook can still be writing the partial when the next attempt
+//! reads it.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
