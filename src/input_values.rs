@@ -1,9 +1,10 @@
 //! Input values given on the command line (`-i name=value`), typed by the runbook's
-//! declaration. `plan` uses them now; `run` and `drill` will too.
+//! declaration, for `plan`, `run` and `drill`. A secret is never one of them: command
+//! lines end up in shell history and in `ps`, so `-i` refuses a secret's name.
 
 use serde_json::{Map, Value};
 
-use crate::runbook::model::{Input, InputKind, Runbook};
+use crate::runbook::model::{Input, InputKind, Runbook, SecretDecl, SecretSource};
 use crate::source::decode::closest;
 
 /// Parses every `-i name=value` against the runbook's inputs. Errors name the input and
@@ -17,6 +18,9 @@ pub fn parse_args(runbook: &Runbook, args: &[String]) -> Result<Map<String, Valu
             ));
         };
         let name = name.trim();
+        if let Some(secret) = runbook.spec.secrets.iter().find(|s| s.name.value == name) {
+            return Err(secret_given(secret));
+        }
         let Some(input) = runbook.spec.inputs.iter().find(|i| i.name.value == name) else {
             let names: Vec<&str> = runbook
                 .spec
@@ -42,6 +46,22 @@ pub fn parse_args(runbook: &Runbook, args: &[String]) -> Result<Map<String, Valu
         values.insert(name.to_string(), typed(input, text)?);
     }
     Ok(values)
+}
+
+/// Why `-i <secret>=...` is refused, and where the secret is read from instead. The
+/// value given is not repeated.
+fn secret_given(secret: &SecretDecl) -> String {
+    let name = &secret.name.value;
+    let (source, instead) = match &secret.source {
+        SecretSource::Env(var) => (
+            format!("environment variable `{}`", var.value),
+            "set that instead",
+        ),
+        SecretSource::File(path) => (format!("file `{}`", path.value), "write it there instead"),
+    };
+    format!(
+        "`-i {name}=...` is refused: `{name}` is a secret, and a command line ends up in shell history and in `ps`; the runbook reads it from {source}: {instead}"
+    )
 }
 
 /// Converts the text of one value to the input's declared type.
@@ -100,4 +120,47 @@ pub fn typed(input: &Input, text: &str) -> Result<Value, String> {
         ));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runbook() -> Runbook {
+        let source = r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata: {name: r, version: 1.0.0}
+spec:
+  inputs:
+    - {name: members, type: list}
+  secrets:
+    - {name: token, env: API_TOKEN}
+    - {name: key, file: /run/secrets/key}
+  steps:
+    - id: go
+      action: shell
+      with: {run: "true"}
+      marks: recovered
+"#;
+        crate::runbook::parse::parse(source).unwrap()
+    }
+
+    #[test]
+    fn a_secret_is_refused_with_where_it_is_read_from() {
+        let runbook = runbook();
+        let error = parse_args(&runbook, &["token=hunter2-canary".to_string()]).unwrap_err();
+        assert_eq!(
+            error,
+            "`-i token=...` is refused: `token` is a secret, and a command line ends up in shell history and in `ps`; the runbook reads it from environment variable `API_TOKEN`: set that instead"
+        );
+        let error = parse_args(&runbook, &[" key =x".to_string()]).unwrap_err();
+        assert!(
+            error.ends_with("reads it from file `/run/secrets/key`: write it there instead"),
+            "{error}"
+        );
+        // Inputs are still given as before.
+        let values = parse_args(&runbook, &["members=a,b".to_string()]).unwrap();
+        assert_eq!(values["members"], serde_json::json!(["a", "b"]));
+    }
 }

@@ -12,9 +12,11 @@ use minijinja::machinery;
 use minijinja::{Environment, UndefinedBehavior};
 
 pub use analysis::{Analysis, Hyphenated, NameUse, Reference};
+pub use secret_use::{SecretHow, SecretUse};
 
 mod analysis;
 pub mod render;
+mod secret_use;
 
 /// The roots a template may read; anything else is a typo.
 pub const CONTEXT_ROOTS: &[&str] = &["inputs", "secrets", "steps", "target", "run", "item"];

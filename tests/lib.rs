@@ -17,6 +17,7 @@ mod restic_actions;
 mod resume;
 mod run_engine;
 mod s3_actions;
+mod secret_messages;
 mod shipped_runbooks;
 mod support;
 mod terminal_view;

@@ -12,6 +12,7 @@
 mod failures;
 mod record;
 mod scheduling;
+mod secret_encodings;
 mod secrets;
 
 use std::path::{Path, PathBuf};

@@ -6,12 +6,16 @@
 //! read of the context) and also records string subscripts, the filters and tests a
 //! template applies, and `steps.find-member`, which minijinja reads as a subtraction.
 //! Everything found carries its byte range in the template text, so `validate` can put
-//! the caret on it.
+//! the caret on it. Each read of `secrets` also records how the expression around it
+//! uses it (see `secret_use.rs`): every expression is walked with its relation to its
+//! parent.
 
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Range;
 
-use minijinja::machinery::ast::{self, BinOpKind, CallArg, Expr, Stmt};
+use minijinja::machinery::ast::{self, BinOpKind, CallArg, Expr, Stmt, UnaryOpKind};
+
+use super::secret_use::{SecretHow, SecretUse};
 
 /// What one template reads and applies, in the order it is written.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,6 +24,8 @@ pub struct Analysis {
     pub filters: Vec<NameUse>,
     pub tests: Vec<NameUse>,
     pub hyphenated: Vec<Hyphenated>,
+    /// Every read of `secrets`, with what is done to it.
+    pub secrets: Vec<SecretUse>,
 }
 
 /// A read of the context: `steps.snap.outputs.id` or `steps['snap'].outputs['id']`.
@@ -65,7 +71,7 @@ pub(super) fn walk_template(ast: &Stmt<'_>, source: &str) -> Analysis {
 
 pub(super) fn walk_expression(ast: &Expr<'_>, source: &str) -> Analysis {
     let mut walker = Walker::new(source);
-    walker.expr(ast);
+    walker.expr(ast, &SecretHow::Whole);
     walker.analysis
 }
 
@@ -73,6 +79,9 @@ struct Walker<'a, 's> {
     source: &'s str,
     /// Names assigned in each open scope.
     scopes: Vec<HashSet<&'a str>>,
+    /// The blocks around the statement being walked whose output is captured and may be
+    /// transformed (`{% filter %}`, `{% set %}` blocks, macros), innermost last.
+    captures: Vec<&'static str>,
     analysis: Analysis,
 }
 
@@ -85,6 +94,7 @@ impl<'a> Walker<'a, '_> {
         Walker {
             source,
             scopes: vec![HashSet::new()],
+            captures: Vec::new(),
             analysis: Analysis::default(),
         }
     }
@@ -104,6 +114,20 @@ impl<'a> Walker<'a, '_> {
         self.scopes.push(HashSet::new());
         f(self);
         self.scopes.pop();
+    }
+
+    /// Runs `f` inside a block whose output is captured, as the message names it.
+    fn captured(&mut self, block: &'static str, f: impl FnOnce(&mut Self)) {
+        self.captures.push(block);
+        self.scoped(f);
+        self.captures.pop();
+    }
+
+    /// How an expression block (`{{ ... }}`) uses what it prints.
+    fn emitted(&self) -> SecretHow {
+        self.captures
+            .last()
+            .map_or(SecretHow::Whole, |block| SecretHow::Captured(block))
     }
 
     fn assign_target(&mut self, target: &Expr<'a>) {
@@ -127,43 +151,50 @@ impl<'a> Walker<'a, '_> {
                 self.assign("self");
                 self.stmts(&t.children);
             }
-            Stmt::EmitExpr(e) => self.expr(&e.expr),
+            Stmt::EmitExpr(e) => {
+                let how = self.emitted();
+                self.expr(&e.expr, &how);
+            }
             Stmt::EmitRaw(_) => {}
             Stmt::ForLoop(f) => {
                 self.scoped(|w| {
                     w.assign("loop");
-                    w.expr(&f.iter);
+                    w.expr(&f.iter, &SecretHow::Loop);
                     w.assign_target(&f.target);
-                    w.opt_expr(&f.filter_expr);
+                    w.opt_expr(&f.filter_expr, &SecretHow::Condition);
                     w.stmts(&f.body);
                 });
                 self.scoped(|w| w.stmts(&f.else_body));
             }
             Stmt::IfCond(i) => {
-                self.expr(&i.expr);
+                self.expr(&i.expr, &SecretHow::Condition);
                 self.scoped(|w| w.stmts(&i.true_body));
                 self.scoped(|w| w.stmts(&i.false_body));
             }
             Stmt::WithBlock(b) => self.scoped(|w| {
                 for (target, value) in &b.assignments {
                     w.assign_target(target);
-                    w.expr(value);
+                    w.expr(value, &SecretHow::Assignment);
                 }
                 w.stmts(&b.body);
             }),
             Stmt::Set(s) => {
                 self.assign_target(&s.target);
-                self.expr(&s.expr);
+                self.expr(&s.expr, &SecretHow::Assignment);
             }
             Stmt::SetBlock(s) => {
                 self.assign_target(&s.target);
-                self.opt_expr(&s.filter);
-                self.scoped(|w| w.stmts(&s.body));
+                const BLOCK: &str = "a `{% set %}` block";
+                self.opt_expr(&s.filter, &SecretHow::Captured(BLOCK));
+                self.captured(BLOCK, |w| w.stmts(&s.body));
             }
-            Stmt::AutoEscape(a) => self.scoped(|w| w.stmts(&a.body)),
+            Stmt::AutoEscape(a) => {
+                self.captured("an `{% autoescape %}` block", |w| w.stmts(&a.body));
+            }
             Stmt::FilterBlock(f) => {
-                self.expr(&f.filter);
-                self.scoped(|w| w.stmts(&f.body));
+                const BLOCK: &str = "a `{% filter %}` block";
+                self.expr(&f.filter, &SecretHow::Captured(BLOCK));
+                self.captured(BLOCK, |w| w.stmts(&f.body));
             }
             Stmt::Block(b) => self.scoped(|w| {
                 w.assign("super");
@@ -178,16 +209,16 @@ impl<'a> Walker<'a, '_> {
             }
             Stmt::Macro(m) => {
                 self.assign(m.name);
-                self.scoped(|w| w.macro_decl(m));
+                self.captured("a macro", |w| w.macro_decl(m));
             }
             Stmt::CallBlock(c) => {
-                self.expr(&c.call.expr);
-                self.args(&c.call.args);
-                self.scoped(|w| w.macro_decl(&c.macro_decl));
+                self.expr(&c.call.expr, &SecretHow::Called);
+                self.args(&c.call.args, &SecretHow::CallArgument);
+                self.captured("a `{% call %}` block", |w| w.macro_decl(&c.macro_decl));
             }
             Stmt::Do(d) => {
-                self.expr(&d.call.expr);
-                self.args(&d.call.args);
+                self.expr(&d.call.expr, &SecretHow::Called);
+                self.args(&d.call.args, &SecretHow::CallArgument);
             }
             _ => {}
         }
@@ -198,72 +229,84 @@ impl<'a> Walker<'a, '_> {
         // side of not reporting it.
         self.assign("caller");
         m.args.iter().for_each(|a| self.assign_target(a));
-        m.defaults.iter().for_each(|d| self.expr(d));
+        m.defaults
+            .iter()
+            .for_each(|d| self.expr(d, &SecretHow::Assignment));
         self.stmts(&m.body);
     }
 
-    fn opt_expr(&mut self, expr: &Option<Expr<'a>>) {
+    fn opt_expr(&mut self, expr: &Option<Expr<'a>>, how: &SecretHow) {
         if let Some(expr) = expr {
-            self.expr(expr);
+            self.expr(expr, how);
         }
     }
 
-    fn args(&mut self, args: &[CallArg<'a>]) {
+    fn args(&mut self, args: &[CallArg<'a>], how: &SecretHow) {
         for arg in args {
             match arg {
                 CallArg::Pos(e)
                 | CallArg::Kwarg(_, e)
                 | CallArg::PosSplat(e)
-                | CallArg::KwargSplat(e) => self.expr(e),
+                | CallArg::KwargSplat(e) => self.expr(e, how),
             }
         }
     }
 
-    fn expr(&mut self, expr: &Expr<'a>) {
+    /// Walks `expr`; `how` is what its parent does with it, recorded if it is a secret.
+    fn expr(&mut self, expr: &Expr<'a>, how: &SecretHow) {
         match expr {
             Expr::Var(var) => {
                 if !self.is_assigned(var.id) {
-                    self.reference(vec![var.id.to_string()], expr);
+                    self.reference(vec![var.id.to_string()], expr, how);
                 }
             }
             Expr::Const(_) => {}
             Expr::GetAttr(g) => {
                 if let Some(path) = self.path(expr) {
-                    self.reference(path, expr);
+                    self.reference(path, expr, how);
                 } else {
-                    self.expr(&g.expr);
+                    self.expr(&g.expr, &SecretHow::Attribute(g.name.to_string()));
                 }
             }
             Expr::GetItem(g) => {
                 if let Some(path) = self.path(expr) {
-                    self.reference(path, expr);
+                    self.reference(path, expr, how);
                 } else {
-                    self.expr(&g.expr);
-                    self.expr(&g.subscript_expr);
+                    self.expr(&g.expr, &SecretHow::Subscript);
+                    self.expr(&g.subscript_expr, &SecretHow::Index);
                 }
             }
             Expr::Slice(s) => {
-                self.expr(&s.expr);
-                self.opt_expr(&s.start);
-                self.opt_expr(&s.stop);
-                self.opt_expr(&s.step);
+                self.expr(&s.expr, &SecretHow::Slice);
+                for bound in [&s.start, &s.stop, &s.step] {
+                    self.opt_expr(bound, &SecretHow::Index);
+                }
             }
-            Expr::UnaryOp(u) => self.expr(&u.expr),
+            Expr::UnaryOp(u) => {
+                let op = match u.op {
+                    UnaryOpKind::Not => "not",
+                    UnaryOpKind::Neg => "-",
+                };
+                self.expr(&u.expr, &SecretHow::Operator(op));
+            }
             Expr::BinOp(b) => {
                 if matches!(b.op, BinOpKind::Sub) {
                     self.hyphenated(expr);
                 }
-                self.expr(&b.left);
-                self.expr(&b.right);
+                let op = binary(&b.op);
+                self.expr(&b.left, &op);
+                self.expr(&b.right, &op);
             }
             Expr::Compare(c) => {
-                self.expr(&c.expr);
-                c.ops.iter().for_each(|op| self.expr(&op.expr));
+                self.expr(&c.expr, &SecretHow::Comparison);
+                c.ops
+                    .iter()
+                    .for_each(|op| self.expr(&op.expr, &SecretHow::Comparison));
             }
             Expr::IfExpr(i) => {
-                self.expr(&i.test_expr);
-                self.expr(&i.true_expr);
-                self.opt_expr(&i.false_expr);
+                self.expr(&i.test_expr, &SecretHow::Condition);
+                self.expr(&i.true_expr, &SecretHow::Branch);
+                self.opt_expr(&i.false_expr, &SecretHow::Branch);
             }
             Expr::Filter(f) => {
                 // The span of a filter starts at its name.
@@ -272,8 +315,8 @@ impl<'a> Walker<'a, '_> {
                     name: f.name.to_string(),
                     range: start..start + f.name.len(),
                 });
-                self.opt_expr(&f.expr);
-                self.args(&f.args);
+                self.opt_expr(&f.expr, &SecretHow::Filter(f.name.to_string()));
+                self.args(&f.args, &SecretHow::FilterArgument(f.name.to_string()));
             }
             Expr::Test(t) => {
                 let start = t.span().start_offset as usize;
@@ -281,26 +324,42 @@ impl<'a> Walker<'a, '_> {
                     name: t.name.to_string(),
                     range: start..start + t.name.len(),
                 });
-                self.expr(&t.expr);
-                self.args(&t.args);
+                self.expr(&t.expr, &SecretHow::Test(t.name.to_string()));
+                self.args(&t.args, &SecretHow::TestArgument(t.name.to_string()));
             }
             Expr::Call(c) => {
-                self.expr(&c.expr);
-                self.args(&c.args);
+                self.expr(&c.expr, &SecretHow::Called);
+                self.args(&c.args, &SecretHow::CallArgument);
             }
-            Expr::List(l) => l.items.iter().for_each(|i| self.expr(i)),
+            Expr::List(l) => l
+                .items
+                .iter()
+                .for_each(|i| self.expr(i, &SecretHow::Collection)),
             Expr::Map(m) => {
-                m.keys.iter().for_each(|k| self.expr(k));
-                m.values.iter().for_each(|v| self.expr(v));
+                for part in m.keys.iter().chain(&m.values) {
+                    self.expr(part, &SecretHow::Collection);
+                }
             }
         }
     }
 
-    fn reference(&mut self, path: Vec<String>, expr: &Expr<'a>) {
-        self.analysis.references.push(Reference {
-            path,
-            range: self.chain_range(expr),
-        });
+    /// Records a read of the context; a read of `secrets` also with what is done to it.
+    fn reference(&mut self, path: Vec<String>, expr: &Expr<'a>, how: &SecretHow) {
+        let range = self.chain_range(expr);
+        if path[0] == "secrets" {
+            // `secrets.x.y` and `secrets.x.upper()` go past the secret's value.
+            let how = match (path.get(2), how) {
+                (Some(name), SecretHow::Called) => SecretHow::Method(name.clone()),
+                (Some(name), _) => SecretHow::Attribute(name.clone()),
+                (None, how) => how.clone(),
+            };
+            self.analysis.secrets.push(SecretUse {
+                name: path.get(1).cloned(),
+                how,
+                range: range.clone(),
+            });
+        }
+        self.analysis.references.push(Reference { path, range });
     }
 
     /// Where a chain like `steps.a.outputs.b` is written. minijinja's span of a chain
@@ -411,4 +470,28 @@ impl<'a> Walker<'a, '_> {
             _ => None,
         }
     }
+}
+
+/// What a binary operator does to its operands. minijinja parses `==`, `<` and `in` as
+/// binary operators too.
+fn binary(op: &BinOpKind) -> SecretHow {
+    SecretHow::Operator(match op {
+        BinOpKind::Eq
+        | BinOpKind::Ne
+        | BinOpKind::Lt
+        | BinOpKind::Lte
+        | BinOpKind::Gt
+        | BinOpKind::Gte
+        | BinOpKind::In => return SecretHow::Comparison,
+        BinOpKind::ScAnd => "and",
+        BinOpKind::ScOr => "or",
+        BinOpKind::Add => "+",
+        BinOpKind::Sub => "-",
+        BinOpKind::Mul => "*",
+        BinOpKind::Div => "/",
+        BinOpKind::FloorDiv => "//",
+        BinOpKind::Rem => "%",
+        BinOpKind::Pow => "**",
+        BinOpKind::Concat => "~",
+    })
 }

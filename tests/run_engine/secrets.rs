@@ -165,7 +165,7 @@ fn secrets_are_masked_on_every_output_path() {
     }
 }
 
-fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
+pub(super) fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {

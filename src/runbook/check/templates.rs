@@ -1,6 +1,9 @@
 //! Template checks: every template of a runbook is compiled, and what it reads, the
 //! filters and tests it applies and the order of the steps it reads are judged where it
 //! stands (a title may not show a secret; `item` exists only in `foreach` steps).
+//! Secrets must be used whole; `secret_use.rs` holds that check.
+
+mod secret_use;
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
@@ -28,6 +31,8 @@ pub(super) struct TemplateSite<'a> {
     item: bool,
     /// The template's text is shown to people (titles, prompts): secrets are refused.
     shown: bool,
+    /// The template is a `foreach` expression: its value is looped over.
+    foreach: bool,
     /// What the template is, for messages: "`with.run` of step `drain`".
     what: String,
 }
@@ -48,6 +53,7 @@ impl Checker<'_> {
                 step: index,
                 item,
                 shown,
+                foreach: false,
                 what,
             };
             let has_item = step.foreach.is_some();
@@ -74,7 +80,10 @@ impl Checker<'_> {
                 Some(Foreach::Template(t)) => self.expression(
                     t,
                     "foreach",
-                    &site(false, false, format!("`foreach` of step `{id}`")),
+                    &TemplateSite {
+                        foreach: true,
+                        ..site(false, false, format!("`foreach` of step `{id}`"))
+                    },
                 ),
                 Some(Foreach::List(list)) => self.node_templates(
                     list,
@@ -261,6 +270,7 @@ impl Checker<'_> {
                 self.error(Diagnostic { span, ..diagnostic });
             }
         }
+        self.secret_uses(text, analysis, offset, site, &hyphens);
         for (uses, kind) in [(&analysis.filters, "filter"), (&analysis.tests, "test")] {
             for name_use in uses {
                 let known = if kind == "filter" {
