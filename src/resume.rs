@@ -14,7 +14,6 @@ use crate::engine::step_state::StepState;
 use crate::engine::{self, RunFacts};
 use crate::exit_code;
 use crate::journal::event::{Event, Outcome};
-use crate::journal::writer::hex;
 use crate::journal::{JournalWriter, RunLock, reader};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::runbook::model::{Step, StepBody};
@@ -85,7 +84,7 @@ pub fn resume(options: ResumeOptions) -> Result<i32, Refusal> {
             })?,
         ),
     };
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = base16ct::lower::encode_string(&Sha256::digest(&bytes));
     let changed = sha256 != recorded.sha256;
     if changed && !options.accept_changed_runbook {
         return Err(Refusal::new(format!(

@@ -14,7 +14,6 @@ use crate::engine::{self, Engine, Masker, Observer, Recorder, RunContext, RunFac
 use crate::exit_code;
 use crate::input_values;
 use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunOutcome, RunbookRef};
-use crate::journal::writer::hex;
 use crate::journal::{JournalWriter, RunLock};
 use crate::operator::{self, Answers, Operator};
 use crate::runbook::ValidRunbook;
@@ -314,7 +313,7 @@ pub fn start(
             state.display()
         )));
     }
-    let sha256 = hex(&Sha256::digest(runbook_bytes));
+    let sha256 = base16ct::lower::encode_string(&Sha256::digest(runbook_bytes));
     let (lock, writer) = create_run_dir(&dir, runbook_bytes, &sha256).map_err(Refusal::new)?;
     let (target_name, target_facts, targets_file) = match &bound {
         Some((t, path)) => (Some(t.name.clone()), t.facts.clone(), Some(absolute(path))),

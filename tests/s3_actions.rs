@@ -89,7 +89,7 @@ fn params(server: &S3Server, bucket: &str, extra: Value) -> Value {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    base16ct::lower::encode_string(&Sha256::digest(bytes))
 }
 
 /// `len` bytes that differ from object to object (`seed`) and do not repeat.
