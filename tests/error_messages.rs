@@ -128,6 +128,7 @@ error: unknown action `shel` in step `restore`
    |
 12 |       action: shel
    |               ^^^^
+   |
    = help: did you mean `shell`?
 
 error: runbooks/bad.yaml is not a valid runbook: 1 error
@@ -172,6 +173,7 @@ error: invalid YAML: mapping values are not allowed in this context
   |
 5 |    version: 1.0.0
   |           ^
+  |
   = help: is this line indented differently from the keys next to it? A value that contains `: ` must be quoted
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -201,6 +203,7 @@ error: invalid YAML: invalid indentation in quoted scalar
    |
 10 |         prompt: "Is the old leader fenced?
    |                 ^
+   |
    = help: is a closing quote missing? A quoted value that goes on to the next line must be indented more than its key
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -226,6 +229,7 @@ error: invalid YAML: while scanning a quoted scalar, found unexpected end of str
    |
 10 |         prompt: "Is the old leader fenced?
    |                 ^
+   |
    = help: is a closing quote missing? A quoted value that goes on to the next line must be indented more than its key
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -249,8 +253,9 @@ spec:
 error: invalid YAML: tabs disallowed within this context (block indentation)
   --> runbook.yaml:10:2
    |
-10 | \tprompt: Ready?
-   | \t^
+10 |     prompt: Ready?
+   |     ^
+   |
    = help: indent with spaces; YAML does not allow tabs in indentation
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -278,6 +283,7 @@ error: invalid YAML: illegal placement of ':' indicator
    |
 10 |       action: shell
    |             ^
+   |
    = help: is a `[` or `{` missing its closing `]` or `}`? Otherwise quote the value
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -305,6 +311,7 @@ error: a runbook file holds one YAML document, found a second one
    |
 11 | ---
    | ^^^
+   |
    = help: put each runbook in a file of its own
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -332,6 +339,7 @@ error: invalid YAML: while parsing node, found unknown anchor
    |
 12 |       checkpoint: *ask
    |                   ^
+   |
    = help: YAML aliases (`*name`) are not supported in runbooks: write the value out where it is used
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -357,6 +365,7 @@ error: YAML anchors (`&name`) are not supported in runbooks
   |
 9 |       checkpoint: &ask
   |                   ^^^^
+  |
   = help: write the value out where it is used, so the runbook reads top to bottom
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -382,6 +391,7 @@ error: YAML tag `!secret` is not supported in runbooks
    |
 10 |         prompt: !secret Ready?
    |                 ^^^^^^^^^^^^^^
+   |
    = help: remove the tag; quote the value if it must be read as a string
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -397,6 +407,7 @@ error: the file is empty
   |
 1 |
   | ^
+  |
   = help: a runbook starts with `apiVersion: drbook.io/v1` and `kind: Runbook`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -414,6 +425,7 @@ error: the file is empty
   |
 1 | # etcd restore runbook
   | ^
+  |
   = help: a runbook starts with `apiVersion: drbook.io/v1` and `kind: Runbook`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -430,6 +442,7 @@ error: the runbook must be a mapping, found a list
   |
 1 | - apiVersion: drbook.io/v1
   | ^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
   = help: expected keys: apiVersion, kind, metadata, spec
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -449,6 +462,7 @@ error: unsupported apiVersion `drbook.io/v2`
   |
 1 | apiVersion: drbook.io/v2
   |             ^^^^^^^^^^^^
+  |
   = help: this drbook supports: drbook.io/v1; a newer runbook needs a newer drbook
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -473,6 +487,7 @@ error: unsupported apiVersion `drbook.io/v2`
   |
 1 | apiVersion: drbook.io/v2
   |             ^^^^^^^^^^^^
+  |
   = help: this drbook supports: drbook.io/v1; a newer runbook needs a newer drbook
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -491,6 +506,7 @@ error: the runbook has no `apiVersion`
   |
 1 | kind: Runbook
   | ^
+  |
   = help: add `apiVersion: drbook.io/v1` (supported: drbook.io/v1)
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -516,6 +532,7 @@ error: unknown key `apiVerison` in the runbook
   |
 1 | apiVerison: drbook.io/v1
   | ^^^^^^^^^^
+  |
   = help: did you mean `apiVersion`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -533,6 +550,7 @@ error: unsupported kind `Deployment`
   |
 2 | kind: Deployment
   |       ^^^^^^^^^^
+  |
   = help: drbook reads `kind: Runbook` documents
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -554,6 +572,7 @@ error: unsupported kind `Deployment`
   |
 2 | kind: Deployment
   |       ^^^^^^^^^^
+  |
   = help: drbook reads `kind: Runbook` documents
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -572,6 +591,7 @@ error: the runbook is missing the required key `kind`
   |
 1 | apiVersion: drbook.io/v1
   | ^
+  |
   = help: add `kind: Runbook`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -597,6 +617,7 @@ error: unknown key `metdata` in the runbook
   |
 3 | metdata:
   | ^^^^^^^
+  |
   = help: did you mean `metadata`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -623,6 +644,7 @@ error: unknown key `owner` in `metadata`
   |
 6 |   owner: sre-team
   |   ^^^^^
+  |
   = help: did you mean `owners`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -648,6 +670,7 @@ error: unknown key `step` in `spec`
   |
 7 |   step:
   |   ^^^^
+  |
   = help: did you mean `steps`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -674,6 +697,7 @@ error: unknown key `acton` in step `restore`
   |
 9 |       acton: shell
   |       ^^^^^
+  |
   = help: did you mean `action`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -700,6 +724,7 @@ error: unknown key `owner` in step `confirm`
   |
 9 |       owner: sre-team
   |       ^^^^^
+  |
   = help: allowed keys: id, title, description, checkpoint, action, with, needs, when, foreach, concurrency, timeout, retry, on_failure, marks, idempotent
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -725,6 +750,7 @@ error: unknown key `promt` in the checkpoint of step `confirm`
    |
 10 |         promt: Ready?
    |         ^^^^^
+   |
    = help: did you mean `prompt`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -770,6 +796,7 @@ error: unknown key `sla` in `spec.objectives`
    |
 10 |     sla: 99.9
    |     ^^^
+   |
    = help: allowed keys: rto, rpo
 
 error: unknown key `typ` in input `cluster`
@@ -777,6 +804,7 @@ error: unknown key `typ` in input `cluster`
    |
 13 |       typ: string
    |       ^^^
+   |
    = help: did you mean `type`?
 
 error: unknown key `evn` in secret `token`
@@ -784,6 +812,7 @@ error: unknown key `evn` in secret `token`
    |
 16 |       evn: API_TOKEN
    |       ^^^
+   |
    = help: did you mean `env`?
 
 error: unknown key `backof` in `retry` of step `restore`
@@ -791,6 +820,7 @@ error: unknown key `backof` in `retry` of step `restore`
    |
 24 |         backof: 10s
    |         ^^^^^^
+   |
    = help: did you mean `backoff`?
 
 error: unknown key `injects` in `spec.drill`
@@ -798,6 +828,7 @@ error: unknown key `injects` in `spec.drill`
    |
 26 |     injects:
    |     ^^^^^^^
+   |
    = help: did you mean `inject`?
 
 error: runbook.yaml is not a valid runbook: 5 errors
@@ -822,6 +853,7 @@ error: `metadata` is missing the required key `name`
   |
 3 | metadata:
   | ^^^^^^^^
+  |
   = help: add `name:`, the name runs are recorded under, like `name: etcd-restore`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -846,6 +878,7 @@ error: `metadata` is missing the required key `version`
   |
 3 | metadata:
   | ^^^^^^^^
+  |
   = help: add `version: 1.0.0` and raise it whenever the runbook changes
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -868,6 +901,7 @@ error: `spec` is missing the required key `steps`
   |
 6 | spec:
   | ^^^^
+  |
   = help: add `steps:` with at least one step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -890,6 +924,7 @@ error: `spec.steps` is empty
   |
 7 |   steps: []
   |   ^^^^^
+  |
   = help: a runbook needs at least one step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -915,6 +950,7 @@ error: a step is missing the required key `id`
   |
 8 |     - title: Confirm the leader is fenced
   |       ^
+  |
   = help: add `id:`, a short name like `restore-snapshot`; `needs` and templates use it
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -940,6 +976,7 @@ error: the checkpoint of step `confirm` is missing the required key `prompt`
   |
 9 |       checkpoint:
   |       ^^^^^^^^^^
+  |
   = help: add `prompt:`, the question the operator answers at this step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -964,6 +1001,7 @@ error: the checkpoint of step `confirm` must be a mapping, found nothing (null)
   |
 9 |       checkpoint:
   |                 ^
+  |
   = help: expected keys: prompt, type, choices, default, timeout
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -992,6 +1030,7 @@ error: `retry` of step `restore` is missing the required key `attempts`
    |
 12 |       retry:
    |       ^^^^^
+   |
    = help: add `attempts:`, like `attempts: 3`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1019,6 +1058,7 @@ error: `spec.drill` is missing the required key `inject`
    |
 11 |   drill:
    |   ^^^^^
+   |
    = help: add `inject:` with the steps that cause the failure the drill recovers from
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1047,9 +1087,13 @@ spec:
 error: duplicate step id `restore`
   --> runbook.yaml:12:11
    |
+ 8 |     - id: restore
+   |           ------- first written here
+...
 12 |     - id: restore
    |           ^^^^^^^
-   = help: the first one is on line 8; every step id must be unique
+   |
+   = help: every step id must be unique
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -1075,8 +1119,12 @@ spec:
 error: key `timeout` appears twice in step `restore`
   --> runbook.yaml:13:7
    |
+10 |       timeout: 5m
+   |       ------- first written here
+...
 13 |       timeout: 10m
    |       ^^^^^^^
+   |
    = help: keep one of them; YAML would silently use the last
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1102,8 +1150,11 @@ spec:
 error: key `run` appears twice in `with` of step `restore`
   --> runbook.yaml:12:9
    |
+11 |         run: etcdctl snapshot restore
+   |         --- first written here
 12 |         run: systemctl start etcd
    |         ^^^
+   |
    = help: keep one of them; YAML would silently use the last
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1131,9 +1182,12 @@ spec:
 error: duplicate input `cluster`
  --> runbook.yaml:9:13
   |
+8 |     - name: cluster
+  |             ------- first written here
 9 |     - name: cluster
   |             ^^^^^^^
-  = help: the first one is on line 8; every input must be unique
+  |
+  = help: every input must be unique
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -1164,6 +1218,7 @@ error: step `restore` needs unknown step `snapshto`
    |
 13 |       needs: [snapshto]
    |               ^^^^^^^^
+   |
    = help: did you mean `snapshot`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1195,6 +1250,7 @@ error: step `restore` needs unknown step `backup-taken`
    |
 13 |       needs: [backup-taken]
    |               ^^^^^^^^^^^^
+   |
    = help: `needs` lists ids of other steps in the same section
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1226,6 +1282,7 @@ error: `needs` of step `restore` must be a list of step ids, found a string
    |
 13 |       needs: snapshot
    |              ^^^^^^^^
+   |
    = help: write `needs: [snapshot]`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1258,6 +1315,7 @@ error: `needs` forms a cycle: `stop` needs `start` needs `stop`
   |
 9 |       needs: [start]
   |               ^^^^^
+  |
   = help: a step can only need steps that can finish without it; break the cycle
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1295,6 +1353,7 @@ error: `needs` forms a cycle: `fence` needs `verify` needs `restore` needs `fenc
   |
 9 |       needs: [verify]
   |               ^^^^^^
+  |
   = help: a step can only need steps that can finish without it; break the cycle
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1322,6 +1381,7 @@ error: step `restore` needs itself
   |
 9 |       needs: [restore]
   |               ^^^^^^^
+  |
   = help: remove it from its own `needs`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1355,6 +1415,7 @@ error: step `restore` needs `break-etcd`, which is not a step of `spec.steps`
   |
 9 |       needs: [break-etcd]
   |               ^^^^^^^^^^
+  |
   = help: it is a drill inject step, which never runs in incident mode; recovery steps cannot depend on it
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1388,6 +1449,7 @@ error: step `break-etcd` needs `restore`, which is not a step of `drill.inject`
    |
 15 |         needs: [restore]
    |                 ^^^^^^^
+   |
    = help: drill inject steps run before recovery starts and cannot wait for its steps
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1414,6 +1476,7 @@ error: unknown action `shel` in step `restore`
   |
 9 |       action: shel
   |               ^^^^
+  |
   = help: did you mean `shell`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1440,6 +1503,7 @@ error: unknown action `etcd.restore` in step `restore`
   |
 9 |       action: etcd.restore
   |               ^^^^^^^^^^^^
+  |
   = help: did you mean `etcd.snapshot.restore`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1467,6 +1531,7 @@ error: action `shell` in step `restore` has no parameter `cwd`
    |
 12 |         cwd: /var/lib/etcd
    |         ^^^
+   |
    = help: `shell` takes: run, env, workdir
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1494,6 +1559,7 @@ error: action `shell` in step `restore` has no parameter `workdri`
    |
 12 |         workdri: /var/lib/etcd
    |         ^^^^^^^
+   |
    = help: did you mean `workdir`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1520,6 +1586,7 @@ error: action `wait` in step `healthy` is missing the required parameter `timeou
   |
 9 |       action: wait
   |               ^^^^
+  |
   = help: add `timeout: ...` under `with:`. How long to keep polling before the step fails; required, so a wait can never hang a run.
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1544,6 +1611,7 @@ error: action `shell` in step `restore` is missing the required parameter `run`
   |
 9 |       action: shell
   |               ^^^^^
+  |
   = help: add `run: ...` under `with:`. The command line, run with `/bin/sh -c`.
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1572,6 +1640,7 @@ error: parameter `run` of action `shell` in step `restore` must be a string, fou
    |
 12 |           - etcdctl snapshot restore
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: write one string; several commands can be joined with `&&` or written as a `|` block
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1599,6 +1668,7 @@ error: parameter `timeout` of step `healthy` is not a duration: `ten` is not a n
    |
 12 |         timeout: ten minutes
    |                  ^^^^^^^^^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1626,6 +1696,7 @@ error: parameter `timeout` of step `healthy` needs a unit: `600` could be second
    |
 12 |         timeout: 600
    |                  ^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1653,6 +1724,7 @@ error: parameter `timeout` of step `healthy` uses `months`: runbooks do not take
    |
 12 |         timeout: 2 months
    |                  ^^^^^^^^
+   |
    = help: write it in days or weeks, like `61d`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1681,6 +1753,7 @@ error: parameter `interval` of step `healthy` is zero
    |
 13 |         interval: 0s
    |                   ^^
+   |
    = help: write a duration longer than zero, like `30s`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1709,6 +1782,7 @@ error: parameter `env` of action `shell` in step `restore` must be a mapping of 
    |
 13 |           - ETCDCTL_API=3
    |           ^^^^^^^^^^^^^^^
+   |
    = help: write one `NAME: value` per line instead of list items
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1737,6 +1811,7 @@ error: `ETCDCTL_API` in parameter `env` of step `restore` must be a string, foun
    |
 13 |           ETCDCTL_API: 3
    |                        ^
+   |
    = help: quote it to pass it as text: `ETCDCTL_API: "3"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1764,6 +1839,7 @@ error: `timeout` of step `restore` is not a duration: `ten` is not a number
    |
 10 |       timeout: ten minutes
    |                ^^^^^^^^^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1793,6 +1869,7 @@ error: `objectives.rto` needs a unit: `60` could be seconds or minutes
   |
 8 |     rto: 60
   |          ^^
+  |
   = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1820,6 +1897,7 @@ error: `timeout` of step `restore` is not a duration: unknown unit `minuets`
    |
 10 |       timeout: 10 minuets
    |                ^^^^^^^^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1847,6 +1925,7 @@ error: `timeout` of step `restore` uses `M`, which means months
    |
 10 |       timeout: 10M
    |                ^^^
+   |
    = help: did you mean `10m` (minutes)?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1873,6 +1952,7 @@ error: checkpoint `timeout` of step `approve` uses `year`: runbooks do not take 
    |
 11 |         timeout: 1 year
    |                  ^^^^^^
+   |
    = help: write it in days or weeks, like `365d`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1900,6 +1980,7 @@ error: `timeout` of step `restore` is zero
    |
 10 |       timeout: 0s
    |                ^^
+   |
    = help: write a duration longer than zero, like `30s`, or leave the key out for no limit
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1926,6 +2007,7 @@ error: `metadata.version` `v1.2` is not a semantic version: unexpected character
   |
 5 |   version: v1.2
   |            ^^^^
+  |
   = help: write MAJOR.MINOR.PATCH, like `1.0.0`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1952,6 +2034,7 @@ error: `metadata.version` must be a semantic version like `1.0.0`, found a numbe
   |
 5 |   version: 1.0
   |            ^^^
+  |
   = help: write MAJOR.MINOR.PATCH, like `1.0.0`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -1980,6 +2063,7 @@ error: template error in `with.run` of step `restore`: syntax error: unexpected 
    |
 13 |         run: etcdctl --cluster {{ inputs.cluster snapshot restore
    |                                                  ^^^^^^^^
+   |
    = help: is a closing `}}` missing?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2008,6 +2092,7 @@ error: template error in `with.run` of step `restore`: syntax error: unexpected 
    |
 13 |         run: "etcdctl snapshot restore --cluster {{ inputs.cluster"
    |                                                            ^^^^^^^
+   |
    = help: is a closing `}}` missing?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2036,6 +2121,7 @@ error: template error in `with.run` of step `restore`: syntax error: unexpected 
    |
 13 |         run: etcdctl --cluster {{ inputs.cluster | }} snapshot restore
    |                                                    ^^
+   |
    = help: a `|` is followed by a filter name, like `{{ inputs.name | upper }}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2064,6 +2150,7 @@ error: `with.run` of step `restore` uses unknown input `clustr`
    |
 13 |         run: etcdctl --cluster {{ inputs.clustr }} snapshot restore
    |                                   ^^^^^^^^^^^^^
+   |
    = help: did you mean `cluster`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2093,6 +2180,7 @@ error: `with.run` of step `restore` uses unknown secret `etcd_password`
    |
 14 |         run: etcdctl --password {{ secrets.etcd_password }} snapshot restore
    |                                    ^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `etcd_passwd`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2123,6 +2211,7 @@ error: `with.run` of step `restore` uses unknown step `snapshto`
    |
 15 |         run: etcdctl snapshot restore {{ steps.snapshto.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `snapshot`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2151,6 +2240,7 @@ error: `with.run` of step `restore` uses unknown variable `input`
    |
 13 |         run: etcdctl snapshot restore --cluster {{ input.cluster }}
    |                                                    ^^^^^^^^^^^^^
+   |
    = help: did you mean `inputs`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2187,6 +2277,7 @@ error: `with.run` of step `restore` reads step `snapshot`, which is not guarante
    |
 21 |         run: etcdctl snapshot restore {{ steps.snapshot.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: add `snapshot` to the `needs` of step `restore`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2217,6 +2308,7 @@ error: `with.run` of step `restore` reads step `snapshot`, which runs after it
    |
 11 |         run: etcdctl snapshot restore {{ steps.snapshot.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: move step `snapshot` above step `restore`, or read the value in a later step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2243,6 +2335,7 @@ error: `with.run` of step `restore` reads the result of its own step `restore`
    |
 11 |         run: etcdctl snapshot restore {{ steps.restore.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: a step's outputs exist only after it finished; read them in a later step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2269,6 +2362,7 @@ error: `with.run` of step `restore` uses `item`, which only exists in a `foreach
    |
 11 |         run: etcdctl --endpoints {{ item }} snapshot restore
    |                                     ^^^^
+   |
    = help: add `foreach:` to the step, or use a value from `inputs`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2299,6 +2393,7 @@ error: `with.run` of step `restore` reads `steps.snapshot.answer`, but `snapshot
    |
 15 |         run: etcdctl snapshot restore {{ steps.snapshot.answer }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: an action's results are `steps.snapshot.outputs.<name>`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2329,6 +2424,7 @@ error: `with.run` of step `restore` reads `steps.pick.outputs`, but `pick` is a 
    |
 15 |         run: etcdctl snapshot restore {{ steps.pick.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: a checkpoint's result is `steps.pick.answer`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2359,6 +2455,7 @@ error: `with.run` of step `restore` reads step `snapshot`, which runs after it
    |
 11 |         run: etcdctl snapshot restore {{ steps['snapshot'].outputs.PATH }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: move step `snapshot` above step `restore`, or read the value in a later step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2388,6 +2485,7 @@ error: `with.run` of step `restore` uses unknown step `confrim`
    |
 14 |         run: "echo {{ steps['confrim'].answer }}"
    |                       ^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `confirm`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2418,6 +2516,7 @@ error: `with.run` of step `remove` reads `steps['find-member'].answer`, but `fin
    |
 15 |         run: etcdctl member remove {{ steps['find-member'].answer }}
    |                                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: an action's results are `steps['find-member'].outputs.<name>`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2448,6 +2547,7 @@ error: in `with.run` of step `remove`, `steps.find-member` reads as `steps.find`
    |
 15 |         run: etcdctl member remove {{ steps.find-member.outputs.MEMBER_ID }}
    |                                       ^^^^^^^^^^^^^^^^^
+   |
    = help: write `steps['find-member']` or rename the step with `_`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2478,6 +2578,7 @@ error: in `with.run` of step `remove`, `steps.find-membr` reads as `steps.find` 
    |
 15 |         run: etcdctl member remove {{ steps.find-membr.outputs.MEMBER_ID }}
    |                                       ^^^^^^^^^^^^^^^^
+   |
    = help: there is no step `find-membr` either; did you mean `steps['find-member']`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2506,6 +2607,7 @@ error: in `with.run` of step `members`, `inputs.healthy-node` reads as `inputs.h
    |
 13 |         run: kubectl -n kube-system exec etcd-{{ inputs.healthy-node }} -- etcdctl member list
    |                                                  ^^^^^^^^^^^^^^^^^^^
+   |
    = help: input names cannot contain `-`; did you mean `inputs.healthy_node`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2534,6 +2636,7 @@ error: `with.run` of step `delete` uses unknown filter `uppercase`
    |
 13 |         run: kubectl delete node {{ inputs.node | uppercase }}
    |                                                   ^^^^^^^^^
+   |
    = help: did you mean `upper`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2562,6 +2665,7 @@ error: `with.run` of step `delete` uses unknown filter `shellquote`
    |
 13 |         run: kubectl delete node {{ inputs.node | shellquote }}
    |                                                   ^^^^^^^^^^
+   |
    = help: templates have minijinja's filters: `upper`, `lower`, `default`, `join`, `replace`, `trim`, `length`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2592,6 +2696,7 @@ error: `when` of step `check` uses unknown test `oddd`
    |
 12 |       when: "{{ inputs.members | length is oddd }}"
    |                                            ^^^^
+   |
    = help: did you mean `odd`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2618,6 +2723,7 @@ error: template error in `with.run` of step `count`: syntax error: unexpected en
    |
 11 |         run: "members=(a b c); echo ${#members[@]} members"
    |                                      ^^
+   |
    = help: `{#` starts a template comment; write `{{ '{#' }}` for a literal `{#`, or wrap the command in `{% raw %}...{% endraw %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2644,6 +2750,7 @@ error: template error in `with.run` of step `nodes`: syntax error: unexpected `.
    |
 11 |         run: kubectl get nodes -o go-template='{{range .items}}{{.metadata.name}}{{end}}'
    |                                                                  ^
+   |
    = help: `{{` starts a template expression; for a literal `{{` (Go templates, awk) write `{{ '{{' }}`, or wrap the command in `{% raw %}...{% endraw %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2670,6 +2777,7 @@ error: template error in `with.run` of step `count`: syntax error: unexpected ch
    |
 11 |         run: awk '{if ($2 == "Ready") {{print $1}}}' nodes.txt
    |                                               ^
+   |
    = help: `{{` starts a template expression; for a literal `{{` (Go templates, awk) write `{{ '{{' }}`, or wrap the command in `{% raw %}...{% endraw %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2702,6 +2810,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 14 |       when: "{{ inputs.fresh }} and {{ inputs.forced }}"
    |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: write the whole condition inside one pair of braces, like `"{{ inputs.fresh_backup and not inputs.dry }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2732,6 +2841,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 12 |       when: inputs.fresh
    |             ^^^^^^^^^^^^
+   |
    = help: write `when: "{{ inputs.fresh }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2762,6 +2872,7 @@ error: template error in `when` of step `restore`: syntax error: unexpected end 
    |
 12 |       when: "{{ inputs.fresh and }}"
    |                              ^^^
+   |
    = help: templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2789,6 +2900,7 @@ error: `when` of step `restore` must be a string, found a boolean
   |
 9 |       when: true
   |             ^^^^
+  |
   = help: `when` holds a template: write `when: "{{ true }}"`, or remove `when`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2819,6 +2931,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 12 |       when: fresh
    |             ^^^^^
+   |
    = help: write `when: "{{ inputs.fresh }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2849,6 +2962,7 @@ error: `foreach` of step `restart` must be a single `{{ expression }}`
    |
 12 |       foreach: inputs.members
    |                ^^^^^^^^^^^^^^
+   |
    = help: write `foreach: "{{ inputs.members }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2875,6 +2989,7 @@ error: the choice checkpoint of step `pick` has no `choices`
    |
 11 |         type: choice
    |               ^^^^^^
+   |
    = help: add `choices: [a, b]`, or use `type: confirm`, `text` or `number`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2901,6 +3016,7 @@ error: step `pick` lists `choices` but its checkpoint is of type `confirm`
    |
 11 |         choices: [latest, previous]
    |                   ^^^^^^
+   |
    = help: set `type: choice` or remove `choices`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2927,6 +3043,7 @@ error: the default of step `go` must be true or false for a `confirm` checkpoint
    |
 11 |         default: yes
    |                  ^^^
+   |
    = help: write `default: true` or `default: false`; YAML 1.2 reads `yes` and `no` as text
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2955,6 +3072,7 @@ error: the default `lates` of step `pick` is not one of its choices
    |
 13 |         default: lates
    |                  ^^^^^
+   |
    = help: did you mean `latest`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -2981,6 +3099,7 @@ error: `choise` is not a valid checkpoint `type` of step `pick`; expected one of
    |
 11 |         type: choise
    |               ^^^^^^
+   |
    = help: did you mean `choice`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3008,6 +3127,7 @@ error: checkpoint `timeout` of step `approve` is zero
    |
 12 |         timeout: 0m
    |                  ^^
+   |
    = help: write a duration longer than zero, like `30s`, or leave the key out for no limit
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3040,6 +3160,7 @@ error: step `verify` also marks `recovered`
    |
 17 |       marks: recovered
    |              ^^^^^^^^^
+   |
    = help: only one step stops the RTO clock; `restore` already does (line 8)
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3073,6 +3194,7 @@ error: drill inject step `break-etcd` cannot mark `recovered`
    |
 18 |         marks: recovered
    |                ^^^^^^^^^
+   |
    = help: the RTO clock stops on a recovery step in `spec.steps`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3101,6 +3223,7 @@ error: the prompt of step `go` would show secret `token` on screen and in the re
    |
 13 |         prompt: "Is {{ secrets.token }} the right token?"
    |                        ^^^^^^^^^^^^^
+   |
    = help: secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3131,6 +3254,7 @@ error: the title of step `restore` would show secret `token` on screen and in th
    |
 12 |       title: Restore with {{ secrets.token }}
    |                              ^^^^^^^^^^^^^
+   |
    = help: secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3163,6 +3287,7 @@ error: the description of step `restore` would show secret `token` on screen and
    |
 14 |         Uses the token {{ secrets.token }}.
    |                           ^^^^^^^^^^^^^
+   |
    = help: secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3191,6 +3316,7 @@ error: the prompt of step `confirm` uses unknown secret `restic_pasword`
    |
 13 |         prompt: Is {{ secrets.restic_pasword }} the new password?
    |                       ^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `restic_password`? Even so, it cannot be used here: secrets may only be passed to action parameters, never shown in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3221,6 +3347,7 @@ error: secret `token` has both `env` and `file`
    |
 10 |       file: /run/secrets/token
    |             ^^^^^^^^^^^^^^^^^^
+   |
    = help: a secret comes from one place: keep `env` or `file`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3250,6 +3377,7 @@ error: secret `token` has neither `env` nor `file`
   |
 8 |     - name: token
   |       ^
+  |
   = help: add `env: VARIABLE` or `file: /path/to/secret`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3279,6 +3407,7 @@ error: secret name `restic password` is not a valid name
   |
 8 |     - name: restic password
   |             ^^^^^^^^^^^^^^^
+  |
   = help: templates read it as `secrets.<name>`: start with a letter, then use letters, digits and `_` only, like `restic_password`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3309,6 +3438,7 @@ error: the default of input `members` is not a number
    |
 10 |       default: three
    |                ^^^^^
+   |
    = help: write a number value or change `type`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3337,6 +3467,7 @@ error: input name `healthy-node` is not a valid name
   |
 8 |     - name: healthy-node
   |             ^^^^^^^^^^^^
+  |
   = help: templates read it as `inputs.<name>`: start with a letter, then use letters, digits and `_` only, like `healthy_node`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3365,6 +3496,7 @@ error: step `restore` has both `checkpoint` and `action`
    |
 11 |       action: shell
    |       ^^^^^^
+   |
    = help: split it into two steps: one asks the operator, one acts
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3389,6 +3521,7 @@ error: step `restore` has neither `action` nor `checkpoint`
   |
 8 |     - id: restore
   |       ^
+  |
   = help: add `action: <name>` to automate it or `checkpoint:` to ask the operator
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3416,6 +3549,7 @@ error: step `restore` sets `concurrency` without `foreach`
    |
 10 |       concurrency: 2
    |                    ^
+   |
    = help: `concurrency` bounds how many `foreach` items run at once
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3443,6 +3577,7 @@ error: step `confirm_each` is a checkpoint and cannot fan out with `foreach`
    |
 11 |       foreach: "{{ inputs.members }}"
    |                ^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: ask once and list the items in the prompt, e.g. `{{ inputs.members | join(', ') }}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3469,6 +3604,7 @@ error: step id `1st restore` is not a valid id
   |
 8 |     - id: 1st restore
   |           ^^^^^^^^^^^
+  |
   = help: start with a letter; use letters, digits, `-` and `_` only
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -3507,6 +3643,7 @@ error: `with.run` of step `fence` uses unknown input `clustr`
    |
 14 |         run: systemctl stop etcd --cluster {{ inputs.clustr }}
    |                                               ^^^^^^^^^^^^^
+   |
    = help: did you mean `cluster`?
 
 error: step `restore` needs unknown step `fense`
@@ -3514,6 +3651,7 @@ error: step `restore` needs unknown step `fense`
    |
 16 |       needs: [fense]
    |               ^^^^^
+   |
    = help: did you mean `fence`?
 
 error: unknown action `shel` in step `restore`
@@ -3521,6 +3659,7 @@ error: unknown action `shel` in step `restore`
    |
 17 |       action: shel
    |               ^^^^
+   |
    = help: did you mean `shell`?
 
 error: the prompt of step `confirm` uses unknown secret `token`
@@ -3528,6 +3667,7 @@ error: the prompt of step `confirm` uses unknown secret `token`
    |
 22 |         prompt: Is {{ secrets.token }} still valid?
    |                       ^^^^^^^^^^^^^
+   |
    = help: declaring it under `spec.secrets` would not help: secrets may only be passed to action parameters, never shown in titles, prompts or descriptions
 
 error: the choice checkpoint of step `confirm` has no `choices`
@@ -3535,6 +3675,7 @@ error: the choice checkpoint of step `confirm` has no `choices`
    |
 23 |         type: choice
    |               ^^^^^^
+   |
    = help: add `choices: [a, b]`, or use `type: confirm`, `text` or `number`
 
 error: runbook.yaml is not a valid runbook: 5 errors
@@ -3567,6 +3708,7 @@ error: `timeout` of step `fence` needs a unit: `5` could be seconds or minutes
    |
 10 |       timeout: 5
    |                ^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: unknown key `acton` in step `restore`
@@ -3574,6 +3716,7 @@ error: unknown key `acton` in step `restore`
    |
 14 |       acton: shell
    |       ^^^^^
+   |
    = help: did you mean `action`?
 
 error: the checkpoint of step `verify` is missing the required key `prompt`
@@ -3581,6 +3724,7 @@ error: the checkpoint of step `verify` is missing the required key `prompt`
    |
 16 |       checkpoint:
    |       ^^^^^^^^^^
+   |
    = help: add `prompt:`, the question the operator answers at this step
 
 error: runbook.yaml is not a valid runbook: 3 errors
@@ -3614,6 +3758,7 @@ error: `peer_url` of member 2 of parameter `members` of step `restore` has no po
    |
 15 |           - {name: cp-1, peer_url: "https://10.0.0.2", data_dir: /var/lib/etcd-1}
    |                                    ^^^^^^^^^^^^^^^^^^
+   |
    = help: write it like `https://10.0.0.1:2380`: scheme, host and port, as `--initial-advertise-peer-urls` takes it
 
 error: member 3 of parameter `members` of step `restore` has the same `name` as member 1
@@ -3621,6 +3766,7 @@ error: member 3 of parameter `members` of step `restore` has the same `name` as 
    |
 16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
    |                    ^^^^
+   |
    = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: member 3 of parameter `members` of step `restore` has the same `peer_url` as member 1
@@ -3628,6 +3774,7 @@ error: member 3 of parameter `members` of step `restore` has the same `peer_url`
    |
 16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
    |                                    ^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: member 3 of parameter `members` of step `restore` has the same `data_dir` as member 1
@@ -3635,6 +3782,7 @@ error: member 3 of parameter `members` of step `restore` has the same `data_dir`
    |
 16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
    |                                                                        ^^^^^^^^^^^^^^
+   |
    = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: member 4 of parameter `members` of step `restore` is missing `peer_url` and `data_dir`
@@ -3642,6 +3790,7 @@ error: member 4 of parameter `members` of step `restore` is missing `peer_url` a
    |
 17 |           - name: cp-3
    |             ^^^^
+   |
    = help: every member needs `name`, `peer_url` (like `https://10.0.0.1:2380`) and `data_dir`
 
 error: unknown key `peer_urls` in member 4 of parameter `members` of step `restore`
@@ -3649,6 +3798,7 @@ error: unknown key `peer_urls` in member 4 of parameter `members` of step `resto
    |
 18 |             peer_urls: "https://10.0.0.4:2380"
    |             ^^^^^^^^^
+   |
    = help: did you mean `peer_url`?
 
 error: runbook.yaml is not a valid runbook: 6 errors
@@ -3685,6 +3835,7 @@ error: `peer_url` of member 2 of parameter `members` of step `restore` has no sc
    |
 20 |             peer_url: 10.0.0.2:2380
    |                       ^^^^^^^^^^^^^
+   |
    = help: write it like `https://10.0.0.1:2380`: scheme, host and port, as `--initial-advertise-peer-urls` takes it
 
 error: member 2 of parameter `members` of step `restore` has the same `data_dir` as member 1
@@ -3692,6 +3843,7 @@ error: member 2 of parameter `members` of step `restore` has the same `data_dir`
    |
 21 |             data_dir: /var/lib/etcd
    |                       ^^^^^^^^^^^^^
+   |
    = help: member 1 is on line 18; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: runbook.yaml is not a valid runbook: 2 errors
@@ -3726,6 +3878,7 @@ error: parameter `members` of action `etcd.snapshot.restore` in step `restore` m
    |
 13 |         members: cp-0=https://10.0.0.1:2380
    |                  ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: `members`: Every member of the restored cluster: `- {name: cp-0, peer_url: https://10.0.0.1:2380, data_dir: /var/lib/etcd}`.
 
 error: parameter `members` of step `again` lists no members
@@ -3733,6 +3886,7 @@ error: parameter `members` of step `again` lists no members
    |
 19 |         members: []
    |                  ^^
+   |
    = help: every member needs `name`, `peer_url` (like `https://10.0.0.1:2380`) and `data_dir`
 
 error: runbook.yaml is not a valid runbook: 2 errors
