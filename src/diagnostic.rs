@@ -242,6 +242,15 @@ error: duplicate step id `a`
     }
 
     #[test]
+    fn a_long_line_is_quoted_whole() {
+        let line = format!("run: {} {{{{ inptus.x }}}}", "echo x; ".repeat(40));
+        let file = SourceFile::new("r.yaml", line.as_str());
+        let col = line.find("inptus").unwrap() + 1;
+        let rendered = Diagnostic::new(at(1, col, 6), "unknown variable").render(&file, false);
+        assert!(rendered.contains(&format!("1 | {line}\n")), "{rendered}");
+    }
+
+    #[test]
     fn colour_changes_only_the_escapes() {
         let file = SourceFile::new("r.yaml", "acton: shell\n");
         let diagnostic =
