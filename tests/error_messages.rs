@@ -149,6 +149,7 @@ error: unknown action `shel` in step `restore`
    |
 12 |       action: shel
    |               ^^^^
+   |
    = help: did you mean `shell`?
 
 error: runbooks/bad.yaml is not a valid runbook: 1 error

@@ -64,7 +64,7 @@ fn endpoints(cluster: &EtcdCluster) -> Value {
 }
 
 fn sha256_of(path: &Path) -> String {
-    format!("{:x}", Sha256::digest(std::fs::read(path).unwrap()))
+    base16ct::lower::encode_string(&Sha256::digest(std::fs::read(path).unwrap()))
 }
 
 /// The names in `dir` that drbook may have created next to data directories.

@@ -38,5 +38,5 @@ fn refused(name: &str, params: Value, workdir: &Path) -> String {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    base16ct::lower::encode_string(&Sha256::digest(bytes))
 }

@@ -3,7 +3,8 @@
 //! are byte-identical (SHA-256 of the source), resumed from a partial of the same
 //! version, restarted from one of another, never replacing a different file; the
 //! errors for a missing bucket, a missing key and an endpoint nobody listens on; and a
-//! fetch driven end to end by `drbook run` with the secret key from a runbook secret.
+//! fetch driven end to end by `drbook run` with the secret key from a runbook secret;
+//! an HTTPS endpoint whose certificate is checked.
 //!
 //! Every helper checks that the secret key (the canary) appears in no output, event or
 //! error message. Nothing sleeps to synchronise: objects with distinct times are made by
@@ -13,6 +14,7 @@ mod drbook_run;
 mod errors;
 mod get;
 mod listing;
+mod tls;
 
 use std::path::Path;
 
@@ -89,7 +91,7 @@ fn params(server: &S3Server, bucket: &str, extra: Value) -> Value {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    base16ct::lower::encode_string(&Sha256::digest(bytes))
 }
 
 /// `len` bytes that differ from object to object (`seed`) and do not repeat.

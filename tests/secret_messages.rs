@@ -48,6 +48,7 @@ error: `with.run` of step `show` applies filter `upper` to secret `token`
    |
 14 |         run: echo {{ secrets.token | upper }} {{ secrets.token[2:] }}
    |                      ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: `with.run` of step `show` slices secret `token`
@@ -55,6 +56,7 @@ error: `with.run` of step `show` slices secret `token`
    |
 14 |         run: echo {{ secrets.token | upper }} {{ secrets.token[2:] }}
    |                                                  ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: `with.env` of step `show` applies filter `list` to secret `token`
@@ -62,6 +64,7 @@ error: `with.env` of step `show` applies filter `list` to secret `token`
    |
 16 |           A: "{{ secrets.token | list | join(' ') }}"
    |                  ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: `with.env` of step `show` applies `~` to secret `token`
@@ -69,6 +72,7 @@ error: `with.env` of step `show` applies `~` to secret `token`
    |
 17 |           B: "{{ secrets.token ~ 'x' }}"
    |                  ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: runbook.yaml is not a valid runbook: 4 errors
@@ -98,6 +102,7 @@ error: `when` of step `check` compares secret `token`
    |
 12 |       when: "{{ secrets.token == 'test' }}"
    |                 ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: `with.run` of step `check` loops over secret `token`
@@ -105,6 +110,7 @@ error: `with.run` of step `check` loops over secret `token`
    |
 16 |           {% for c in secrets.token %}{{ c }}{% endfor %}
    |                       ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: `foreach` of step `fan` loops over secret `token`
@@ -112,6 +118,7 @@ error: `foreach` of step `fan` loops over secret `token`
    |
 18 |       foreach: "{{ secrets.token }}"
    |                    ^^^^^^^^^^^^^
+   |
    = help: each character would become an item, shown unmasked; pass the secret whole (`{{ secrets.token }}`) to an action parameter, e.g. `env:` of a shell step
 
 error: runbook.yaml is not a valid runbook: 3 errors
@@ -134,6 +141,7 @@ error: `with.run` of step `show` assigns secret `token` to a variable
    |
 14 |         run: "{% set s = secrets.token %}echo {{ s }} {{ secrets }}"
    |                          ^^^^^^^^^^^^^
+   |
    = help: a transformed secret cannot be masked; pass it whole (`{{ secrets.token }}`), e.g. through `env:` of a shell step
 
 error: `with.run` of step `show` reads `secrets` without naming one secret
@@ -141,6 +149,7 @@ error: `with.run` of step `show` reads `secrets` without naming one secret
    |
 14 |         run: "{% set s = secrets.token %}echo {{ s }} {{ secrets }}"
    |                                                          ^^^^^^^
+   |
    = help: a secret can only be masked when it is used whole and by name: `{{ secrets.<name> }}`
 
 error: runbook.yaml is not a valid runbook: 2 errors

@@ -90,6 +90,7 @@ error: `alowed` is not a valid `drill` of target `staging`; expected one of: all
   |
 5 |   staging: {environment: staging, drill: alowed}
   |                                          ^^^^^^
+  |
   = help: did you mean `allowed`?
 
 error: target `lab` is missing `environment`
@@ -97,6 +98,7 @@ error: target `lab` is missing `environment`
   |
 6 |   lab: {drill: allowed}
   |        ^
+  |
   = help: say `environment: production` or `environment: staging`
 
 error: drbook.targets.yaml is not a valid targets file: 2 errors
@@ -118,6 +120,7 @@ error: the targets file is missing the required key `kind`
   |
 1 | apiVersion: drbook.io/v1
   | ^
+  |
   = help: add `kind: Targets`
 
 error: drbook.targets.yaml is not a valid targets file: 1 error
@@ -141,6 +144,7 @@ error: the answer to `snapshot` must be one value, found a list
   |
 4 | snapshot: [a, b]
   |           ^^^^^^
+  |
   = help: answer a confirm with `true` or `false`, a number with a number, a text or choice with a string
 
 error: `declare` is answered twice
@@ -148,6 +152,7 @@ error: `declare` is answered twice
   |
 5 | declare: false
   | ^^^^^^^
+  |
   = help: keep one of them; YAML would silently use the last
 
 error: answers.yaml is not a valid answers file: 2 errors
@@ -169,6 +174,7 @@ error: unsupported kind `Answer`
   |
 2 | kind: Answer
   |       ^^^^^^
+  |
   = help: drbook reads `kind: Runbook`, `kind: Targets` and `kind: Answers` documents
 
 error: cluster.yaml is not a valid runbook: 1 error

@@ -14,11 +14,12 @@
 //! parse, and logged only when the action asks (JSON listings would flood the log).
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::Arc;
 
+use nix::unistd::{AccessFlags, access};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -114,10 +115,17 @@ impl Program {
 
 /// `name` found in a directory of the PATH.
 pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    search_path(name, &std::env::var_os("PATH")?)
+}
+
+/// The first `dir/name` in the PATH-style list `path` that this user may execute, as a
+/// shell picks it: a file without the execute bit (a copied binary that lost its mode,
+/// a README named like the tool) or a directory of that name is skipped, not started
+/// to fail with "permission denied".
+fn search_path(name: &str, path: &OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path)
         .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file() && access(p.as_path(), AccessFlags::X_OK).is_ok())
 }
 
 /// How a tool run ended, for the action to judge: restic and rclone say different
@@ -242,6 +250,30 @@ mod tests {
             prefix: String::new(),
             hold: None,
         }
+    }
+
+    #[test]
+    fn the_path_search_skips_what_cannot_be_executed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+        let [not_executable, directory, executable, later] = dirs.as_slice() else {
+            unreachable!()
+        };
+        let file = |dir: &tempfile::TempDir, mode: u32| {
+            let path = dir.path().join("restic");
+            std::fs::write(&path, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            path
+        };
+        file(not_executable, 0o644);
+        std::fs::create_dir(directory.path().join("restic")).unwrap();
+        let wanted = file(executable, 0o755);
+        file(later, 0o755);
+        let path = std::env::join_paths(dirs.iter().map(|d| d.path())).unwrap();
+        assert_eq!(search_path("restic", &path), Some(wanted));
+
+        let only_unusable = std::env::join_paths([not_executable.path(), directory.path()]);
+        assert_eq!(search_path("restic", &only_unusable.unwrap()), None);
     }
 
     #[tokio::test]

@@ -124,7 +124,7 @@ mod tests {
             record["seq"] = seq.into();
             record["prev"] = prev.clone().into();
             let line = serde_json::to_string(record).unwrap();
-            prev = writer::hex(&sha2::Sha256::digest(line.as_bytes()));
+            prev = base16ct::lower::encode_string(&sha2::Sha256::digest(line.as_bytes()));
             bytes.extend_from_slice(line.as_bytes());
             bytes.push(b'\n');
         }

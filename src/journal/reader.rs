@@ -14,7 +14,6 @@ use sha2::{Digest, Sha256};
 
 use super::error::JournalError;
 use super::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, GENESIS_HASH, Record};
-use super::writer::hex;
 
 /// A verified journal.
 #[derive(Debug, Clone)]
@@ -94,7 +93,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
         if !records.is_empty() && matches!(record.event, Event::RunStarted { .. }) {
             return Err(corrupt(line_number, "a second `run_started` event".into()));
         }
-        last_hash = hex(&Sha256::digest(line));
+        last_hash = base16ct::lower::encode_string(&Sha256::digest(line));
         offset += chunk.len();
         records.push(record);
     }

@@ -94,7 +94,7 @@ impl JournalWriter {
             reason: format!("event cannot be encoded: {e}"),
         })?;
         let mut bytes = line.into_bytes();
-        let hash = hex(&Sha256::digest(&bytes));
+        let hash = base16ct::lower::encode_string(&Sha256::digest(&bytes));
         bytes.push(b'\n');
         // One write of the whole line: a crash leaves at most a torn last line.
         self.file
@@ -121,10 +121,6 @@ impl JournalWriter {
     pub fn session(&self) -> u32 {
         self.session
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A new file's directory entry must be durable too, or a crash can lose the file.

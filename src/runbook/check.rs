@@ -114,10 +114,8 @@ impl Checker<'_> {
                 if let Some(first) = seen.insert(name.value.as_str(), name) {
                     self.error(
                         Diagnostic::new(name.span, format!("duplicate {kind} `{}`", name.value))
-                            .with_help(format!(
-                                "the first one is on line {}; every {kind} must be unique",
-                                first.span.start.line
-                            )),
+                            .with_secondary(first.span, "first written here")
+                            .with_help(format!("every {kind} must be unique")),
                     );
                     seen.insert(first.value.as_str(), first);
                 }

@@ -14,7 +14,6 @@ use crate::app_error::AppError;
 use crate::cli::OutputFormat;
 use crate::engine::{self, RunFacts};
 use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef};
-use crate::journal::writer::hex;
 use crate::load::LoadedRunbook;
 use crate::operator::{self, Operator};
 use crate::run_dir::{self, StateDir};
@@ -74,7 +73,7 @@ impl Session {
         }
         let run_id = request.run_id.unwrap_or_else(run_dir::new_run_id);
         let dir = state.run(&run_id)?;
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = base16ct::lower::encode_string(&Sha256::digest(&bytes));
         let (lock, writer) = dir.create(&bytes, &sha256)?;
         let (target_name, target_facts, targets_file) = match &bound {
             Some(BoundTarget { target, file }) => (

@@ -19,7 +19,6 @@ use crate::engine::step_state::StepState;
 use crate::engine::{self, RunFacts};
 use crate::journal::JournalWriter;
 use crate::journal::event::{Event, Outcome};
-use crate::journal::writer::hex;
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
 use crate::runbook::model::{Step, StepBody};
@@ -78,7 +77,7 @@ impl Session {
                     .map_err(|e| AppError::unreadable(dir.runbook(), &e))?,
             ),
         };
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = base16ct::lower::encode_string(&Sha256::digest(&bytes));
         let changed = sha256 != recorded.sha256;
         if changed && !request.accept_changed_runbook {
             return Err(AppError::refused(format!(

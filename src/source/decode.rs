@@ -4,7 +4,7 @@
 //! Each helper returns `None` when the node is wrong and has recorded why; callers keep
 //! going with the rest of the file.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::source::diagnostic::Diagnostic;
@@ -81,9 +81,10 @@ impl Decoder {
                 self.error(diagnostic);
                 continue;
             }
-            if fields.entries.iter().any(|(k, _)| k.value == name) {
+            if let Some((first, _)) = fields.entries.iter().find(|(k, _)| k.value == name) {
                 self.error(
                     Diagnostic::new(key.span, format!("key `{name}` appears twice in {what}"))
+                        .with_secondary(first.span, "first written here")
                         .with_help("keep one of them; YAML would silently use the last"),
                 );
                 continue;
@@ -222,17 +223,20 @@ impl Decoder {
     pub fn unique_keys(&mut self, node: &Node, what: &str) {
         match &node.value {
             Value::Map(entries) => {
-                let mut seen = HashSet::new();
+                let mut seen = HashMap::new();
                 for (key, value) in entries {
                     let text = key.scalar_text();
-                    if !seen.insert(text.clone()) {
+                    if let Some(first) = seen.get(&text) {
                         self.error(
                             Diagnostic::new(
                                 key.span,
                                 format!("key `{text}` appears twice in {what}"),
                             )
+                            .with_secondary(*first, "first written here")
                             .with_help("keep one of them; YAML would silently use the last"),
                         );
+                    } else {
+                        seen.insert(text, key.span);
                     }
                     self.unique_keys(value, what);
                 }

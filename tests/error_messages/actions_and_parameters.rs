@@ -24,6 +24,7 @@ error: unknown action `shel` in step `restore`
   |
 9 |       action: shel
   |               ^^^^
+  |
   = help: did you mean `shell`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -50,6 +51,7 @@ error: unknown action `etcd.restore` in step `restore`
   |
 9 |       action: etcd.restore
   |               ^^^^^^^^^^^^
+  |
   = help: did you mean `etcd.snapshot.restore`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -77,6 +79,7 @@ error: action `shell` in step `restore` has no parameter `cwd`
    |
 12 |         cwd: /var/lib/etcd
    |         ^^^
+   |
    = help: `shell` takes: run, env, workdir
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -104,6 +107,7 @@ error: action `shell` in step `restore` has no parameter `workdri`
    |
 12 |         workdri: /var/lib/etcd
    |         ^^^^^^^
+   |
    = help: did you mean `workdir`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -130,6 +134,7 @@ error: action `wait` in step `healthy` is missing the required parameter `timeou
   |
 9 |       action: wait
   |               ^^^^
+  |
   = help: add `timeout: ...` under `with:`. How long to keep polling before the step fails; required, so a wait can never hang a run.
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -154,6 +159,7 @@ error: action `shell` in step `restore` is missing the required parameter `run`
   |
 9 |       action: shell
   |               ^^^^^
+  |
   = help: add `run: ...` under `with:`. The command line, run with `/bin/sh -c`.
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -182,6 +188,7 @@ error: parameter `run` of action `shell` in step `restore` must be a string, fou
    |
 12 |           - etcdctl snapshot restore
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: write one string; several commands can be joined with `&&` or written as a `|` block
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -209,6 +216,7 @@ error: parameter `timeout` of step `healthy` is not a duration: `ten` is not a n
    |
 12 |         timeout: ten minutes
    |                  ^^^^^^^^^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -236,6 +244,7 @@ error: parameter `timeout` of step `healthy` needs a unit: `600` could be second
    |
 12 |         timeout: 600
    |                  ^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -263,6 +272,7 @@ error: parameter `timeout` of step `healthy` uses `months`: runbooks do not take
    |
 12 |         timeout: 2 months
    |                  ^^^^^^^^
+   |
    = help: write it in days or weeks, like `61d`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -291,6 +301,7 @@ error: parameter `interval` of step `healthy` is zero
    |
 13 |         interval: 0s
    |                   ^^
+   |
    = help: write a duration longer than zero, like `30s`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -319,6 +330,7 @@ error: parameter `env` of action `shell` in step `restore` must be a mapping of 
    |
 13 |           - ETCDCTL_API=3
    |           ^^^^^^^^^^^^^^^
+   |
    = help: write one `NAME: value` per line instead of list items
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -347,6 +359,7 @@ error: `ETCDCTL_API` in parameter `env` of step `restore` must be a string, foun
    |
 13 |           ETCDCTL_API: 3
    |                        ^
+   |
    = help: quote it to pass it as text: `ETCDCTL_API: "3"`
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -24,6 +24,7 @@ error: the choice checkpoint of step `pick` has no `choices`
    |
 11 |         type: choice
    |               ^^^^^^
+   |
    = help: add `choices: [a, b]`, or use `type: confirm`, `text` or `number`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -50,6 +51,7 @@ error: step `pick` lists `choices` but its checkpoint is of type `confirm`
    |
 11 |         choices: [latest, previous]
    |                   ^^^^^^
+   |
    = help: set `type: choice` or remove `choices`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -76,6 +78,7 @@ error: the default of step `go` must be true or false for a `confirm` checkpoint
    |
 11 |         default: yes
    |                  ^^^
+   |
    = help: write `default: true` or `default: false`; YAML 1.2 reads `yes` and `no` as text
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -104,6 +107,7 @@ error: the default `lates` of step `pick` is not one of its choices
    |
 13 |         default: lates
    |                  ^^^^^
+   |
    = help: did you mean `latest`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -130,6 +134,7 @@ error: `choise` is not a valid checkpoint `type` of step `pick`; expected one of
    |
 11 |         type: choise
    |               ^^^^^^
+   |
    = help: did you mean `choice`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -157,6 +162,7 @@ error: checkpoint `timeout` of step `approve` is zero
    |
 12 |         timeout: 0m
    |                  ^^
+   |
    = help: write a duration longer than zero, like `30s`, or leave the key out for no limit
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -26,9 +26,13 @@ spec:
 error: duplicate step id `restore`
   --> runbook.yaml:12:11
    |
+ 8 |     - id: restore
+   |           ------- first written here
+...
 12 |     - id: restore
    |           ^^^^^^^
-   = help: the first one is on line 8; every step id must be unique
+   |
+   = help: every step id must be unique
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
@@ -54,8 +58,12 @@ spec:
 error: key `timeout` appears twice in step `restore`
   --> runbook.yaml:13:7
    |
+10 |       timeout: 5m
+   |       ------- first written here
+...
 13 |       timeout: 10m
    |       ^^^^^^^
+   |
    = help: keep one of them; YAML would silently use the last
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -81,8 +89,11 @@ spec:
 error: key `run` appears twice in `with` of step `restore`
   --> runbook.yaml:12:9
    |
+11 |         run: etcdctl snapshot restore
+   |         --- first written here
 12 |         run: systemctl start etcd
    |         ^^^
+   |
    = help: keep one of them; YAML would silently use the last
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -110,9 +121,12 @@ spec:
 error: duplicate input `cluster`
  --> runbook.yaml:9:13
   |
+8 |     - name: cluster
+  |             ------- first written here
 9 |     - name: cluster
   |             ^^^^^^^
-  = help: the first one is on line 8; every input must be unique
+  |
+  = help: every input must be unique
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,

@@ -25,6 +25,7 @@ error: `timeout` of step `restore` is not a duration: `ten` is not a number
    |
 10 |       timeout: ten minutes
    |                ^^^^^^^^^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -54,6 +55,7 @@ error: `objectives.rto` needs a unit: `60` could be seconds or minutes
   |
 8 |     rto: 60
   |          ^^
+  |
   = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -81,6 +83,7 @@ error: `timeout` of step `restore` is not a duration: unknown unit `minuets`
    |
 10 |       timeout: 10 minuets
    |                ^^^^^^^^^^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -108,6 +111,7 @@ error: `timeout` of step `restore` uses `M`, which means months
    |
 10 |       timeout: 10M
    |                ^^^
+   |
    = help: did you mean `10m` (minutes)?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -134,6 +138,7 @@ error: checkpoint `timeout` of step `approve` uses `year`: runbooks do not take 
    |
 11 |         timeout: 1 year
    |                  ^^^^^^
+   |
    = help: write it in days or weeks, like `365d`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -161,6 +166,7 @@ error: `timeout` of step `restore` is zero
    |
 10 |       timeout: 0s
    |                ^^
+   |
    = help: write a duration longer than zero, like `30s`, or leave the key out for no limit
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -187,6 +193,7 @@ error: `metadata.version` `v1.2` is not a semantic version: unexpected character
   |
 5 |   version: v1.2
   |            ^^^^
+  |
   = help: write MAJOR.MINOR.PATCH, like `1.0.0`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -213,6 +220,7 @@ error: `metadata.version` must be a semantic version like `1.0.0`, found a numbe
   |
 5 |   version: 1.0
   |            ^^^
+  |
   = help: write MAJOR.MINOR.PATCH, like `1.0.0`
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -28,6 +28,7 @@ error: the default of input `members` is not a number
    |
 10 |       default: three
    |                ^^^^^
+   |
    = help: write a number value or change `type`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -56,6 +57,7 @@ error: input name `healthy-node` is not a valid name
   |
 8 |     - name: healthy-node
   |             ^^^^^^^^^^^^
+  |
   = help: templates read it as `inputs.<name>`: start with a letter, then use letters, digits and `_` only, like `healthy_node`
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -30,6 +30,7 @@ error: step `verify` also marks `recovered`
    |
 17 |       marks: recovered
    |              ^^^^^^^^^
+   |
    = help: only one step stops the RTO clock; `restore` already does (line 8)
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -63,6 +64,7 @@ error: drill inject step `break-etcd` cannot mark `recovered`
    |
 18 |         marks: recovered
    |                ^^^^^^^^^
+   |
    = help: the RTO clock stops on a recovery step in `spec.steps`
 
 error: runbook.yaml is not a valid runbook: 1 error

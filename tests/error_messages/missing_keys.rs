@@ -22,6 +22,7 @@ error: `metadata` is missing the required key `name`
   |
 3 | metadata:
   | ^^^^^^^^
+  |
   = help: add `name:`, the name runs are recorded under, like `name: etcd-restore`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -46,6 +47,7 @@ error: `metadata` is missing the required key `version`
   |
 3 | metadata:
   | ^^^^^^^^
+  |
   = help: add `version: 1.0.0` and raise it whenever the runbook changes
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -68,6 +70,7 @@ error: `spec` is missing the required key `steps`
   |
 6 | spec:
   | ^^^^
+  |
   = help: add `steps:` with at least one step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -90,6 +93,7 @@ error: `spec.steps` is empty
   |
 7 |   steps: []
   |   ^^^^^
+  |
   = help: a runbook needs at least one step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -115,6 +119,7 @@ error: a step is missing the required key `id`
   |
 8 |     - title: Confirm the leader is fenced
   |       ^
+  |
   = help: add `id:`, a short name like `restore-snapshot`; `needs` and templates use it
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -140,6 +145,7 @@ error: the checkpoint of step `confirm` is missing the required key `prompt`
   |
 9 |       checkpoint:
   |       ^^^^^^^^^^
+  |
   = help: add `prompt:`, the question the operator answers at this step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -164,6 +170,7 @@ error: the checkpoint of step `confirm` must be a mapping, found nothing (null)
   |
 9 |       checkpoint:
   |                 ^
+  |
   = help: expected keys: prompt, type, choices, default, timeout
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -192,6 +199,7 @@ error: `retry` of step `restore` is missing the required key `attempts`
    |
 12 |       retry:
    |       ^^^^^
+   |
    = help: add `attempts:`, like `attempts: 3`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -219,6 +227,7 @@ error: `spec.drill` is missing the required key `inject`
    |
 11 |   drill:
    |   ^^^^^
+   |
    = help: add `inject:` with the steps that cause the failure the drill recovers from
 
 error: runbook.yaml is not a valid runbook: 1 error

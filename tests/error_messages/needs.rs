@@ -29,6 +29,7 @@ error: step `restore` needs unknown step `snapshto`
    |
 13 |       needs: [snapshto]
    |               ^^^^^^^^
+   |
    = help: did you mean `snapshot`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -60,6 +61,7 @@ error: step `restore` needs unknown step `backup-taken`
    |
 13 |       needs: [backup-taken]
    |               ^^^^^^^^^^^^
+   |
    = help: `needs` lists ids of other steps in the same section
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -91,6 +93,7 @@ error: `needs` of step `restore` must be a list of step ids, found a string
    |
 13 |       needs: snapshot
    |              ^^^^^^^^
+   |
    = help: write `needs: [snapshot]`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -123,6 +126,7 @@ error: `needs` forms a cycle: `stop` needs `start` needs `stop`
   |
 9 |       needs: [start]
   |               ^^^^^
+  |
   = help: a step can only need steps that can finish without it; break the cycle
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -160,6 +164,7 @@ error: `needs` forms a cycle: `fence` needs `verify` needs `restore` needs `fenc
   |
 9 |       needs: [verify]
   |               ^^^^^^
+  |
   = help: a step can only need steps that can finish without it; break the cycle
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -187,6 +192,7 @@ error: step `restore` needs itself
   |
 9 |       needs: [restore]
   |               ^^^^^^^
+  |
   = help: remove it from its own `needs`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -220,6 +226,7 @@ error: step `restore` needs `break-etcd`, which is not a step of `spec.steps`
   |
 9 |       needs: [break-etcd]
   |               ^^^^^^^^^^
+  |
   = help: it is a drill inject step, which never runs in incident mode; recovery steps cannot depend on it
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -253,6 +260,7 @@ error: step `break-etcd` needs `restore`, which is not a step of `drill.inject`
    |
 15 |         needs: [restore]
    |                 ^^^^^^^
+   |
    = help: drill inject steps run before recovery starts and cannot wait for its steps
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -26,6 +26,7 @@ error: the prompt of step `go` would show secret `token` on screen and in the re
    |
 13 |         prompt: "Is {{ secrets.token }} the right token?"
    |                        ^^^^^^^^^^^^^
+   |
    = help: secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -56,6 +57,7 @@ error: the title of step `restore` would show secret `token` on screen and in th
    |
 12 |       title: Restore with {{ secrets.token }}
    |                              ^^^^^^^^^^^^^
+   |
    = help: secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -88,6 +90,7 @@ error: the description of step `restore` would show secret `token` on screen and
    |
 14 |         Uses the token {{ secrets.token }}.
    |                           ^^^^^^^^^^^^^
+   |
    = help: secrets may only be used where they are passed on (action parameters), never in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -116,6 +119,7 @@ error: the prompt of step `confirm` uses unknown secret `restic_pasword`
    |
 13 |         prompt: Is {{ secrets.restic_pasword }} the new password?
    |                       ^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `restic_password`? Even so, it cannot be used here: secrets may only be passed to action parameters, never shown in titles, prompts or descriptions
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -146,6 +150,7 @@ error: secret `token` has both `env` and `file`
    |
 10 |       file: /run/secrets/token
    |             ^^^^^^^^^^^^^^^^^^
+   |
    = help: a secret comes from one place: keep `env` or `file`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -175,6 +180,7 @@ error: secret `token` has neither `env` nor `file`
   |
 8 |     - name: token
   |       ^
+  |
   = help: add `env: VARIABLE` or `file: /path/to/secret`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -204,6 +210,7 @@ error: secret name `restic password` is not a valid name
   |
 8 |     - name: restic password
   |             ^^^^^^^^^^^^^^^
+  |
   = help: templates read it as `secrets.<name>`: start with a letter, then use letters, digits and `_` only, like `restic_password`
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -36,6 +36,7 @@ error: `with.run` of step `fence` uses unknown input `clustr`
    |
 14 |         run: systemctl stop etcd --cluster {{ inputs.clustr }}
    |                                               ^^^^^^^^^^^^^
+   |
    = help: did you mean `cluster`?
 
 error: step `restore` needs unknown step `fense`
@@ -43,6 +44,7 @@ error: step `restore` needs unknown step `fense`
    |
 16 |       needs: [fense]
    |               ^^^^^
+   |
    = help: did you mean `fence`?
 
 error: unknown action `shel` in step `restore`
@@ -50,6 +52,7 @@ error: unknown action `shel` in step `restore`
    |
 17 |       action: shel
    |               ^^^^
+   |
    = help: did you mean `shell`?
 
 error: the prompt of step `confirm` uses unknown secret `token`
@@ -57,6 +60,7 @@ error: the prompt of step `confirm` uses unknown secret `token`
    |
 22 |         prompt: Is {{ secrets.token }} still valid?
    |                       ^^^^^^^^^^^^^
+   |
    = help: declaring it under `spec.secrets` would not help: secrets may only be passed to action parameters, never shown in titles, prompts or descriptions
 
 error: the choice checkpoint of step `confirm` has no `choices`
@@ -64,6 +68,7 @@ error: the choice checkpoint of step `confirm` has no `choices`
    |
 23 |         type: choice
    |               ^^^^^^
+   |
    = help: add `choices: [a, b]`, or use `type: confirm`, `text` or `number`
 
 error: runbook.yaml is not a valid runbook: 5 errors
@@ -96,6 +101,7 @@ error: `timeout` of step `fence` needs a unit: `5` could be seconds or minutes
    |
 10 |       timeout: 5
    |                ^
+   |
    = help: write a number with a unit, like `30s`, `10m`, `1h 30m` or `10 minutes`
 
 error: unknown key `acton` in step `restore`
@@ -103,6 +109,7 @@ error: unknown key `acton` in step `restore`
    |
 14 |       acton: shell
    |       ^^^^^
+   |
    = help: did you mean `action`?
 
 error: the checkpoint of step `verify` is missing the required key `prompt`
@@ -110,6 +117,7 @@ error: the checkpoint of step `verify` is missing the required key `prompt`
    |
 16 |       checkpoint:
    |       ^^^^^^^^^^
+   |
    = help: add `prompt:`, the question the operator answers at this step
 
 error: runbook.yaml is not a valid runbook: 3 errors
@@ -143,6 +151,7 @@ error: `peer_url` of member 2 of parameter `members` of step `restore` has no po
    |
 15 |           - {name: cp-1, peer_url: "https://10.0.0.2", data_dir: /var/lib/etcd-1}
    |                                    ^^^^^^^^^^^^^^^^^^
+   |
    = help: write it like `https://10.0.0.1:2380`: scheme, host and port, as `--initial-advertise-peer-urls` takes it
 
 error: member 3 of parameter `members` of step `restore` has the same `name` as member 1
@@ -150,6 +159,7 @@ error: member 3 of parameter `members` of step `restore` has the same `name` as 
    |
 16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
    |                    ^^^^
+   |
    = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: member 3 of parameter `members` of step `restore` has the same `peer_url` as member 1
@@ -157,6 +167,7 @@ error: member 3 of parameter `members` of step `restore` has the same `peer_url`
    |
 16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
    |                                    ^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: member 3 of parameter `members` of step `restore` has the same `data_dir` as member 1
@@ -164,6 +175,7 @@ error: member 3 of parameter `members` of step `restore` has the same `data_dir`
    |
 16 |           - {name: cp-0, peer_url: "https://10.0.0.1:2380/", data_dir: /var/lib/etcd/}
    |                                                                        ^^^^^^^^^^^^^^
+   |
    = help: member 1 is on line 14; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: member 4 of parameter `members` of step `restore` is missing `peer_url` and `data_dir`
@@ -171,6 +183,7 @@ error: member 4 of parameter `members` of step `restore` is missing `peer_url` a
    |
 17 |           - name: cp-3
    |             ^^^^
+   |
    = help: every member needs `name`, `peer_url` (like `https://10.0.0.1:2380`) and `data_dir`
 
 error: unknown key `peer_urls` in member 4 of parameter `members` of step `restore`
@@ -178,6 +191,7 @@ error: unknown key `peer_urls` in member 4 of parameter `members` of step `resto
    |
 18 |             peer_urls: "https://10.0.0.4:2380"
    |             ^^^^^^^^^
+   |
    = help: did you mean `peer_url`?
 
 error: runbook.yaml is not a valid runbook: 6 errors
@@ -214,6 +228,7 @@ error: `peer_url` of member 2 of parameter `members` of step `restore` has no sc
    |
 20 |             peer_url: 10.0.0.2:2380
    |                       ^^^^^^^^^^^^^
+   |
    = help: write it like `https://10.0.0.1:2380`: scheme, host and port, as `--initial-advertise-peer-urls` takes it
 
 error: member 2 of parameter `members` of step `restore` has the same `data_dir` as member 1
@@ -221,6 +236,7 @@ error: member 2 of parameter `members` of step `restore` has the same `data_dir`
    |
 21 |             data_dir: /var/lib/etcd
    |                       ^^^^^^^^^^^^^
+   |
    = help: member 1 is on line 18; every member needs its own name, peer URL and data directory (they become `--initial-cluster` and the restore's `--data-dir`)
 
 error: runbook.yaml is not a valid runbook: 2 errors
@@ -255,6 +271,7 @@ error: parameter `members` of action `etcd.snapshot.restore` in step `restore` m
    |
 13 |         members: cp-0=https://10.0.0.1:2380
    |                  ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: `members`: Every member of the restored cluster: `- {name: cp-0, peer_url: https://10.0.0.1:2380, data_dir: /var/lib/etcd}`.
 
 error: parameter `members` of step `again` lists no members
@@ -262,6 +279,7 @@ error: parameter `members` of step `again` lists no members
    |
 19 |         members: []
    |                  ^^
+   |
    = help: every member needs `name`, `peer_url` (like `https://10.0.0.1:2380`) and `data_dir`
 
 error: runbook.yaml is not a valid runbook: 2 errors

@@ -26,6 +26,7 @@ error: step `restore` has both `checkpoint` and `action`
    |
 11 |       action: shell
    |       ^^^^^^
+   |
    = help: split it into two steps: one asks the operator, one acts
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -50,6 +51,7 @@ error: step `restore` has neither `action` nor `checkpoint`
   |
 8 |     - id: restore
   |       ^
+  |
   = help: add `action: <name>` to automate it or `checkpoint:` to ask the operator
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -77,6 +79,7 @@ error: step `restore` sets `concurrency` without `foreach`
    |
 10 |       concurrency: 2
    |                    ^
+   |
    = help: `concurrency` bounds how many `foreach` items run at once
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -104,6 +107,7 @@ error: step `confirm_each` is a checkpoint and cannot fan out with `foreach`
    |
 11 |       foreach: "{{ inputs.members }}"
    |                ^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: ask once and list the items in the prompt, e.g. `{{ inputs.members | join(', ') }}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -130,6 +134,7 @@ error: step id `1st restore` is not a valid id
   |
 8 |     - id: 1st restore
   |           ^^^^^^^^^^^
+  |
   = help: start with a letter; use letters, digits, `-` and `_` only
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -26,6 +26,7 @@ error: `with.run` of step `delete` uses unknown filter `uppercase`
    |
 13 |         run: kubectl delete node {{ inputs.node | uppercase }}
    |                                                   ^^^^^^^^^
+   |
    = help: did you mean `upper`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -54,6 +55,7 @@ error: `with.run` of step `delete` uses unknown filter `shellquote`
    |
 13 |         run: kubectl delete node {{ inputs.node | shellquote }}
    |                                                   ^^^^^^^^^^
+   |
    = help: templates have minijinja's filters: `upper`, `lower`, `default`, `join`, `replace`, `trim`, `length`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -84,6 +86,7 @@ error: `when` of step `check` uses unknown test `oddd`
    |
 12 |       when: "{{ inputs.members | length is oddd }}"
    |                                            ^^^^
+   |
    = help: did you mean `odd`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -110,6 +113,7 @@ error: template error in `with.run` of step `count`: syntax error: unexpected en
    |
 11 |         run: "members=(a b c); echo ${#members[@]} members"
    |                                      ^^
+   |
    = help: `{#` starts a template comment; write `{{ '{#' }}` for a literal `{#`, or wrap the command in `{% raw %}...{% endraw %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -136,6 +140,7 @@ error: template error in `with.run` of step `nodes`: syntax error: unexpected `.
    |
 11 |         run: kubectl get nodes -o go-template='{{range .items}}{{.metadata.name}}{{end}}'
    |                                                                  ^
+   |
    = help: `{{` starts a template expression; for a literal `{{` (Go templates, awk) write `{{ '{{' }}`, or wrap the command in `{% raw %}...{% endraw %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -162,6 +167,7 @@ error: template error in `with.run` of step `count`: syntax error: unexpected ch
    |
 11 |         run: awk '{if ($2 == "Ready") {{print $1}}}' nodes.txt
    |                                               ^
+   |
    = help: `{{` starts a template expression; for a literal `{{` (Go templates, awk) write `{{ '{{' }}`, or wrap the command in `{% raw %}...{% endraw %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -194,6 +200,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 14 |       when: "{{ inputs.fresh }} and {{ inputs.forced }}"
    |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: write the whole condition inside one pair of braces, like `"{{ inputs.fresh_backup and not inputs.dry }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -224,6 +231,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 12 |       when: inputs.fresh
    |             ^^^^^^^^^^^^
+   |
    = help: write `when: "{{ inputs.fresh }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -254,6 +262,7 @@ error: template error in `when` of step `restore`: syntax error: unexpected end 
    |
 12 |       when: "{{ inputs.fresh and }}"
    |                              ^^^
+   |
    = help: templates use minijinja syntax: `{{ inputs.name }}`, `{% if ... %}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -281,6 +290,7 @@ error: `when` of step `restore` must be a string, found a boolean
   |
 9 |       when: true
   |             ^^^^
+  |
   = help: `when` holds a template: write `when: "{{ true }}"`, or remove `when`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -311,6 +321,7 @@ error: `when` of step `restore` must be a single `{{ expression }}`
    |
 12 |       when: fresh
    |             ^^^^^
+   |
    = help: write `when: "{{ inputs.fresh }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -341,6 +352,7 @@ error: `foreach` of step `restart` must be a single `{{ expression }}`
    |
 12 |       foreach: inputs.members
    |                ^^^^^^^^^^^^^^
+   |
    = help: write `foreach: "{{ inputs.members }}"`
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -26,6 +26,7 @@ error: template error in `with.run` of step `restore`: syntax error: unexpected 
    |
 13 |         run: etcdctl --cluster {{ inputs.cluster snapshot restore
    |                                                  ^^^^^^^^
+   |
    = help: is a closing `}}` missing?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -54,6 +55,7 @@ error: template error in `with.run` of step `restore`: syntax error: unexpected 
    |
 13 |         run: "etcdctl snapshot restore --cluster {{ inputs.cluster"
    |                                                            ^^^^^^^
+   |
    = help: is a closing `}}` missing?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -82,6 +84,7 @@ error: template error in `with.run` of step `restore`: syntax error: unexpected 
    |
 13 |         run: etcdctl --cluster {{ inputs.cluster | }} snapshot restore
    |                                                    ^^
+   |
    = help: a `|` is followed by a filter name, like `{{ inputs.name | upper }}`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -110,6 +113,7 @@ error: `with.run` of step `restore` uses unknown input `clustr`
    |
 13 |         run: etcdctl --cluster {{ inputs.clustr }} snapshot restore
    |                                   ^^^^^^^^^^^^^
+   |
    = help: did you mean `cluster`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -139,6 +143,7 @@ error: `with.run` of step `restore` uses unknown secret `etcd_password`
    |
 14 |         run: etcdctl --password {{ secrets.etcd_password }} snapshot restore
    |                                    ^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `etcd_passwd`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -169,6 +174,7 @@ error: `with.run` of step `restore` uses unknown step `snapshto`
    |
 15 |         run: etcdctl snapshot restore {{ steps.snapshto.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `snapshot`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -197,6 +203,7 @@ error: `with.run` of step `restore` uses unknown variable `input`
    |
 13 |         run: etcdctl snapshot restore --cluster {{ input.cluster }}
    |                                                    ^^^^^^^^^^^^^
+   |
    = help: did you mean `inputs`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -233,6 +240,7 @@ error: `with.run` of step `restore` reads step `snapshot`, which is not guarante
    |
 21 |         run: etcdctl snapshot restore {{ steps.snapshot.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: add `snapshot` to the `needs` of step `restore`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -263,6 +271,7 @@ error: `with.run` of step `restore` reads step `snapshot`, which runs after it
    |
 11 |         run: etcdctl snapshot restore {{ steps.snapshot.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: move step `snapshot` above step `restore`, or read the value in a later step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -289,6 +298,7 @@ error: `with.run` of step `restore` reads the result of its own step `restore`
    |
 11 |         run: etcdctl snapshot restore {{ steps.restore.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: a step's outputs exist only after it finished; read them in a later step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -315,6 +325,7 @@ error: `with.run` of step `restore` uses `item`, which only exists in a `foreach
    |
 11 |         run: etcdctl --endpoints {{ item }} snapshot restore
    |                                     ^^^^
+   |
    = help: add `foreach:` to the step, or use a value from `inputs`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -345,6 +356,7 @@ error: `with.run` of step `restore` reads `steps.snapshot.answer`, but `snapshot
    |
 15 |         run: etcdctl snapshot restore {{ steps.snapshot.answer }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: an action's results are `steps.snapshot.outputs.<name>`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -375,6 +387,7 @@ error: `with.run` of step `restore` reads `steps.pick.outputs`, but `pick` is a 
    |
 15 |         run: etcdctl snapshot restore {{ steps.pick.outputs.path }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: a checkpoint's result is `steps.pick.answer`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -405,6 +418,7 @@ error: `with.run` of step `restore` reads step `snapshot`, which runs after it
    |
 11 |         run: etcdctl snapshot restore {{ steps['snapshot'].outputs.PATH }}
    |                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: move step `snapshot` above step `restore`, or read the value in a later step
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -434,6 +448,7 @@ error: `with.run` of step `restore` uses unknown step `confrim`
    |
 14 |         run: "echo {{ steps['confrim'].answer }}"
    |                       ^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: did you mean `confirm`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -464,6 +479,7 @@ error: `with.run` of step `remove` reads `steps['find-member'].answer`, but `fin
    |
 15 |         run: etcdctl member remove {{ steps['find-member'].answer }}
    |                                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
    = help: an action's results are `steps['find-member'].outputs.<name>`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -494,6 +510,7 @@ error: in `with.run` of step `remove`, `steps.find-member` reads as `steps.find`
    |
 15 |         run: etcdctl member remove {{ steps.find-member.outputs.MEMBER_ID }}
    |                                       ^^^^^^^^^^^^^^^^^
+   |
    = help: write `steps['find-member']` or rename the step with `_`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -524,6 +541,7 @@ error: in `with.run` of step `remove`, `steps.find-membr` reads as `steps.find` 
    |
 15 |         run: etcdctl member remove {{ steps.find-membr.outputs.MEMBER_ID }}
    |                                       ^^^^^^^^^^^^^^^^
+   |
    = help: there is no step `find-membr` either; did you mean `steps['find-member']`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -552,6 +570,7 @@ error: in `with.run` of step `members`, `inputs.healthy-node` reads as `inputs.h
    |
 13 |         run: kubectl -n kube-system exec etcd-{{ inputs.healthy-node }} -- etcdctl member list
    |                                                  ^^^^^^^^^^^^^^^^^^^
+   |
    = help: input names cannot contain `-`; did you mean `inputs.healthy_node`?
 
 error: runbook.yaml is not a valid runbook: 1 error

@@ -23,6 +23,7 @@ error: unknown key `metdata` in the runbook
   |
 3 | metdata:
   | ^^^^^^^
+  |
   = help: did you mean `metadata`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -49,6 +50,7 @@ error: unknown key `owner` in `metadata`
   |
 6 |   owner: sre-team
   |   ^^^^^
+  |
   = help: did you mean `owners`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -74,6 +76,7 @@ error: unknown key `step` in `spec`
   |
 7 |   step:
   |   ^^^^
+  |
   = help: did you mean `steps`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -100,6 +103,7 @@ error: unknown key `acton` in step `restore`
   |
 9 |       acton: shell
   |       ^^^^^
+  |
   = help: did you mean `action`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -126,6 +130,7 @@ error: unknown key `owner` in step `confirm`
   |
 9 |       owner: sre-team
   |       ^^^^^
+  |
   = help: allowed keys: id, title, description, checkpoint, action, with, needs, when, foreach, concurrency, timeout, retry, on_failure, marks, idempotent
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -151,6 +156,7 @@ error: unknown key `promt` in the checkpoint of step `confirm`
    |
 10 |         promt: Ready?
    |         ^^^^^
+   |
    = help: did you mean `prompt`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -196,6 +202,7 @@ error: unknown key `sla` in `spec.objectives`
    |
 10 |     sla: 99.9
    |     ^^^
+   |
    = help: allowed keys: rto, rpo
 
 error: unknown key `typ` in input `cluster`
@@ -203,6 +210,7 @@ error: unknown key `typ` in input `cluster`
    |
 13 |       typ: string
    |       ^^^
+   |
    = help: did you mean `type`?
 
 error: unknown key `evn` in secret `token`
@@ -210,6 +218,7 @@ error: unknown key `evn` in secret `token`
    |
 16 |       evn: API_TOKEN
    |       ^^^
+   |
    = help: did you mean `env`?
 
 error: unknown key `backof` in `retry` of step `restore`
@@ -217,6 +226,7 @@ error: unknown key `backof` in `retry` of step `restore`
    |
 24 |         backof: 10s
    |         ^^^^^^
+   |
    = help: did you mean `backoff`?
 
 error: unknown key `injects` in `spec.drill`
@@ -224,6 +234,7 @@ error: unknown key `injects` in `spec.drill`
    |
 26 |     injects:
    |     ^^^^^^^
+   |
    = help: did you mean `inject`?
 
 error: runbook.yaml is not a valid runbook: 5 errors

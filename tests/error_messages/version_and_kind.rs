@@ -17,6 +17,7 @@ error: unsupported apiVersion `drbook.io/v2`
   |
 1 | apiVersion: drbook.io/v2
   |             ^^^^^^^^^^^^
+  |
   = help: this drbook supports: drbook.io/v1; a newer runbook needs a newer drbook
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -41,6 +42,7 @@ error: unsupported apiVersion `drbook.io/v2`
   |
 1 | apiVersion: drbook.io/v2
   |             ^^^^^^^^^^^^
+  |
   = help: this drbook supports: drbook.io/v1; a newer runbook needs a newer drbook
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -59,6 +61,7 @@ error: the runbook has no `apiVersion`
   |
 1 | kind: Runbook
   | ^
+  |
   = help: add `apiVersion: drbook.io/v1` (supported: drbook.io/v1)
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -84,6 +87,7 @@ error: unknown key `apiVerison` in the runbook
   |
 1 | apiVerison: drbook.io/v1
   | ^^^^^^^^^^
+  |
   = help: did you mean `apiVersion`?
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -101,6 +105,7 @@ error: unsupported kind `Deployment`
   |
 2 | kind: Deployment
   |       ^^^^^^^^^^
+  |
   = help: drbook reads `kind: Runbook`, `kind: Targets` and `kind: Answers` documents
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -122,6 +127,7 @@ error: unsupported kind `Deployment`
   |
 2 | kind: Deployment
   |       ^^^^^^^^^^
+  |
   = help: drbook reads `kind: Runbook`, `kind: Targets` and `kind: Answers` documents
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -140,6 +146,7 @@ error: the runbook is missing the required key `kind`
   |
 1 | apiVersion: drbook.io/v1
   | ^
+  |
   = help: add `kind: Runbook`
 
 error: runbook.yaml is not a valid runbook: 1 error

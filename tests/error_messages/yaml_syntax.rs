@@ -18,6 +18,7 @@ error: invalid YAML: mapping values are not allowed in this context
   |
 5 |    version: 1.0.0
   |           ^
+  |
   = help: is this line indented differently from the keys next to it? A value that contains `: ` must be quoted
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -47,6 +48,7 @@ error: invalid YAML: invalid indentation in quoted scalar
    |
 10 |         prompt: "Is the old leader fenced?
    |                 ^
+   |
    = help: is a closing quote missing? A quoted value that goes on to the next line must be indented more than its key
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -72,6 +74,7 @@ error: invalid YAML: while scanning a quoted scalar, found unexpected end of str
    |
 10 |         prompt: "Is the old leader fenced?
    |                 ^
+   |
    = help: is a closing quote missing? A quoted value that goes on to the next line must be indented more than its key
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -95,8 +98,9 @@ spec:
 error: invalid YAML: tabs disallowed within this context (block indentation)
   --> runbook.yaml:10:2
    |
-10 | \tprompt: Ready?
-   | \t^
+10 |     prompt: Ready?
+   |     ^
+   |
    = help: indent with spaces; YAML does not allow tabs in indentation
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -124,6 +128,7 @@ error: invalid YAML: illegal placement of ':' indicator
    |
 10 |       action: shell
    |             ^
+   |
    = help: is a `[` or `{` missing its closing `]` or `}`? Otherwise quote the value
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -151,6 +156,7 @@ error: a runbook file holds one YAML document, found a second one
    |
 11 | ---
    | ^^^
+   |
    = help: put each runbook in a file of its own
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -178,6 +184,7 @@ error: invalid YAML: while parsing node, found unknown anchor
    |
 12 |       checkpoint: *ask
    |                   ^
+   |
    = help: YAML aliases (`*name`) are not supported in runbooks: write the value out where it is used
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -203,6 +210,7 @@ error: YAML anchors (`&name`) are not supported in runbooks
   |
 9 |       checkpoint: &ask
   |                   ^^^^
+  |
   = help: write the value out where it is used, so the runbook reads top to bottom
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -228,6 +236,7 @@ error: YAML tag `!secret` is not supported in runbooks
    |
 10 |         prompt: !secret Ready?
    |                 ^^^^^^^^^^^^^^
+   |
    = help: remove the tag; quote the value if it must be read as a string
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -243,6 +252,7 @@ error: the file is empty
   |
 1 |
   | ^
+  |
   = help: a runbook starts with `apiVersion: drbook.io/v1` and `kind: Runbook`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -260,6 +270,7 @@ error: the file is empty
   |
 1 | # etcd restore runbook
   | ^
+  |
   = help: a runbook starts with `apiVersion: drbook.io/v1` and `kind: Runbook`
 
 error: runbook.yaml is not a valid runbook: 1 error
@@ -276,6 +287,7 @@ error: the runbook must be a mapping, found a list
   |
 1 | - apiVersion: drbook.io/v1
   | ^^^^^^^^^^^^^^^^^^^^^^^^^^
+  |
   = help: expected keys: apiVersion, kind, metadata, spec
 
 error: runbook.yaml is not a valid runbook: 1 error

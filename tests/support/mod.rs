@@ -112,7 +112,13 @@ pub fn digest(root: &Path) -> std::collections::BTreeMap<PathBuf, String> {
                 stack.push(path);
             } else {
                 let bytes = std::fs::read(&path).unwrap();
-                out.insert(rel, format!("{:x} {mode:o}", sha2::Sha256::digest(&bytes)));
+                out.insert(
+                    rel,
+                    format!(
+                        "{} {mode:o}",
+                        base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
+                    ),
+                );
             }
         }
     }

@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -59,17 +59,9 @@ pub struct S3Server {
 impl S3Server {
     /// Starts a server on a free port and waits until it answers.
     pub fn start() -> S3Server {
-        let program = moto_server();
-        let port = free_port();
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run {INSTALL}", program.display()));
-        let server = S3Server { child, port };
+        let server = S3Server::launch(&[]);
         let started = Instant::now();
+        let port = server.port;
         while server.request("GET", "/", b"").is_err() {
             assert!(
                 started.elapsed() < START_LIMIT,
@@ -78,6 +70,38 @@ impl S3Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         server
+    }
+
+    /// Starts a server that speaks HTTPS with `cert` and `key` (PEM) on a free port, and
+    /// waits until it accepts connections. The helpers below speak plain HTTP, so this
+    /// server is only for talking to drbook.
+    pub fn start_tls(cert: &Path, key: &Path) -> S3Server {
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let server = S3Server::launch(&["-c", &cert, "-k", &key]);
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", server.port)).is_err() {
+            assert!(
+                started.elapsed() < START_LIMIT,
+                "moto_server on port {} did not listen within {START_LIMIT:?}",
+                server.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn launch(args: &[&str]) -> S3Server {
+        let program = moto_server();
+        let port = free_port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run {INSTALL}", program.display()));
+        S3Server { child, port }
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -113,7 +113,7 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<String> {
             n => hasher.update(&buf[..n]),
         }
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(base16ct::lower::encode_string(&hasher.finalize()))
 }
 
 /// Decompresses `file` into a new temporary file in the same directory (same file
@@ -190,11 +190,11 @@ fn check_plain(path: &Path) -> Result<(u64, String), SnapshotProblem> {
     let content = hasher.finalize();
     if content.as_slice() != trailer {
         return Err(SnapshotProblem::HashMismatch {
-            expected: hex(&trailer),
-            actual: hex(&content),
+            expected: base16ct::lower::encode_string(&trailer),
+            actual: base16ct::lower::encode_string(&content),
         });
     }
-    Ok((size, hex(&whole.finalize())))
+    Ok((size, base16ct::lower::encode_string(&whole.finalize())))
 }
 
 /// The fields of a bolt meta page that tell how big the database is.
@@ -254,10 +254,6 @@ fn read_prefix(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::io::Write as _;
@@ -298,6 +294,19 @@ pub(crate) mod tests {
         check(&path).unwrap_err().to_string()
     }
 
+    /// Operators compare the output with `sha256sum`, and earlier runs recorded it in
+    /// this form: lower-case hex, no separators.
+    #[test]
+    fn the_file_hash_reads_like_sha256sum() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        write_synced(&path, b"abc");
+        assert_eq!(
+            sha256_file(&path).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
     #[test]
     fn a_good_snapshot_passes_with_the_hash_of_the_whole_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -306,7 +315,10 @@ pub(crate) mod tests {
         write_synced(&path, &bytes);
         let (size, sha256) = check(&path).unwrap();
         assert_eq!(size, bytes.len() as u64);
-        assert_eq!(sha256, hex(&Sha256::digest(&bytes)));
+        assert_eq!(
+            sha256,
+            base16ct::lower::encode_string(&Sha256::digest(&bytes))
+        );
     }
 
     #[test]
@@ -337,7 +349,10 @@ pub(crate) mod tests {
         let (db, compressed) = prepare(&path).unwrap();
         assert!(compressed);
         let (_, sha256) = check_db(&db, compressed).unwrap();
-        assert_eq!(sha256, hex(&Sha256::digest(&bytes)));
+        assert_eq!(
+            sha256,
+            base16ct::lower::encode_string(&Sha256::digest(&bytes))
+        );
         let unpacked = db.path().to_path_buf();
         assert_eq!(unpacked.parent(), Some(dir.path()));
         assert_eq!(std::fs::read(&unpacked).unwrap(), bytes);

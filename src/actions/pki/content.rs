@@ -32,7 +32,10 @@ impl Content {
             Content::Cert { der } | Content::PublicKey { der, .. } => der.as_slice(),
             Content::PrivateKey(key) => key.canonical.as_slice(),
         };
-        format!("sha256:{:x}", Sha256::digest(der))
+        format!(
+            "sha256:{}",
+            base16ct::lower::encode_string(&Sha256::digest(der))
+        )
     }
 
     /// The certificate, when this is one.

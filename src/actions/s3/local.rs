@@ -12,7 +12,8 @@ use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
 use md5::Md5;
-use sha2::Sha256;
+// md-5 and sha2 share one `Digest` trait (digest 0.11).
+use sha2::{Digest as _, Sha256};
 
 /// MD5 (to check a single-part ETag) and SHA-256 (the output) of a byte stream.
 #[derive(Clone, Default)]
@@ -24,8 +25,6 @@ pub(crate) struct Digests {
 
 impl Digests {
     pub(crate) fn update(&mut self, bytes: &[u8]) {
-        use md5::Digest as _;
-        use sha2::Digest as _;
         self.md5.update(bytes);
         self.sha256.update(bytes);
         self.len += bytes.len() as u64;
@@ -33,14 +32,11 @@ impl Digests {
 
     /// `(md5, sha256)` in lowercase hex, as `md5sum` and `sha256sum` print them.
     pub(crate) fn finish(self) -> (String, String) {
-        use md5::Digest as _;
-        use sha2::Digest as _;
-        (hex(&self.md5.finalize()), hex(&self.sha256.finalize()))
+        (
+            base16ct::lower::encode_string(&self.md5.finalize()),
+            base16ct::lower::encode_string(&self.sha256.finalize()),
+        )
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The digests of the first `limit` bytes of `path` (all of it when `None`).

@@ -169,6 +169,10 @@ impl Store {
             };
             builder = builder.with_endpoint(url);
         }
+        // reqwest is built without a crypto provider of its own (see Cargo.toml) and
+        // panics when it finds none: make ring, which etcd's TLS and the PKI checks use
+        // already, the process's rustls provider. A later call finds it installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = builder.build().map_err(|e| S3Error::Client {
             endpoint: shown.clone(),
             bucket: bucket.clone(),
