@@ -72,6 +72,60 @@ fn plan_in_drill_mode_lists_inject_steps_first() {
     insta::assert_snapshot!("plan_fixture_drill", out.stdout);
 }
 
+/// `plan --target` binds the environment as a run does: its values replace "bound at
+/// run time", and a drill plan on a target that forbids drills is refused like the
+/// drill itself.
+#[test]
+fn plan_with_a_target_shows_its_values_and_applies_the_drill_guard() {
+    let test = Drbook::in_dir(&repo_root());
+    let runbook = "runbooks/kkp/minio-lost.yaml";
+    let targets = "examples/drbook.targets.yaml";
+    let unbound = test.run_with(&["plan", runbook]);
+    assert!(
+        unbound.stdout.contains("from the target bound at run time"),
+        "{}",
+        unbound.stdout
+    );
+    let bound = test.run_with(&["plan", runbook, "--target", "staging", "--targets", targets]);
+    assert!(
+        bound
+            .stdout
+            .contains("target: staging (staging environment, drills allowed)"),
+        "{}",
+        bound.stdout
+    );
+    assert!(
+        bound
+            .stdout
+            .contains("https://s3.eu-central-1.amazonaws.com"),
+        "the target's off-site endpoint is shown:\n{}",
+        bound.stdout
+    );
+    assert!(
+        !bound.stdout.contains("from the target bound at run time"),
+        "{}",
+        bound.stdout
+    );
+    let refused = test.run_with(&[
+        "plan",
+        runbook,
+        "--drill",
+        "--target",
+        "prod-master",
+        "--targets",
+        targets,
+    ]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("target `prod-master` (production environment) does not allow drills"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+}
+
 #[test]
 fn plan_refuses_bad_inputs_with_usage_exit_code() {
     let test = Drbook::new().file("r.yaml", PLAN_FIXTURE);
