@@ -14,6 +14,7 @@ use minijinja::{Environment, UndefinedBehavior};
 pub use analysis::{Analysis, Hyphenated, NameUse, Reference};
 
 mod analysis;
+pub mod comparisons;
 pub mod render;
 
 /// The roots a template may read; anything else is a typo.

@@ -20,6 +20,8 @@ pub struct Analysis {
     pub filters: Vec<NameUse>,
     pub tests: Vec<NameUse>,
     pub hyphenated: Vec<Hyphenated>,
+    /// Context values compared with literals (`comparisons.rs`).
+    pub comparisons: Vec<super::comparisons::Comparison>,
 }
 
 /// A read of the context: `steps.snap.outputs.id` or `steps['snap'].outputs['id']`.
@@ -250,6 +252,9 @@ impl<'a> Walker<'a, '_> {
             }
             Expr::UnaryOp(u) => self.expr(&u.expr),
             Expr::BinOp(b) => {
+                let path = |e: &Expr<'a>| self.path(e).map(|p| (p, self.chain_range(e)));
+                let found = super::comparisons::of_binop(b, &path);
+                self.analysis.comparisons.extend(found);
                 if matches!(b.op, BinOpKind::Sub) {
                     self.hyphenated(expr);
                 }
@@ -257,6 +262,9 @@ impl<'a> Walker<'a, '_> {
                 self.expr(&b.right);
             }
             Expr::Compare(c) => {
+                let path = |e: &Expr<'a>| self.path(e).map(|p| (p, self.chain_range(e)));
+                let found = super::comparisons::of_chain(c, &path);
+                self.analysis.comparisons.extend(found);
                 self.expr(&c.expr);
                 c.ops.iter().for_each(|op| self.expr(&op.expr));
             }
