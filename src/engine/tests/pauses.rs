@@ -18,7 +18,7 @@ const CHECKPOINT_BESIDE_AN_ACTION: &str = r#"  steps:
 
 fn paused_reason(records: &[crate::journal::Record]) -> Option<String> {
     records.iter().rev().find_map(|r| match &r.event {
-        Event::RunPaused { reason } => Some(reason.clone()),
+        Event::RunPaused { reason, .. } => Some(reason.clone()),
         _ => None,
     })
 }
