@@ -224,6 +224,42 @@ const CASES: &[Case] = &[
         "error: target `prod` (production environment) does not allow drills",
     ),
     case(
+        "run with a checkpoint and no terminal",
+        &["run", "ask.yaml", "--state-dir", "state"],
+        4,
+        "error: there is no terminal to ask on, but this run asks the operator at checkpoint `approve`",
+    ),
+    case(
+        "drill whose answers file misses a checkpoint",
+        &[
+            "drill",
+            "ask.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "empty-answers.yaml",
+            "--state-dir",
+            "state",
+        ],
+        4,
+        "has no answer for checkpoint `approve`",
+    ),
+    case(
+        "drill whose answers file has a wrong answer type",
+        &[
+            "drill",
+            "ask.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "wrong-answers.yaml",
+            "--state-dir",
+            "state",
+        ],
+        2,
+        "the answer to checkpoint `approve` does not fit it",
+    ),
+    case(
         "drill without a target",
         &["drill", "runbook.yaml", "--state-dir", "state"],
         4,
@@ -357,6 +393,16 @@ fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
     write(dir, "invalid.yaml", INVALID);
     write(dir, "drbook.targets.yaml", TARGETS);
     write(dir, "answers.yaml", "first: true\n");
+    write(
+        dir,
+        "ask.yaml",
+        &RUNBOOK.replace(
+            "  steps:\n",
+            "  steps:\n    - {id: approve, checkpoint: {prompt: Go?}}\n",
+        ),
+    );
+    write(dir, "empty-answers.yaml", "{}\n");
+    write(dir, "wrong-answers.yaml", "approve: \"yes\"\n");
     let (code, stderr) = drbook(
         dir,
         &[
