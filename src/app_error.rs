@@ -75,7 +75,7 @@ pub enum AppError {
     /// The operator answered "no" at a confirm checkpoint: the run stopped there, its
     /// state recorded; `resume` asks the checkpoint again.
     #[error(
-        "run {run_id} stopped by the operator: {reason}; nothing after it ran. If you change your mind, `{resume}` asks it again"
+        "run {run_id} stopped by the operator: {reason}; no later step was started. If you change your mind, `{resume}` asks it again"
     )]
     RunStopped {
         run_id: String,
