@@ -113,3 +113,66 @@ fn mismatch(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn messages(when: &str) -> Vec<String> {
+        let text = format!(
+            r#"apiVersion: drbook.io/v1
+kind: Runbook
+metadata: {{name: t, version: 1.0.0}}
+spec:
+  steps:
+    - {{id: ok, checkpoint: {{prompt: "Go?"}}}}
+    - {{id: how, checkpoint: {{prompt: "How?", type: choice, choices: [snapshot, replay]}}}}
+    - {{id: n, checkpoint: {{prompt: "How many?", type: number}}}}
+    - {{id: note, checkpoint: {{prompt: "Note?", type: text}}}}
+    - {{id: act, when: "{when}", action: shell, with: {{run: "true"}}}}
+"#
+        );
+        match crate::runbook::load(&text) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics.into_iter().map(|d| d.message).collect(),
+        }
+    }
+
+    #[test]
+    fn answers_compared_as_their_own_type_are_accepted() {
+        for when in [
+            "{{ steps.ok.answer == true }}",
+            "{{ steps.how.answer == 'replay' }}",
+            "{{ steps.how.answer in ['snapshot', 'replay'] }}",
+            "{{ steps.n.answer != 3 }}",
+            "{{ steps.note.answer == 'x' }}",
+            "{{ steps.ok.answer == none }}",
+        ] {
+            assert_eq!(messages(when), Vec::<String>::new(), "{when}");
+        }
+    }
+
+    #[test]
+    fn answers_compared_as_another_type_are_refused() {
+        for (when, says) in [
+            ("{{ 'no' != steps.ok.answer }}", "confirm `ok` with 'no'"),
+            (
+                "{{ steps.how.answer not in ['replay', 'snap'] }}",
+                "`snap` is not one of the choices",
+            ),
+            (
+                "{{ steps.how.answer == 1 }}",
+                "choice checkpoint `how` with 1",
+            ),
+            (
+                "{{ steps.n.answer == '3' }}",
+                "number checkpoint `n` with '3'",
+            ),
+            (
+                "{{ steps.note.answer == true }}",
+                "text checkpoint `note` with true",
+            ),
+        ] {
+            let found = messages(when);
+            assert!(found.iter().any(|m| m.contains(says)), "{when}: {found:?}");
+        }
+    }
+}
