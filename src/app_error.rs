@@ -72,6 +72,16 @@ pub enum AppError {
     /// A run was aborted by the operator (Ctrl-C, then "abort").
     #[error("run {run_id} aborted by the operator (Ctrl-C)")]
     RunAborted { run_id: String },
+    /// The operator answered "no" at a confirm checkpoint: the run stopped there, its
+    /// state recorded; `resume` asks the checkpoint again.
+    #[error(
+        "run {run_id} stopped by the operator: {reason}; no later step was started. If you change your mind, `{resume}` asks it again"
+    )]
+    RunStopped {
+        run_id: String,
+        reason: String,
+        resume: String,
+    },
     /// A run paused with its state recorded; `resume` is the command that continues it.
     #[error("run {run_id} paused: {reason}; its state is recorded. Continue with `{resume}`")]
     RunPaused {

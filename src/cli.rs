@@ -65,13 +65,13 @@ pub enum Command {
 
     /// Run a runbook during an incident (checkpoints answered by a person)
     #[command(
-        after_help = "Example:\n  drbook run runbooks/kubeone/etcd-quorum-loss.yaml --target prod-master -i snapshot=latest\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran."
+        after_help = "Example:\n  drbook run runbooks/kubeone/etcd-quorum-loss.yaml --target prod-master -i snapshot=latest\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran, 5 stopped by the operator (a confirm answered no; resume it to be asked again)."
     )]
     Run(RunArgs),
 
     /// Run a drill: inject the failure, recover, verify (only on targets that allow drills)
     #[command(
-        after_help = "Example:\n  drbook drill runbooks/sandbox/etcd-restore.yaml --target staging --answers drill-answers.yaml\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran."
+        after_help = "Example:\n  drbook drill runbooks/sandbox/etcd-restore.yaml --target staging --answers drill-answers.yaml\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran, 5 stopped by the operator (a confirm answered no; resume it to be asked again)."
     )]
     Drill(RunArgs),
 

@@ -23,6 +23,12 @@ pub const PAUSED: i32 = 3;
 /// is writing.
 pub const REFUSED: i32 = 4;
 
+/// The operator stopped the run: a confirm checkpoint was answered "no" (by a person, or
+/// by a drill's answers file). Nothing after that checkpoint ran; the state is recorded
+/// and `drbook resume RUN_ID` asks the checkpoint again if the operator changes their
+/// mind.
+pub const STOPPED: i32 = 5;
+
 /// The command line itself is wrong: unknown flag, missing argument, malformed
 /// `-i name=value`. Same number as the BSD `EX_USAGE`.
 pub const USAGE: i32 = 64;

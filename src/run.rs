@@ -134,6 +134,7 @@ fn exit_code(error: &AppError) -> i32 {
         | AppError::RunFailed { .. }
         | AppError::RunAborted { .. } => exit_code::FAILURE,
         AppError::RunPaused { .. } => exit_code::PAUSED,
+        AppError::RunStopped { .. } => exit_code::STOPPED,
     }
 }
 
@@ -171,7 +172,9 @@ fn report(error: &AppError) {
         AppError::NothingFound(message) => writeln!(err, "error: {message}"),
         AppError::OutputClosed => Ok(()),
         // Not a mistake: the run stopped on purpose and says how to go on.
-        AppError::RunPaused { .. } | AppError::RunAborted { .. } => writeln!(err, "{error}"),
+        AppError::RunPaused { .. } | AppError::RunStopped { .. } | AppError::RunAborted { .. } => {
+            writeln!(err, "{error}")
+        }
         _ => writeln!(err, "error: {error}"),
     };
 }

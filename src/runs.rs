@@ -14,6 +14,10 @@ fn status(journal: &Journal, locked: bool) -> String {
     match last {
         Some(Event::RunFinished { outcome, .. }) => outcome.name().into(),
         _ if locked => "running".into(),
+        Some(Event::RunPaused {
+            stopped_at: Some(_),
+            ..
+        }) => "stopped".into(),
         Some(Event::RunPaused { .. }) => "paused".into(),
         _ => "interrupted".into(),
     }
@@ -161,7 +165,14 @@ pub fn show(state: &StateDir, id: &str) -> Result<String, AppError> {
                 Outcome::Cancelled { reason } => format!("■ {step} cancelled: {reason}"),
             },
             Event::StepSkipped { step, reason } => format!("↷ {step} skipped: {reason}"),
-            Event::RunPaused { reason } => format!("■ paused: {reason}"),
+            Event::RunPaused {
+                reason,
+                stopped_at: None,
+            } => format!("■ paused: {reason}"),
+            Event::RunPaused {
+                reason,
+                stopped_at: Some(step),
+            } => format!("■ stopped by the operator at `{step}`: {reason}"),
             Event::RunFinished { outcome, achieved } => format!(
                 "run {}: RTO {}, RPO {} (machine {}, operator {}, idle {})",
                 outcome.name(),

@@ -15,6 +15,7 @@ pub use analysis::{Analysis, Hyphenated, NameUse, Reference};
 pub use secret_use::{SecretHow, SecretUse};
 
 mod analysis;
+pub mod comparisons;
 pub mod render;
 mod secret_use;
 

@@ -213,8 +213,8 @@ fn the_sandbox_drill_restores_a_destroyed_three_member_cluster() {
     assert!(stdout.contains("RTO "), "{stdout}");
     assert!(stdout.contains("RPO "), "{stdout}");
 
-    // Every inject and recovery step ran and succeeded; only the two guards, which stop
-    // a run whose checkpoint was answered "no", were skipped.
+    // Every inject and recovery step ran and succeeded; a `stop_if_` guard, if the
+    // runbook has one, was skipped (a confirm answered "no" stops the run by itself).
     let (recovery, inject) = step_ids(&std::fs::read_to_string(&runbook).unwrap());
     assert!(
         recovery.len() >= 10 && inject.len() >= 5,

@@ -221,6 +221,42 @@ const CASES: &[Case] = &[
         "error: target `prod` (production environment) does not allow drills",
     ),
     case(
+        "run with a checkpoint and no terminal",
+        &["run", "ask.yaml", "--state-dir", "state"],
+        4,
+        "error: there is no terminal to ask on, but this run asks the operator at checkpoint `approve`",
+    ),
+    case(
+        "drill whose answers file misses a checkpoint",
+        &[
+            "drill",
+            "ask.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "empty-answers.yaml",
+            "--state-dir",
+            "state",
+        ],
+        4,
+        "has no answer for checkpoint `approve`",
+    ),
+    case(
+        "drill whose answers file has a wrong answer type",
+        &[
+            "drill",
+            "ask.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "wrong-answers.yaml",
+            "--state-dir",
+            "state",
+        ],
+        2,
+        "the answer to checkpoint `approve` does not fit it",
+    ),
+    case(
         "drill without a target",
         &["drill", "runbook.yaml", "--state-dir", "state"],
         4,
@@ -344,7 +380,31 @@ fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
         .runbook(RUNBOOK)
         .file("invalid.yaml", INVALID)
         .targets(TARGETS)
-        .file("answers.yaml", "first: true\n");
+        .file(
+            "answers.yaml",
+            "first: true
+",
+        )
+        .file(
+            "ask.yaml",
+            &RUNBOOK.replace(
+                "  steps:
+",
+                "  steps:
+    - {id: approve, checkpoint: {prompt: Go?}}
+",
+            ),
+        )
+        .file(
+            "empty-answers.yaml",
+            "{}
+",
+        )
+        .file(
+            "wrong-answers.yaml",
+            "approve: \"yes\"
+",
+        );
     let dir = test.path();
     let (code, stderr) = drbook(
         &test,

@@ -331,8 +331,9 @@ kind: Runbook
 metadata: {name: timeouts, version: 1.0.0, title: A checkpoint nobody answers}
 spec:
   steps:
+    # The answer only steers what the last step prints: "no" must not stop the run.
     - id: writes_stopped
-      checkpoint: {prompt: "Has the DBA stopped writes?", type: confirm, default: false, timeout: 1s}
+      checkpoint: {prompt: "Has the DBA stopped writes?", type: confirm, default: false, timeout: 1s, on_no: continue}
     - id: ticket
       checkpoint: {prompt: "Incident ticket", type: text}
     - id: show

@@ -2,6 +2,7 @@
 //! covers one feature and runs the real `drbook` executable or the library API.
 
 mod backup_roundtrip;
+mod checkpoint_answers;
 mod cli;
 mod demo;
 mod error_messages;

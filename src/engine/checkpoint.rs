@@ -7,6 +7,11 @@
 //! `drbook resume` asks it again. Ctrl-C also stops whatever else runs, as Ctrl-C during
 //! an action does. Only an answer that cannot be used or a timeout without a default
 //! fails the run.
+//!
+//! A confirm answered "no" — by a person or by an answers file — stops the run "by the
+//! operator" unless the checkpoint says `on_no: continue`: the answer is recorded, the
+//! attempt is recorded as cancelled (so, as after a pause, `drbook resume` asks it again
+//! if the operator changes their mind), and no later step starts.
 
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
@@ -19,11 +24,19 @@ use super::step_state::StepState;
 use super::{Engine, EngineError};
 use crate::journal::event::{AnsweredBy, Event, Outcome};
 use crate::operator::{OperatorError, Question, Timeout};
-use crate::runbook::model::Checkpoint;
+use crate::runbook::model::{Checkpoint, StepBody};
 use crate::source::yaml_tree::Node;
 use crate::template::render;
 
+/// Why a confirm's attempt was cut short when it was answered "no", as recorded.
+pub(crate) const STOPPED_BY_THE_OPERATOR: &str = "stopped by the operator (answered no)";
+
 impl SectionRun<'_> {
+    /// The step at `index` is a checkpoint whose "no" stops the run.
+    fn stops_on_no(&self, index: usize) -> bool {
+        matches!(&self.steps[index].body, StepBody::Checkpoint(c) if c.stops_on_no())
+    }
+
     /// Records the checkpoint's attempt and asks it; the answer comes back as
     /// `Msg::Answered`.
     pub(super) fn start_checkpoint(
@@ -122,6 +135,15 @@ impl SectionRun<'_> {
                     answer: engine.masker.mask_json(&answer),
                     by,
                 })?;
+                if answer == Value::Bool(false) && self.stops_on_no(index) {
+                    let reason = format!("checkpoint `{id}` was answered no");
+                    let stopped = Outcome::Cancelled {
+                        reason: STOPPED_BY_THE_OPERATOR.into(),
+                    };
+                    self.record_finish(engine, index, 0, attempt, &stopped)?;
+                    self.stop_with(SectionEnd::Stopped { step: id, reason });
+                    return Ok(());
+                }
                 self.tracks[index].answer = Some(answer);
                 let done = Outcome::Succeeded {
                     outputs: Map::new(),

@@ -112,6 +112,8 @@ pub struct RunEnd {
     pub outcome: Option<RunOutcome>,
     /// Why it failed or paused.
     pub reason: Option<String>,
+    /// Paused because the operator answered "no" at this confirm checkpoint.
+    pub stopped_at: Option<String>,
     pub achieved: Achieved,
 }
 
@@ -190,16 +192,9 @@ pub async fn drive(
     let (outcome, reason) = match end {
         SectionEnd::Completed => (RunOutcome::Succeeded, None),
         SectionEnd::Failed(reason) => (RunOutcome::Failed, Some(reason)),
-        SectionEnd::Paused(reason) => {
-            engine.recorder.record(Event::RunPaused {
-                reason: reason.clone(),
-            })?;
-            engine.recorder.sync()?;
-            return Ok(RunEnd {
-                outcome: None,
-                reason: Some(reason),
-                achieved,
-            });
+        SectionEnd::Paused(reason) => return paused(engine, reason, None, achieved),
+        SectionEnd::Stopped { step, reason } => {
+            return paused(engine, reason, Some(step), achieved);
         }
     };
     engine.recorder.record(Event::RunFinished {
@@ -210,6 +205,28 @@ pub async fn drive(
     Ok(RunEnd {
         outcome: Some(outcome),
         reason,
+        stopped_at: None,
+        achieved,
+    })
+}
+
+/// Records a pause (or a stop by the operator, which is resumable like a pause) and
+/// ends the session there: no `run_finished`.
+fn paused(
+    engine: &mut Engine,
+    reason: String,
+    stopped_at: Option<String>,
+    achieved: Achieved,
+) -> Result<RunEnd, EngineError> {
+    engine.recorder.record(Event::RunPaused {
+        reason: reason.clone(),
+        stopped_at: stopped_at.clone(),
+    })?;
+    engine.recorder.sync()?;
+    Ok(RunEnd {
+        outcome: None,
+        reason: Some(reason),
+        stopped_at,
         achieved,
     })
 }

@@ -40,6 +40,11 @@ pub enum SectionEnd {
     Completed,
     Failed(String),
     Paused(String),
+    /// A confirm checkpoint was answered "no": the operator stopped the run there.
+    Stopped {
+        step: String,
+        reason: String,
+    },
 }
 
 /// Why a run paused on Ctrl-C, as printed and recorded in `run_paused`.

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 /// changed meaning) is a new major, which a reader refuses. Within the minors a reader
 /// knows, an unknown field is damage, not news (see `reader`).
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 0;
+pub const FORMAT_MINOR: u32 = 1;
 
 /// The `prev` of the first record: there is no previous line.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -236,6 +236,10 @@ pub enum Event {
     },
     RunPaused {
         reason: String,
+        /// The confirm checkpoint the operator answered "no" (format 1.1): the run was
+        /// stopped by the operator, not interrupted. `resume` asks that checkpoint again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stopped_at: Option<String>,
     },
     RunFinished {
         outcome: RunOutcome,

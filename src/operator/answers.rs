@@ -12,6 +12,7 @@ use super::{OperatorError, Question};
 use crate::runbook::model::CheckpointKind;
 use crate::source::diagnostic::Diagnostic;
 use crate::source::source_file::SourceFile;
+use crate::source::span::Span;
 use crate::source::yaml_tree::{self, Node, Value as Yaml};
 use crate::{ANSWERS_KIND, SUPPORTED_API_VERSIONS};
 
@@ -20,6 +21,10 @@ use crate::{ANSWERS_KIND, SUPPORTED_API_VERSIONS};
 pub struct Answers {
     pub path: PathBuf,
     answers: BTreeMap<String, Value>,
+    /// Where each answer is written, so a check before the run can point at it.
+    spans: BTreeMap<String, Span>,
+    /// The file's text, for those diagnostics.
+    pub file: SourceFile,
 }
 
 impl Answers {
@@ -56,6 +61,7 @@ impl Answers {
         };
         let mut diagnostics = header(&root, entries);
         let mut answers = BTreeMap::new();
+        let mut spans = BTreeMap::new();
         for (key, value) in entries {
             let step = key.scalar_text();
             if HEADER.contains(&step.as_str()) {
@@ -83,6 +89,7 @@ impl Answers {
                 );
                 continue;
             }
+            spans.insert(step.clone(), value.span);
             answers.insert(step, value.to_json());
         }
         if !diagnostics.is_empty() {
@@ -92,6 +99,8 @@ impl Answers {
         Ok(Answers {
             path: file.path().to_path_buf(),
             answers,
+            spans,
+            file: file.clone(),
         })
     }
 
@@ -100,38 +109,51 @@ impl Answers {
         self.answers.keys().map(String::as_str)
     }
 
+    /// The file's answer to a step, unchecked, with where it is written.
+    pub fn get(&self, step: &str) -> Option<(&Value, Span)> {
+        let answer = self.answers.get(step)?;
+        Some((answer, self.spans.get(step).copied().unwrap_or_default()))
+    }
+
     /// The file's answer to a checkpoint, checked against the checkpoint's type.
     pub fn answer(&self, question: &Question) -> Result<Option<Value>, OperatorError> {
         let Some(answer) = self.answers.get(&question.step) else {
             return Ok(None);
         };
-        let bad = |reason: String| OperatorError::BadAnswer {
-            step: question.step.clone(),
-            path: self.path.display().to_string(),
-            reason,
-        };
-        let fits = match (question.kind, answer) {
-            (CheckpointKind::Confirm, Value::Bool(_)) => true,
-            (CheckpointKind::Number, Value::Number(_)) => true,
-            (CheckpointKind::Text, Value::String(_)) => true,
-            (CheckpointKind::Choice, Value::String(s)) => {
-                if !question.choices.contains(s) {
-                    return Err(bad(format!(
-                        "`{s}` is not one of: {}",
-                        question.choices.join(", ")
-                    )));
-                }
-                true
+        fit(question.kind, &question.choices, answer).map_err(|reason| {
+            OperatorError::BadAnswer {
+                step: question.step.clone(),
+                path: self.path.display().to_string(),
+                reason,
             }
-            _ => false,
-        };
-        if !fits {
-            return Err(bad(format!(
-                "a `{}` checkpoint cannot take {answer}",
-                question.kind.name()
-            )));
-        }
+        })?;
         Ok(Some(answer.clone()))
+    }
+}
+
+/// Whether an answer fits a checkpoint of this kind (and, for a choice, its choices);
+/// the reason when it does not. Used when the answer is taken and, before the run, for
+/// every answer in the file.
+pub fn fit(kind: CheckpointKind, choices: &[String], answer: &Value) -> Result<(), String> {
+    let fits = match (kind, answer) {
+        (CheckpointKind::Confirm, Value::Bool(_)) => true,
+        (CheckpointKind::Number, Value::Number(_)) => true,
+        (CheckpointKind::Text, Value::String(_)) => true,
+        (CheckpointKind::Choice, Value::String(s)) => {
+            if !choices.contains(s) {
+                return Err(format!("`{s}` is not one of: {}", choices.join(", ")));
+            }
+            true
+        }
+        _ => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "a `{}` checkpoint cannot take {answer}",
+            kind.name()
+        ))
     }
 }
 

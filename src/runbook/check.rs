@@ -4,6 +4,7 @@
 //! checkpoints, inputs and the `marks: recovered` milestone. All problems are collected;
 //! the caller reports them together.
 
+mod answers;
 mod member_table;
 mod templates;
 
@@ -379,6 +380,20 @@ impl Checker<'_> {
                     ),
                 )
                 .with_help("set `type: choice` or remove `choices`"),
+            );
+        }
+        if let Some(on_no) = &checkpoint.on_no
+            && kind != CheckpointKind::Confirm
+        {
+            self.error(
+                Diagnostic::new(
+                    on_no.span,
+                    format!(
+                        "{what} has `on_no` but its checkpoint is of type `{}`",
+                        kind.name()
+                    ),
+                )
+                .with_help("only a confirm is answered \"no\"; remove `on_no`"),
             );
         }
         let Some(default) = &checkpoint.default else {

@@ -40,7 +40,7 @@ pub const STEP_KEYS: &[&str] = &[
     "marks",
     "idempotent",
 ];
-pub const CHECKPOINT_KEYS: &[&str] = &["prompt", "type", "choices", "default", "timeout"];
+pub const CHECKPOINT_KEYS: &[&str] = &["prompt", "type", "choices", "default", "timeout", "on_no"];
 pub const RETRY_KEYS: &[&str] = &["attempts", "backoff"];
 pub const DRILL_KEYS: &[&str] = &["description", "inject"];
 
@@ -158,6 +158,9 @@ pub struct Step {
     pub span: Span,
 }
 
+// A checkpoint is larger than an action call, but a runbook holds a few dozen steps,
+// read everywhere by pattern; boxing would only make every match clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum StepBody {
     Checkpoint(Checkpoint),
@@ -183,7 +186,46 @@ pub struct Checkpoint {
     /// After this long without an answer the default is taken, or the run aborts when
     /// there is no default.
     pub timeout: Option<Spanned<Duration>>,
+    /// What a confirm answered "no" does; `None` is `OnNo::Stop`.
+    pub on_no: Option<Spanned<OnNo>>,
     pub span: Span,
+}
+
+impl Checkpoint {
+    /// A confirm answered "no" stops the run, unless the author wrote `on_no: continue`
+    /// (the answer only steers later steps through `when`).
+    pub fn stops_on_no(&self) -> bool {
+        self.kind == CheckpointKind::Confirm
+            && self.on_no.as_ref().is_none_or(|o| o.value == OnNo::Stop)
+    }
+}
+
+/// What a confirm checkpoint answered "no" does to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnNo {
+    /// The run stops as "stopped by the operator" (resumable; `resume` asks again).
+    Stop,
+    /// The run goes on; later steps read the answer (`when: "{{ not steps.x.answer }}"`).
+    Continue,
+}
+
+impl OnNo {
+    pub const NAMES: &[&str] = &["stop", "continue"];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "stop" => OnNo::Stop,
+            "continue" => OnNo::Continue,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OnNo::Stop => "stop",
+            OnNo::Continue => "continue",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -702,6 +702,14 @@ fn checkpoint(d: &mut Decoder, node: &Node, what: &str, key: Option<Span>) -> Op
     let timeout = f
         .get("timeout")
         .and_then(|n| d.duration(n, &format!("checkpoint `timeout` of {what}")));
+    let on_no = f.get("on_no").and_then(|n| {
+        d.keyword(
+            n,
+            &format!("checkpoint `on_no` of {what}"),
+            OnNo::NAMES,
+            OnNo::from_name,
+        )
+    });
     let default = f.get("default").cloned();
     if let Some(default) = &default {
         d.unique_keys(default, &format!("the checkpoint default of {what}"));
@@ -713,6 +721,7 @@ fn checkpoint(d: &mut Decoder, node: &Node, what: &str, key: Option<Span>) -> Op
         choices,
         default,
         timeout,
+        on_no,
         span: f.span,
     })
 }

@@ -74,6 +74,7 @@ pub fn schema() -> Value {
                 "choices" => json!({"type": "array", "items": {"type": "string"}}),
                 "default" => json!({}),
                 "timeout" => json!({"$ref": "#/$defs/duration"}),
+                "on_no" => json!({"enum": OnNo::NAMES}),
                 _ => json!({"type": "string"}),
             }),
         }

@@ -58,6 +58,11 @@ impl Session {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
             }),
+            None if end.stopped_at.is_some() => Err(AppError::RunStopped {
+                run_id,
+                reason: masker.mask(&end.reason.unwrap_or_default()),
+                resume: self.resume_command,
+            }),
             None => Err(AppError::RunPaused {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),

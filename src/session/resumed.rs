@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding;
 use super::driver::Session;
+use super::preflight_answers;
 use crate::app_error::{AppError, FileKind};
 use crate::cli::OutputFormat;
 use crate::engine::step_state::StepState;
@@ -104,12 +105,14 @@ impl Session {
             &runbook_path,
         )?;
         let answers = binding::load_answers(mode, answers_file.as_deref().map(Path::new), runbook)?;
+        let interactive = operator::terminal_available();
+        preflight_answers::check(runbook, mode, answers.as_ref(), interactive, &prior)?;
         let secrets = binding::resolve_secrets(runbook)?;
         let operator_name = binding::operator_name(request.operator.as_deref());
         let operator = Operator {
             name: operator_name.clone(),
             answers,
-            interactive: operator::terminal_available(),
+            interactive,
         };
         let decisions = decide_interrupted(runbook, &prior, &operator, &dir.id)?;
         // Declared-at as the record has it: a drill's recovery may have declared it later.

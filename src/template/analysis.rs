@@ -26,6 +26,8 @@ pub struct Analysis {
     pub hyphenated: Vec<Hyphenated>,
     /// Every read of `secrets`, with what is done to it.
     pub secrets: Vec<SecretUse>,
+    /// Context values compared with literals (`comparisons.rs`).
+    pub comparisons: Vec<super::comparisons::Comparison>,
 }
 
 /// A read of the context: `steps.snap.outputs.id` or `steps['snap'].outputs['id']`.
@@ -290,6 +292,9 @@ impl<'a> Walker<'a, '_> {
                 self.expr(&u.expr, &SecretHow::Operator(op));
             }
             Expr::BinOp(b) => {
+                let path = |e: &Expr<'a>| self.path(e).map(|p| (p, self.chain_range(e)));
+                let found = super::comparisons::of_binop(b, &path);
+                self.analysis.comparisons.extend(found);
                 if matches!(b.op, BinOpKind::Sub) {
                     self.hyphenated(expr);
                 }
@@ -298,6 +303,9 @@ impl<'a> Walker<'a, '_> {
                 self.expr(&b.right, &op);
             }
             Expr::Compare(c) => {
+                let path = |e: &Expr<'a>| self.path(e).map(|p| (p, self.chain_range(e)));
+                let found = super::comparisons::of_chain(c, &path);
+                self.analysis.comparisons.extend(found);
                 self.expr(&c.expr, &SecretHow::Comparison);
                 c.ops
                     .iter()

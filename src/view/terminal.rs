@@ -337,11 +337,15 @@ impl Observer for TerminalView {
             Event::StepSkipped { step, reason } => {
                 self.line(&format!("{} {step} skipped: {reason}", dim.apply_to("↷")));
             }
-            Event::RunPaused { reason } => {
+            Event::RunPaused { reason, stopped_at } => {
                 if let Some(live) = &mut self.live {
                     live.clear();
                 }
-                self.line(&format!("{} run paused: {reason}", yellow.apply_to("■")));
+                let how = match stopped_at {
+                    Some(_) => "run stopped by the operator",
+                    None => "run paused",
+                };
+                self.line(&format!("{} {how}: {reason}", yellow.apply_to("■")));
             }
             Event::RunFinished { outcome, achieved } => {
                 if let Some(live) = &mut self.live {

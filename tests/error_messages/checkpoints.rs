@@ -168,4 +168,61 @@ error: checkpoint `timeout` of step `approve` is zero
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
     },
+    Case {
+        name: "on_no_on_a_text_checkpoint",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: ticket
+      checkpoint:
+        prompt: Incident ticket?
+        type: text
+        on_no: continue
+"#,
+        stderr: r#"
+error: step `ticket` has `on_no` but its checkpoint is of type `text`
+  --> runbook.yaml:12:16
+   |
+12 |         on_no: continue
+   |                ^^^^^^^^
+   |
+   = help: only a confirm is answered "no"; remove `on_no`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
+        name: "confirm_answer_compared_with_yes",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: etcd-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: approve
+      checkpoint: {prompt: Restore?}
+    - id: restore
+      when: "{{ steps.approve.answer == 'yes' }}"
+      action: shell
+      with: {run: "true"}
+"#,
+        stderr: r#"
+error: `when` of step `restore` compares the answer of confirm `approve` with 'yes', which it never is
+  --> runbook.yaml:11:41
+   |
+11 |       when: "{{ steps.approve.answer == 'yes' }}"
+   |                                         ^^^^^
+   |
+   = help: a confirm's answer is true or false; write `{{ steps.approve.answer }}` (or `{{ not steps.approve.answer }}` for no)
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
 ];

@@ -171,7 +171,7 @@ error: the checkpoint of step `confirm` must be a mapping, found nothing (null)
 9 |       checkpoint:
   |                 ^
   |
-  = help: expected keys: prompt, type, choices, default, timeout
+  = help: expected keys: prompt, type, choices, default, timeout, on_no
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,

@@ -1,6 +1,6 @@
-//! A checkpoint nobody can answer pauses the run instead of failing it. `drbook resume`
-//! without a terminal (from cron) stops at the checkpoint with exit 3 and `run_paused`;
-//! Ctrl-C at the checkpoint's prompt pauses too. Either way a later resume at a terminal
+//! A checkpoint nobody can answer never fails the run. `drbook resume` without a
+//! terminal (from cron) of a run with a checkpoint ahead is refused up front (exit 4),
+//! the journal untouched; Ctrl-C at the checkpoint's prompt pauses (exit 3). Either way a later resume at a terminal
 //! asks the checkpoint again (its next attempt) and finishes the run. Terminals are real
 //! pseudo-terminals (expectrl); every wait for the screen is bounded by `LIMIT`.
 
@@ -84,9 +84,15 @@ fn resume_and_answer(f: &Drbook, case: &str, effects_before: &[&str]) -> Vec<Val
         .iter()
         .map(|r| (&r["event"]["attempt"], &r["event"]["outcome"]["result"]))
         .collect();
-    assert_eq!(approve.len(), 2, "{approve:?}");
-    assert_eq!(approve[0], (&Value::from(1), &Value::from("cancelled")));
-    assert_eq!(approve[1], (&Value::from(2), &Value::from("succeeded")));
+    // Every earlier attempt was cut short; the last one is answered.
+    let (last, earlier) = approve.split_last().expect("the checkpoint was asked");
+    for (i, attempt) in earlier.iter().enumerate() {
+        assert_eq!(*attempt, (&Value::from(i + 1), &Value::from("cancelled")));
+    }
+    assert_eq!(
+        *last,
+        (&Value::from(approve.len()), &Value::from("succeeded"))
+    );
     let answered = step_records(&records, "checkpoint_answered", "approve");
     assert_eq!(answered.len(), 1);
     assert_eq!(answered[0]["event"]["answer"], true);
@@ -97,36 +103,52 @@ fn resume_and_answer(f: &Drbook, case: &str, effects_before: &[&str]) -> Vec<Val
 }
 
 #[test]
-fn a_resume_without_a_terminal_pauses_at_the_checkpoint_and_a_resume_at_one_asks_it() {
+fn a_resume_without_a_terminal_is_refused_up_front_and_a_resume_at_one_asks_it() {
     let f = Drbook::new();
     f.write("approve.yaml", RUNBOOK);
-    drbook(
-        &f,
-        "cron",
-        &["run", "approve.yaml", "--run-id", "r1"],
-        &[("CRASH_AT", "prepare")],
-    )
-    .assert_killed("the first run");
-
-    let paused = drbook(&f, "cron", &["resume", "r1"], &[]);
-    paused.assert_code(3, "the resume without a terminal");
+    // Started at a terminal (so the checkpoint could be answered), killed at `prepare`.
+    let command = in_case(&f, "cron")
+        .env("TERM", "xterm")
+        .env("CRASH_AT", "prepare")
+        .args(["run", "approve.yaml", "--run-id", "r1"])
+        .command();
+    let mut session = Session::spawn(command).expect("drbook starts on a pty");
+    session.set_expect_timeout(Some(LIMIT));
+    let _ = session.expect(Eof);
     assert!(
-        paused.stderr.contains(
-            "run r1 paused: checkpoint `approve` needs an answer, but there is no terminal to ask on"
+        matches!(
+            session.get_process().wait(),
+            Ok(WaitStatus::Signaled(
+                _,
+                expectrl::process::unix::Signal::SIGKILL,
+                _
+            ))
+        ),
+        "the first run is killed at `prepare`"
+    );
+    let before = journal_bytes(&f, "cron", "r1");
+
+    // From cron nobody can answer the checkpoint still ahead: known before the first
+    // step, so the resume is refused (exit 4) and the journal is not touched, instead
+    // of re-running `prepare` and stopping half-way.
+    let refused = drbook(&f, "cron", &["resume", "r1"], &[]);
+    refused.assert_code(4, "the resume without a terminal");
+    assert!(
+        refused.stderr.contains(
+            "there is no terminal to ask on, but this run asks the operator at checkpoint `approve`"
         ),
         "{}",
-        paused.stderr
+        refused.stderr
     );
-    let records = verified(&journal_bytes(&f, "cron", "r1"));
-    assert_eq!(kind(records.last().unwrap()), "run_paused");
-    assert!(!records.iter().any(|r| kind(r) == "run_finished"));
-    assert!(step_records(&records, "step_started", "restore").is_empty());
-    assert_eq!(effects_of(&f, "cron"), ["prepare", "prepare"]);
-    let shown = drbook(&f, "cron", &["runs", "show", "r1"], &[]);
-    assert!(shown.stdout.contains("status: paused"), "{}", shown.stdout);
+    assert_eq!(
+        journal_bytes(&f, "cron", "r1"),
+        before,
+        "the journal is unchanged"
+    );
+    assert_eq!(effects_of(&f, "cron"), ["prepare"]);
 
     let records = resume_and_answer(&f, "cron", &["prepare", "prepare"]);
-    assert_eq!(sessions(&records), [0, 1, 2]);
+    assert_eq!(sessions(&records), [0, 1]);
 }
 
 #[test]

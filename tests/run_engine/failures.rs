@@ -218,7 +218,7 @@ fn on_failure_abort_stops_new_steps_and_lets_running_ones_finish() {
 }
 
 #[test]
-fn questions_without_a_terminal_never_hang_a_failure_fails_a_checkpoint_pauses() {
+fn questions_without_a_terminal_never_hang_a_failure_fails_a_checkpoint_is_refused_up_front() {
     let f = test();
     write_runbook(
         &f,
@@ -255,27 +255,22 @@ fn questions_without_a_terminal_never_hang_a_failure_fails_a_checkpoint_pauses()
 "#,
     );
     // Keys in a pipe are not an answer: only a person at a terminal is asked. Nobody
-    // could answer, so nothing was decided: the run pauses (exit 3) for a `drbook
-    // resume` at a terminal, instead of failing.
+    // could answer, and that is known before the first step: the run is refused up
+    // front (exit 4) and nothing is recorded, instead of stopping half-way.
     let out = f
         .clone()
         .args(["run", "checkpoint.yaml", "--run-id", "c1"])
         .stdin("y\n")
         .run();
-    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains(
-            "run c1 paused: checkpoint `approve` needs an answer, but there is no terminal to ask on"
+            "there is no terminal to ask on, but this run asks the operator at checkpoint `approve`"
         ),
         "{}",
         out.stderr
     );
-    let journal = f.journal("c1");
-    assert_eq!(kind(journal.last().unwrap()), "run_paused");
-    assert_eq!(
-        event(one(&journal, "step_finished", "approve"))["outcome"]["result"],
-        "cancelled"
-    );
+    assert!(!f.run_dir("c1").exists(), "no run was recorded");
 }
 
 #[test]

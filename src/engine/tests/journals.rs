@@ -60,6 +60,7 @@ pub fn paused_at_checkpoint() -> Vec<Record> {
         Event::RunPaused {
             reason: "checkpoint `approve` needs an answer, but there is no terminal to ask on"
                 .into(),
+            stopped_at: None,
         },
     ])
 }

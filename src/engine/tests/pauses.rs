@@ -1,6 +1,7 @@
-//! Pauses: Ctrl-C during an action, and a checkpoint nobody can answer (no terminal, or
-//! Ctrl-C at its prompt). A paused run records the cancelled attempts and `run_paused`,
-//! and the next session, replayed from that journal, asks or runs them again.
+//! Pauses: Ctrl-C during an action, a checkpoint nobody can answer (no terminal, or
+//! Ctrl-C at its prompt), and a confirm answered "no" (stopped by the operator). A
+//! paused run records the cancelled attempts and `run_paused`, and the next session,
+//! replayed from that journal, asks or runs them again.
 
 use serde_json::json;
 
@@ -18,7 +19,7 @@ const CHECKPOINT_BESIDE_AN_ACTION: &str = r#"  steps:
 
 fn paused_reason(records: &[crate::journal::Record]) -> Option<String> {
     records.iter().rev().find_map(|r| match &r.event {
-        Event::RunPaused { reason } => Some(reason.clone()),
+        Event::RunPaused { reason, .. } => Some(reason.clone()),
         _ => None,
     })
 }
@@ -140,4 +141,42 @@ async fn ctrl_c_at_a_checkpoint_pauses_and_stops_what_runs_beside_it() {
         paused_reason(records).as_deref(),
         Some("interrupted (Ctrl-C)")
     );
+}
+
+/// A confirm, the step it guards, and a second confirm that only steers.
+const GUARDED: &str = r#"  steps:
+    - {id: approve, checkpoint: {prompt: "Go?", type: confirm}}
+    - {id: restore, action: shell, with: {run: restore}}
+    - {id: fresh, checkpoint: {prompt: "Backup?", type: confirm, on_no: continue}}
+    - {id: backup, action: shell, when: "{{ steps.fresh.answer }}", with: {run: backup}}
+"#;
+
+#[tokio::test]
+async fn a_confirm_answered_no_stops_the_run_and_the_next_session_asks_it_again() {
+    let mut h = Harness::new(GUARDED);
+    h.answerer.reply("approve", [Reply::Answer(json!(false))]);
+    let (end, records) = h.run(Vec::new()).await;
+    assert_eq!(end.outcome, None, "resumable, not finished");
+    assert_eq!(end.stopped_at.as_deref(), Some("approve"));
+    assert!(
+        h.catalog.started_steps().is_empty(),
+        "nothing after the no ran"
+    );
+    assert!(records.iter().any(|r| matches!(
+        &r.event,
+        Event::CheckpointAnswered { answer, .. } if *answer == json!(false)
+    )));
+    assert!(matches!(
+        records.last().map(|r| &r.event),
+        Some(Event::RunPaused { stopped_at: Some(step), .. }) if step == "approve"
+    ));
+
+    // The operator changed their mind; `fresh` is answered no, which only steers.
+    h.answerer.reply("approve", [Reply::Answer(json!(true))]);
+    h.answerer.reply("fresh", [Reply::Answer(json!(false))]);
+    let (end, records) = h.run(super::journals::resumed(records)).await;
+    assert_eq!(end.outcome, Some(RunOutcome::Succeeded));
+    assert_eq!(end.stopped_at, None);
+    assert_eq!(h.catalog.started_steps(), ["restore"]);
+    assert!(story(&records).contains(&"started approve 2".to_string()));
 }

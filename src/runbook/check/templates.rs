@@ -284,6 +284,7 @@ impl Checker<'_> {
                 }
             }
         }
+        self.answer_comparisons(text, analysis, offset, &site.what);
     }
 
     fn unknown_callable(
@@ -408,7 +409,7 @@ impl Checker<'_> {
     /// A value on one line, or a `|` block, keeps its characters at known columns; the
     /// file is read to confirm (quotes, escapes and folded lines move them), and the
     /// whole scalar is the answer when it does not match.
-    fn span_in(&self, text: &Spanned<String>, range: Range<usize>) -> Span {
+    pub(super) fn span_in(&self, text: &Spanned<String>, range: Range<usize>) -> Span {
         let (Some(before), Some(inside)) = (text.get(..range.start), text.get(range)) else {
             return text.span;
         };
