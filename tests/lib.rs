@@ -10,6 +10,7 @@ mod exit_codes;
 mod fuzz;
 mod interactive;
 mod minio_lost_drill;
+mod paper;
 mod pki_actions;
 mod rclone_actions;
 mod restic_actions;
