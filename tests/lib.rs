@@ -16,6 +16,7 @@ mod rclone_actions;
 mod restic_actions;
 mod resume;
 mod run_engine;
+mod runs_output;
 mod s3_actions;
 mod shipped_runbooks;
 mod support;
