@@ -175,6 +175,7 @@ fn render_shows_the_commands_of_every_action_family_by_hand() {
             "export ETCD_NAME=\"{{ target.etcd.members[0].name }}\"\n# then the command above, in the same shell",
         ],
     );
+    assert!(md.contains("- `target.restic_repository`: ______________________"));
     // Every action step has its block; the plain `shell` step without environment
     // would not, but this one exports a variable.
     assert_eq!(md.matches("By hand, without drbook:").count(), 18, "{md}");
@@ -208,6 +209,13 @@ fn a_bound_target_fills_in_its_values_but_never_a_secret() {
                 "export ETCD_NAME=cp-0",
             ],
         );
+        // The values to look up are looked up already.
+        let fact = if format == "md" {
+            "- `target.restic_repository`: `s3:http://127.0.0.1:9000/restic`"
+        } else {
+            "<tr><td><code>target.restic_repository</code></td><td><code>s3:http://127.0.0.1:9000/restic</code></td></tr>"
+        };
+        assert!(out.contains(fact), "{out}");
         assert!(!out.contains("# once for each member of"), "{out}");
     }
 }

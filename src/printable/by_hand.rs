@@ -92,6 +92,15 @@ impl<'a> Fill<'a> {
         Value::String(out)
     }
 
+    /// The bound target's value at `path` (`target.a.b`) as one line of text: a string as
+    /// is, anything else as JSON. `None` without a target or when it has no such value.
+    pub(crate) fn target_text(&self, path: &str) -> Option<String> {
+        match self.lookup(path)? {
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        }
+    }
+
     fn lookup(&self, path: &str) -> Option<Value> {
         // `target.members[0].name` reads as the keys target, members, 0, name.
         let path = path.replace('[', ".").replace(']', "");

@@ -38,7 +38,7 @@ pub(crate) struct Document {
     pub inputs: Vec<InputRow>,
     pub secrets: Vec<SecretRow>,
     /// `target.*` paths the runbook reads: facts to look up before starting.
-    pub target_facts: Vec<String>,
+    pub target_facts: Vec<TargetFact>,
     /// `run.*` paths the runbook reads, with what to write for them by hand.
     pub run_facts: Vec<Fact>,
     pub steps: Vec<StepView>,
@@ -80,6 +80,13 @@ pub(crate) struct SecretRow {
     pub location: String,
     pub description: Option<String>,
     pub description_html: Option<String>,
+}
+
+/// A `target.*` path the runbook reads, with its value when `render --target` bound one.
+#[derive(Debug, Serialize)]
+pub(crate) struct TargetFact {
+    pub path: String,
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -275,7 +282,14 @@ impl Document {
                     }
                 })
                 .collect(),
-            target_facts: paths.with_root("target"),
+            target_facts: paths
+                .with_root("target")
+                .into_iter()
+                .map(|path| TargetFact {
+                    value: fill.target_text(&path),
+                    path,
+                })
+                .collect(),
             run_facts: paths
                 .with_root("run")
                 .into_iter()
