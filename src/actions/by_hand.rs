@@ -130,37 +130,6 @@ pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The shell as-is: `shell`'s command, after its `workdir` and `env`.
-pub(crate) fn shell(given: &Given) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(dir) = given.opt("workdir") {
-        lines.push(format!("cd {}", quote(&dir)));
-    }
-    for (name, value) in given.map("env") {
-        lines.push(export(&name, &value));
-    }
-    let run = given.text("run");
-    lines.extend(run.trim_end_matches('\n').lines().map(str::to_string));
-    lines
-}
-
-/// `wait`: the probe in a loop, for at most the timeout.
-pub(crate) fn wait(given: &Given) -> Vec<String> {
-    let probe = given.text("probe");
-    let interval = given.opt("interval").unwrap_or_else(|| "2s".into());
-    vec![
-        format!(
-            "# repeat until it succeeds, for at most {}; then the step failed",
-            given.text("timeout")
-        ),
-        format!(
-            "until {}; do sleep {}; done",
-            probe.trim().replace('\n', "; "),
-            quote(&interval)
-        ),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -188,20 +157,5 @@ mod tests {
         let g = given(json!({"file": "/b/s.db"}));
         assert_eq!(g.word("file"), "/b/s.db");
         assert_eq!(g.word("token"), "<token>");
-    }
-
-    #[test]
-    fn shell_exports_its_environment_before_the_command() {
-        let g = given(json!({"run": "echo a\necho b\n", "env": {"K": "v 1"}, "workdir": "/w"}));
-        assert_eq!(
-            shell(&g),
-            vec!["cd /w", "export K='v 1'", "echo a", "echo b"]
-        );
-    }
-
-    #[test]
-    fn wait_polls_at_its_interval() {
-        let g = given(json!({"probe": "curl -f http://x", "timeout": "5m", "interval": "10s"}));
-        assert_eq!(wait(&g)[1], "until curl -f http://x; do sleep 10s; done");
     }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::by_hand::{Given, quote};
 use super::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, describe_status,
     optional_duration, required_duration, required_str,
@@ -25,7 +26,7 @@ use super::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "wait",
-    by_hand: super::by_hand::wait,
+    by_hand,
     summary: "Poll a probe command until it exits 0, or fail when the timeout passes.",
     params: &[
         ParamSpec {
@@ -160,6 +161,24 @@ fn short_status(status: ExitStatus) -> String {
     }
 }
 
+/// `wait`: the probe in a loop, for at most the timeout.
+fn by_hand(given: &Given) -> Vec<String> {
+    let probe = given.text("probe");
+    // A script of several lines runs as drbook runs it, whole, with `sh -c`.
+    let probe = match probe.trim() {
+        line if !line.contains('\n') => line.to_string(),
+        script => format!("sh -c {}", quote(script)),
+    };
+    let interval = given.opt("interval").unwrap_or_else(|| "2s".into());
+    vec![
+        format!(
+            "# repeat until it succeeds, for at most {}; then the step failed",
+            given.text("timeout")
+        ),
+        format!("until {}; do sleep {}; done", probe, quote(&interval)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -168,6 +187,24 @@ mod tests {
     use crate::actions::execute::tests::request;
     use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
 
+    fn given(value: serde_json::Value) -> Given {
+        Given::new(value.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn wait_polls_at_its_interval() {
+        let g = given(json!({"probe": "curl -f http://x", "timeout": "5m", "interval": "10s"}));
+        assert_eq!(by_hand(&g)[1], "until curl -f http://x; do sleep 10s; done");
+    }
+
+    #[test]
+    fn a_probe_script_runs_whole() {
+        let g = given(json!({"probe": "test -f a\ntest -f b\n", "timeout": "1m"}));
+        assert_eq!(
+            by_hand(&g)[1],
+            "until sh -c 'test -f a\ntest -f b'; do sleep 2s; done"
+        );
+    }
     #[tokio::test]
     async fn passes_once_the_probe_flips() {
         let dir = tempfile::tempdir().unwrap();
