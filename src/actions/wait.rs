@@ -161,22 +161,28 @@ fn short_status(status: ExitStatus) -> String {
     }
 }
 
-/// `wait`: the probe in a loop, for at most the timeout.
+/// `wait`: the probe in a loop, for at most the timeout. A script of several lines is
+/// written to a file verbatim (a quoted here-document expands nothing) and run whole
+/// with `sh`, as drbook runs it.
 fn by_hand(given: &Given) -> Vec<String> {
     let probe = given.text("probe");
-    // A script of several lines runs as drbook runs it, whole, with `sh -c`.
-    let probe = match probe.trim() {
-        line if !line.contains('\n') => line.to_string(),
-        script => format!("sh -c {}", quote(script)),
-    };
-    let interval = given.opt("interval").unwrap_or_else(|| "2s".into());
-    vec![
-        format!(
-            "# repeat until it succeeds, for at most {}; then the step failed",
-            given.text("timeout")
-        ),
-        format!("until {}; do sleep {}; done", probe, quote(&interval)),
-    ]
+    let interval = quote(&given.opt("interval").unwrap_or_else(|| "2s".into()));
+    let mut lines = vec![format!(
+        "# repeat until it succeeds, for at most {}; then the step failed",
+        given.text("timeout")
+    )];
+    match probe.trim() {
+        line if !line.contains('\n') => {
+            lines.push(format!("until {line}; do sleep {interval}; done"));
+        }
+        script => {
+            lines.push("cat > probe.sh <<'PROBE'".into());
+            lines.extend(script.lines().map(str::to_string));
+            lines.push("PROBE".into());
+            lines.push(format!("until sh probe.sh; do sleep {interval}; done"));
+        }
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -201,8 +207,14 @@ mod tests {
     fn a_probe_script_runs_whole() {
         let g = given(json!({"probe": "test -f a\ntest -f b\n", "timeout": "1m"}));
         assert_eq!(
-            by_hand(&g)[1],
-            "until sh -c 'test -f a\ntest -f b'; do sleep 2s; done"
+            by_hand(&g)[1..],
+            [
+                "cat > probe.sh <<'PROBE'",
+                "test -f a",
+                "test -f b",
+                "PROBE",
+                "until sh probe.sh; do sleep 2s; done"
+            ]
         );
     }
     #[tokio::test]
