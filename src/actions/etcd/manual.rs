@@ -37,15 +37,52 @@ fn unpacked(given: &Given, lines: &mut Vec<String>) -> String {
     }
 }
 
-fn status(db: &str) -> Vec<String> {
-    vec![
-        format!("etcdutl snapshot status {} -w table", quote(db)),
-        format!(
-            "# etcd 3.4: ETCDCTL_API=3 etcdctl snapshot status {} -w table",
-            quote(db)
-        ),
-        format!("sha256sum {}", quote(db)),
-    ]
+/// The offline tool, as the step's `etcdctl` parameter names it (`tool.rs`): a binary
+/// named like `etcdctl` needs `ETCDCTL_API=3`; by default `etcdutl`, with the 3.4
+/// spelling as a comment for hosts that have only `etcdctl`.
+struct Offline {
+    tool: String,
+    /// Whether to add the `etcdctl` (3.4) alternative.
+    alternative: bool,
+}
+
+impl Offline {
+    fn of(given: &Given) -> Offline {
+        match given.opt("etcdctl") {
+            None => Offline {
+                tool: "etcdutl".into(),
+                alternative: true,
+            },
+            Some(path) if path.rsplit('/').next().unwrap_or("").contains("etcdctl") => Offline {
+                tool: format!("ETCDCTL_API=3 {}", quote(&path)),
+                alternative: false,
+            },
+            Some(path) => Offline {
+                tool: quote(&path),
+                alternative: false,
+            },
+        }
+    }
+
+    fn alternative(&self, lines: &mut Vec<String>, what: &str) {
+        if self.alternative {
+            lines.push(format!(
+                "# etcd 3.4: ETCDCTL_API=3 etcdctl snapshot {what} with the same arguments"
+            ));
+        }
+    }
+}
+
+fn status(given: &Given, db: &str) -> Vec<String> {
+    let offline = Offline::of(given);
+    let mut lines = vec![format!(
+        "{} snapshot status {} -w table",
+        offline.tool,
+        quote(db)
+    )];
+    offline.alternative(&mut lines, "status");
+    lines.push(format!("sha256sum {}", quote(db)));
+    lines
 }
 
 pub(crate) fn health(given: &Given) -> Vec<String> {
@@ -81,14 +118,14 @@ pub(crate) fn snapshot_save(given: &Given) -> Vec<String> {
         etcdctl(given, &given.text("endpoint")),
         quote(&file)
     )];
-    lines.extend(status(&file));
+    lines.extend(status(given, &file));
     lines
 }
 
 pub(crate) fn snapshot_verify(given: &Given) -> Vec<String> {
     let mut lines = Vec::new();
     let db = unpacked(given, &mut lines);
-    lines.extend(status(&db));
+    lines.extend(status(given, &db));
     lines.push("# it must print the hash, revision and key count without an error".into());
     lines
 }
@@ -98,8 +135,10 @@ pub(crate) fn snapshot_verify(given: &Given) -> Vec<String> {
 pub(crate) fn snapshot_restore(given: &Given) -> Vec<String> {
     let mut lines = Vec::new();
     let db = unpacked(given, &mut lines);
+    let offline = Offline::of(given);
     lines.push(format!(
-        "etcdutl snapshot status {} -w table   # check it first",
+        "{} snapshot status {} -w table   # check it first",
+        offline.tool,
         quote(&db)
     ));
     let members: Vec<(String, String, String)> = match given.raw("members") {
@@ -151,7 +190,8 @@ pub(crate) fn snapshot_restore(given: &Given) -> Vec<String> {
             ));
         }
         let mut restore = format!(
-            "etcdutl snapshot restore {} --name {} --initial-cluster {} --initial-advertise-peer-urls {} --initial-cluster-token {} --data-dir {}",
+            "{} snapshot restore {} --name {} --initial-cluster {} --initial-advertise-peer-urls {} --initial-cluster-token {} --data-dir {}",
+            offline.tool,
             quote(&db),
             quote(&name),
             quote(&cluster),
@@ -167,7 +207,7 @@ pub(crate) fn snapshot_restore(given: &Given) -> Vec<String> {
         }
         lines.push(restore);
     }
-    lines.push("# etcd 3.4: ETCDCTL_API=3 etcdctl snapshot restore with the same arguments".into());
+    offline.alternative(&mut lines, "restore");
     lines
 }
 
@@ -239,6 +279,20 @@ mod tests {
             restores[1].as_str(),
             "etcdutl snapshot restore /b/s.db --name m1 --initial-cluster m0=http://10.0.0.1:2380,m1=http://10.0.0.2:2380 --initial-advertise-peer-urls http://10.0.0.2:2380 --initial-cluster-token t1 --data-dir /var/lib/etcd"
         );
+    }
+
+    #[test]
+    fn the_step_s_tool_is_used_as_the_action_uses_it() {
+        let etcdctl = snapshot_verify(&given(
+            json!({"file": "s.db", "etcdctl": "/opt/etcd/etcdctl"}),
+        ));
+        assert_eq!(
+            etcdctl[0],
+            "ETCDCTL_API=3 /opt/etcd/etcdctl snapshot status s.db -w table"
+        );
+        assert!(!etcdctl.iter().any(|l| l.starts_with("# etcd 3.4")));
+        let etcdutl = snapshot_verify(&given(json!({"file": "s.db", "etcdctl": "/opt/etcdutl"})));
+        assert_eq!(etcdutl[0], "/opt/etcdutl snapshot status s.db -w table");
     }
 
     #[test]
