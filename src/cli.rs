@@ -53,7 +53,7 @@ pub enum Command {
 
     /// Print the runbook as a document to follow by hand if drbook is unavailable
     #[command(
-        after_help = "Example:\n  drbook render runbooks/kubeone/control-plane-node-repair.yaml --format html > repair.html"
+        after_help = "Examples:\n  drbook render runbooks/kubeone/control-plane-node-repair.yaml --format html > repair.html\n  drbook render runbooks/kkp/minio-lost.yaml --target staging --targets examples/drbook.targets.yaml"
     )]
     Render {
         /// The runbook
@@ -61,6 +61,14 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = RenderFormat::Md)]
         format: RenderFormat,
+        /// Fill the target's values (`target.*`) into the by-hand commands; secrets are
+        /// never filled in
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
+        /// Targets file (default: drbook.targets.yaml beside the runbook, else in the
+        /// current directory)
+        #[arg(long, value_name = "FILE")]
+        targets: Option<PathBuf>,
     },
 
     /// Run a runbook during an incident (checkpoints answered by a person)
@@ -97,7 +105,7 @@ pub enum Command {
 
     /// List runs in the state directory, or show one
     #[command(
-        after_help = "Examples:\n  drbook runs list\n  drbook runs show 20261124T031200Z-4f2a9c"
+        after_help = "Examples:\n  drbook runs list\n  drbook runs show 20261124T031200Z-4f2a9c\n  drbook runs list --output json"
     )]
     Runs {
         #[command(subcommand)]
@@ -172,7 +180,17 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
     /// Every run, newest last
-    List,
-    /// One run: its steps, answers and achieved RTO/RPO
-    Show { run_id: String },
+    List {
+        /// `json`: one object per run, in the shape docs/run-record.md documents
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// One run: its steps, answers and achieved RTO/RPO against the objectives
+    Show {
+        run_id: String,
+        /// `json`: the run, each event summarized and the verdicts, as docs/run-record.md
+        /// documents
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
 }

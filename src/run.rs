@@ -9,7 +9,7 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 
 use crate::app_error::AppError;
-use crate::cli::{Cli, Command, RenderFormat, RunsCommand};
+use crate::cli::{Cli, Command, OutputFormat, RenderFormat, RunsCommand};
 use crate::exit_code;
 use crate::journal::JournalError;
 use crate::journal::event::Mode;
@@ -50,7 +50,12 @@ fn dispatch(command: Command) -> Result<(), AppError> {
             target,
             targets,
         } => plan(&file, &inputs, drill, target.as_deref(), targets.as_deref()),
-        Command::Render { file, format } => render(&file, format),
+        Command::Render {
+            file,
+            format,
+            target,
+            targets,
+        } => render(&file, format, target.as_deref(), targets.as_deref()),
         Command::Run(args) => {
             let state = state_dir(args.state_dir.as_deref())?;
             start::start(args, Mode::Incident, &state)
@@ -82,9 +87,11 @@ fn dispatch(command: Command) -> Result<(), AppError> {
             state_dir: flag,
         } => {
             let state = state_dir(flag.as_deref())?;
-            let text = match command.unwrap_or(RunsCommand::List) {
-                RunsCommand::List => runs::list(&state)?,
-                RunsCommand::Show { run_id } => runs::show(&state, &run_id)?,
+            let text = match command.unwrap_or(RunsCommand::List {
+                output: OutputFormat::Text,
+            }) {
+                RunsCommand::List { output } => runs::list(&state, output)?,
+                RunsCommand::Show { run_id, output } => runs::show(&state, &run_id, output)?,
             };
             print_stdout(&text)
         }
@@ -207,9 +214,17 @@ fn plan(
     }
 }
 
-fn render(file: &Path, format: RenderFormat) -> Result<(), AppError> {
+fn render(
+    file: &Path,
+    format: RenderFormat,
+    target: Option<&str>,
+    targets: Option<&Path>,
+) -> Result<(), AppError> {
     let loaded = load::runbook(file)?;
-    let text = printable::render(&loaded.valid.runbook, format)
+    // Bound as a run would bind it, so a misspelt name is refused the same way.
+    let bound = binding::bind_target(Mode::Incident, target, targets, file)?;
+    let facts = bound.as_ref().map(|b| &b.target.facts);
+    let text = printable::render(&loaded.valid.runbook, format, facts)
         .map_err(|e| AppError::failed(format!("cannot render `{}`: {e}", file.display())))?;
     print_stdout(&text)
 }

@@ -6,6 +6,7 @@
 //! of actions (etcd, PKI, restic, S3, Kubernetes) each add a file here and a line to
 //! `CATALOG`.
 
+mod by_hand;
 mod durable;
 pub mod etcd;
 mod execute;
@@ -20,6 +21,7 @@ mod shell;
 mod staging_lock;
 mod wait;
 
+pub use by_hand::{ByHandFn, Given};
 pub use execute::{Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs};
 pub use shell::ShellAction;
 pub use wait::WaitAction;
@@ -83,6 +85,9 @@ pub struct ActionSpec {
     pub summary: &'static str,
     pub params: &'static [ParamSpec],
     pub rerun: Rerun,
+    /// The commands an operator types to do the same by hand when drbook is unavailable,
+    /// for the printed runbook (`drbook render`); see `by_hand`.
+    pub by_hand: ByHandFn,
     /// What runs the action.
     pub executor: &'static dyn Action,
 }
@@ -97,6 +102,11 @@ impl ActionSpec {
     /// the result is the orderly way.
     pub fn execute(&self, request: ActionRequest) -> ActionFuture {
         self.executor.execute(request)
+    }
+
+    /// The by-hand commands for a step with these parameters.
+    pub fn by_hand(&self, given: &Given) -> Vec<String> {
+        (self.by_hand)(given)
     }
 
     /// True when the action is safe to re-run without asking.
@@ -149,4 +159,40 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 /// The names of every action, for "did you mean" and error help.
 pub fn names() -> Vec<&'static str> {
     CATALOG.iter().map(|a| a.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    /// Every registered action prints commands for the paper, even with nothing but
+    /// placeholders: a new action without its by-hand text fails here.
+    #[test]
+    fn every_action_says_how_to_do_it_by_hand() {
+        for spec in CATALOG {
+            let required: Map<String, Value> = spec
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| {
+                    (
+                        p.name.to_string(),
+                        Value::String(format!("{{{{ inputs.{} }}}}", p.name)),
+                    )
+                })
+                .collect();
+            for given in [Given::default(), Given::new(required)] {
+                let lines = spec.by_hand(&given);
+                assert!(
+                    lines
+                        .iter()
+                        .any(|l| !l.trim().is_empty() && !l.starts_with('#')),
+                    "`{}` has no by-hand command: {lines:?}",
+                    spec.name
+                );
+            }
+        }
+    }
 }

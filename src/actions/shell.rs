@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
+use super::by_hand::{Given, export, quote};
 use super::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_str,
     optional_string_map, required_str,
@@ -23,6 +24,7 @@ use crate::journal::event::Stream;
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "shell",
+    by_hand,
     summary: "Run a shell command; its exit status decides success, and `KEY=value` or JSON lines on stdout become outputs.",
     params: &[
         ParamSpec {
@@ -141,6 +143,20 @@ pub(crate) fn shorten(line: &str) -> String {
     }
 }
 
+/// The shell as-is: `shell`'s command, after its `workdir` and `env`.
+fn by_hand(given: &Given) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(dir) = given.opt("workdir") {
+        lines.push(format!("cd {}", quote(&dir)));
+    }
+    for (name, value) in given.map("env") {
+        lines.push(export(&name, &value));
+    }
+    let run = given.text("run");
+    lines.extend(run.trim_end_matches('\n').lines().map(str::to_string));
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -151,6 +167,19 @@ mod tests {
     use super::*;
     use crate::actions::execute::tests::{events_of, request};
     use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
+
+    fn given(value: serde_json::Value) -> Given {
+        Given::new(value.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn shell_exports_its_environment_before_the_command() {
+        let g = given(json!({"run": "echo a\necho b\n", "env": {"K": "v 1"}, "workdir": "/w"}));
+        assert_eq!(
+            by_hand(&g),
+            vec!["cd /w", "export K='v 1'", "echo a", "echo b"]
+        );
+    }
 
     #[test]
     fn output_lines_are_key_value_or_json_objects() {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::by_hand::{Given, quote};
 use super::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, describe_status,
     optional_duration, required_duration, required_str,
@@ -25,6 +26,7 @@ use super::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "wait",
+    by_hand,
     summary: "Poll a probe command until it exits 0, or fail when the timeout passes.",
     params: &[
         ParamSpec {
@@ -159,6 +161,30 @@ fn short_status(status: ExitStatus) -> String {
     }
 }
 
+/// `wait`: the probe in a loop, for at most the timeout. A script of several lines is
+/// written to a file verbatim (a quoted here-document expands nothing) and run whole
+/// with `sh`, as drbook runs it.
+fn by_hand(given: &Given) -> Vec<String> {
+    let probe = given.text("probe");
+    let interval = quote(&given.opt("interval").unwrap_or_else(|| "2s".into()));
+    let mut lines = vec![format!(
+        "# repeat until it succeeds, for at most {}; then the step failed",
+        given.text("timeout")
+    )];
+    match probe.trim() {
+        line if !line.contains('\n') => {
+            lines.push(format!("until {line}; do sleep {interval}; done"));
+        }
+        script => {
+            lines.push("cat > probe.sh <<'PROBE'".into());
+            lines.extend(script.lines().map(str::to_string));
+            lines.push("PROBE".into());
+            lines.push(format!("until sh probe.sh; do sleep {interval}; done"));
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -167,6 +193,30 @@ mod tests {
     use crate::actions::execute::tests::request;
     use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
 
+    fn given(value: serde_json::Value) -> Given {
+        Given::new(value.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn wait_polls_at_its_interval() {
+        let g = given(json!({"probe": "curl -f http://x", "timeout": "5m", "interval": "10s"}));
+        assert_eq!(by_hand(&g)[1], "until curl -f http://x; do sleep 10s; done");
+    }
+
+    #[test]
+    fn a_probe_script_runs_whole() {
+        let g = given(json!({"probe": "test -f a\ntest -f b\n", "timeout": "1m"}));
+        assert_eq!(
+            by_hand(&g)[1..],
+            [
+                "cat > probe.sh <<'PROBE'",
+                "test -f a",
+                "test -f b",
+                "PROBE",
+                "until sh probe.sh; do sleep 2s; done"
+            ]
+        );
+    }
     #[tokio::test]
     async fn passes_once_the_probe_flips() {
         let dir = tempfile::tempdir().unwrap();

@@ -30,7 +30,13 @@ pub enum RenderError {
 }
 
 /// The runbook as a document in `format`: CommonMark or a self-contained HTML page.
-pub fn render(runbook: &Runbook, format: RenderFormat) -> Result<String, RenderError> {
+/// `target` is the facts of a bound target (`render --target`), which fill `target.*`
+/// in the by-hand commands.
+pub fn render(
+    runbook: &Runbook,
+    format: RenderFormat,
+    target: Option<&serde_json::Value>,
+) -> Result<String, RenderError> {
     let (name, source) = match format {
         RenderFormat::Md => ("runbook.md", MARKDOWN_TEMPLATE),
         RenderFormat::Html => ("runbook.html", HTML_TEMPLATE),
@@ -39,7 +45,7 @@ pub fn render(runbook: &Runbook, format: RenderFormat) -> Result<String, RenderE
         template: name,
         source,
     };
-    let document = Document::new(runbook, format == RenderFormat::Html);
+    let document = Document::new(runbook, format == RenderFormat::Html, target);
     let mut env = environment();
     env.add_template(name, source).map_err(error)?;
     let template = env.get_template(name).map_err(error)?;
@@ -187,9 +193,9 @@ spec:
         let path = secret_file.path().display().to_string();
         let text = RUNBOOK.replace("SECRET_FILE", &format!("\"{path}\""));
         let valid = crate::runbook::load(&text).unwrap_or_else(|d| panic!("{d:?}"));
-        let html = render(&valid.runbook, RenderFormat::Html).unwrap();
+        let html = render(&valid.runbook, RenderFormat::Html, None).unwrap();
         Rendered {
-            md: render(&valid.runbook, RenderFormat::Md).unwrap(),
+            md: render(&valid.runbook, RenderFormat::Md, None).unwrap(),
             html_text: unescape(&html),
             html,
             secret_file,
@@ -308,7 +314,7 @@ spec:
             "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: x, version: 1.0.0}\nspec:\n  steps:\n    - id: restore\n      action: velero.restore\n      with:\n        backup: \"{{ inputs.backup }}\"\n        include: [ns-a, ns-b]\n        note: |\n          line one\n          line two\n",
         )
         .unwrap_or_else(|d| panic!("{d:?}"));
-        let md = render(&runbook, RenderFormat::Md).unwrap();
+        let md = render(&runbook, RenderFormat::Md, None).unwrap();
         assert!(
             md.contains("```yaml\nbackup: \"{{ inputs.backup }}\"\ninclude:\n  - ns-a\n  - ns-b\nnote: |\n  line one\n  line two\n```"),
             "{md}"

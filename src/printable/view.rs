@@ -17,6 +17,7 @@ use crate::source::span::Spanned;
 use crate::source::yaml_tree::{Node, Value};
 use crate::template;
 
+use super::by_hand::Fill;
 use super::markdown;
 use super::yaml;
 
@@ -37,7 +38,7 @@ pub(crate) struct Document {
     pub inputs: Vec<InputRow>,
     pub secrets: Vec<SecretRow>,
     /// `target.*` paths the runbook reads: facts to look up before starting.
-    pub target_facts: Vec<String>,
+    pub target_facts: Vec<TargetFact>,
     /// `run.*` paths the runbook reads, with what to write for them by hand.
     pub run_facts: Vec<Fact>,
     pub steps: Vec<StepView>,
@@ -79,6 +80,13 @@ pub(crate) struct SecretRow {
     pub location: String,
     pub description: Option<String>,
     pub description_html: Option<String>,
+}
+
+/// A `target.*` path the runbook reads, with its value when `render --target` bound one.
+#[derive(Debug, Serialize)]
+pub(crate) struct TargetFact {
+    pub path: String,
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +169,9 @@ pub(crate) struct ActionView {
     pub blocks: Vec<Param>,
     /// Whether doing it again after an interruption is safe, and why.
     pub rerun: Option<RerunView>,
+    /// The commands to do the same without drbook, one per line; `None` for an action
+    /// this build does not know, or when they are exactly `command`.
+    pub by_hand: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -201,15 +212,22 @@ fn inline_html(text: &str, html: bool) -> String {
 }
 
 impl Document {
-    pub(crate) fn new(runbook: &Runbook, html: bool) -> Document {
+    /// `target` is the bound target's facts, which fill `target.*` in the by-hand
+    /// commands; without one they stay as written.
+    pub(crate) fn new(
+        runbook: &Runbook,
+        html: bool,
+        target: Option<&serde_json::Value>,
+    ) -> Document {
         let meta = &runbook.metadata;
         let spec = &runbook.spec;
         let paths = Paths::of(runbook);
+        let fill = Fill::new(runbook, target);
         let describe = |text: &str, shift| Markdown::new(text, shift, html);
         let inline = |text: &Spanned<String>| inline_html(text, html);
         let section = |steps: &[Step], prefix: &str| -> Vec<StepView> {
             (0..steps.len())
-                .map(|i| step_view(steps, i, prefix, &paths, html))
+                .map(|i| step_view(steps, i, prefix, &paths, &fill, html))
                 .collect()
         };
         let steps = section(&spec.steps, "");
@@ -264,7 +282,14 @@ impl Document {
                     }
                 })
                 .collect(),
-            target_facts: paths.with_root("target"),
+            target_facts: paths
+                .with_root("target")
+                .into_iter()
+                .map(|path| TargetFact {
+                    value: fill.target_text(&path),
+                    path,
+                })
+                .collect(),
             run_facts: paths
                 .with_root("run")
                 .into_iter()
@@ -287,7 +312,14 @@ impl Document {
     }
 }
 
-fn step_view(steps: &[Step], i: usize, prefix: &str, paths: &Paths, html: bool) -> StepView {
+fn step_view(
+    steps: &[Step],
+    i: usize,
+    prefix: &str,
+    paths: &Paths,
+    fill: &Fill,
+    html: bool,
+) -> StepView {
     let step = &steps[i];
     let number = |j: usize| format!("{prefix}{}", j + 1);
     let refer = |j: usize| StepRef {
@@ -326,7 +358,7 @@ fn step_view(steps: &[Step], i: usize, prefix: &str, paths: &Paths, html: bool) 
     };
     let (checkpoint, action) = match &step.body {
         StepBody::Checkpoint(c) => (Some(checkpoint_view(c)), None),
-        StepBody::Action(a) => (None, Some(action_view(a, step, html))),
+        StepBody::Action(a) => (None, Some(action_view(a, step, fill, html))),
     };
     StepView {
         number: number(i),
@@ -373,7 +405,7 @@ fn checkpoint_view(checkpoint: &Checkpoint) -> CheckpointView {
     }
 }
 
-fn action_view(call: &ActionCall, step: &Step, html: bool) -> ActionView {
+fn action_view(call: &ActionCall, step: &Step, fill: &Fill, html: bool) -> ActionView {
     let spec = actions::lookup(&call.name);
     let (command_param, short): (Option<&'static str>, &[&str]) = match call.name.as_str() {
         "shell" => (Some("run"), &["workdir"]),
@@ -423,6 +455,10 @@ fn action_view(call: &ActionCall, step: &Step, html: bool) -> ActionView {
         (None, None) => None,
     };
     let inline = |text: &str| inline_html(text, html);
+    let by_hand = spec.and_then(|spec| {
+        let lines = spec.by_hand(&fill.given(call)).join("\n");
+        without_command(lines, command.as_deref())
+    });
     ActionView {
         name: call.name.value.clone(),
         summary: spec.map(|s| s.summary),
@@ -436,6 +472,23 @@ fn action_view(call: &ActionCall, step: &Step, html: bool) -> ActionView {
             why: why.to_string(),
             why_html: inline(why),
         }),
+        by_hand,
+    }
+}
+
+/// The by-hand lines, without the command the step already shows above them: a `shell`
+/// step's script is printed once, and only what comes before it (`cd`, `export`) is
+/// added. `None` when nothing would be left.
+fn without_command(lines: String, command: Option<&str>) -> Option<String> {
+    let Some(command) = command.map(|c| c.trim_end_matches('\n')) else {
+        return Some(lines);
+    };
+    match lines.strip_suffix(command) {
+        Some("") => None,
+        Some(before) => Some(format!(
+            "{before}# then the command above, in the same shell"
+        )),
+        None => Some(lines),
     }
 }
 

@@ -1,7 +1,7 @@
 //! How a run looks while it happens: the terminal view for people, or one JSON record
 //! per line for machines (`--output json`). Both only observe the records.
 
-mod item_label;
+pub(crate) mod item_label;
 pub mod json;
 mod live;
 pub mod terminal;

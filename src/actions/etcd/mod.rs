@@ -9,6 +9,7 @@
 mod client;
 mod error;
 mod health;
+mod manual;
 pub(crate) mod member_table;
 mod members;
 mod params;

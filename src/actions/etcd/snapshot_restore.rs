@@ -60,6 +60,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.snapshot.restore",
+    by_hand: super::manual::snapshot_restore,
     summary: "Restore every member of an etcd cluster from one verified snapshot, concurrently, with flags generated from one member table.",
     params: &[
         ParamSpec {

@@ -25,6 +25,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.snapshot.verify",
+    by_hand: super::manual::snapshot_verify,
     summary: "Check an etcd snapshot (SHA-256 trailer; `.db.gz` is gunzipped first) and read its revision and key count.",
     params: &[
         ParamSpec {

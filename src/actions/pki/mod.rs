@@ -11,6 +11,7 @@ mod inspect;
 mod install;
 mod keys;
 mod layout;
+mod manual;
 mod restore;
 mod verify;
 

@@ -32,6 +32,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "pki.restore",
+    by_hand: super::manual::restore,
     summary: "Install the 8 shared PKI files (CAs, service-account keys) from a backup, verified first, each atomically; previous files are kept as `<name>.drbook-<timestamp>`.",
     params: &[
         ParamSpec {

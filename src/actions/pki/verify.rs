@@ -21,6 +21,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "pki.verify",
+    by_hand: super::manual::verify,
     summary: "Check a Kubernetes PKI: the 8 shared files present and parsable, keys matching, CA flags, expiry, leaf chains, key file modes, and (with `reference`) equal to the backup.",
     params: &[
         ParamSpec {

@@ -29,6 +29,7 @@ const EXAMPLES: usize = 5;
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "rclone.check",
+    by_hand: super::manual::check,
     summary: "Compare the source and the destination with `rclone check` (sizes and hashes); fails on any difference unless `allow_differences: true`.",
     params: &[
         SIDES[0],

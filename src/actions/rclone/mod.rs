@@ -11,6 +11,7 @@ mod error;
 mod failure;
 mod guard;
 mod listing;
+mod manual;
 mod params;
 mod remotes;
 mod sync;

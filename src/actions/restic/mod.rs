@@ -8,6 +8,7 @@
 //! by message (`error`).
 
 mod error;
+mod manual;
 mod params;
 mod repository;
 mod restore;

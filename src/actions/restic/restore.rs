@@ -45,6 +45,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "restic.restore",
+    by_hand: super::manual::restore,
     summary: "Restore one restic snapshot (an id, or `latest` of tag, host and path) into a new directory, verified, never over existing files.",
     params: &[
         REPOSITORY,

@@ -21,6 +21,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "restic.snapshots",
+    by_hand: super::manual::snapshots,
     summary: "List a restic repository's snapshots and pick the newest matching tag, host and path, optionally the newest before a time.",
     params: &[
         REPOSITORY,

@@ -42,6 +42,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "s3.get",
+    by_hand: super::manual::get,
     summary: "Download one S3 object to a file (via `<file>.partial`, resumable), checked against its size and MD5 ETag; outputs its SHA-256 and time.",
     params: &[
         STORE_PARAMS[0],

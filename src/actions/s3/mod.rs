@@ -12,6 +12,7 @@ mod get;
 mod latest;
 mod list;
 mod local;
+mod manual;
 mod object;
 mod store;
 
