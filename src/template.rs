@@ -15,6 +15,7 @@ pub use analysis::{Analysis, Hyphenated, NameUse, Reference};
 
 mod analysis;
 pub mod render;
+mod undefined;
 
 /// The roots a template may read; anything else is a typo.
 pub const CONTEXT_ROOTS: &[&str] = &["inputs", "secrets", "steps", "target", "run", "item"];

@@ -17,6 +17,7 @@ mod resume;
 mod run_engine;
 mod s3_actions;
 mod shipped_runbooks;
+mod strict_values;
 mod support;
 mod terminal_view;
 mod validate_kinds;

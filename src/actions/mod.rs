@@ -80,6 +80,9 @@ pub struct ActionSpec {
     pub name: &'static str,
     pub summary: &'static str,
     pub params: &'static [ParamSpec],
+    /// The names of the outputs a step of this action can set, which `validate` holds
+    /// `steps.<id>.outputs.<name>` against; `None` when they are free-form (`shell`).
+    pub outputs: Option<&'static [&'static str]>,
     pub rerun: Rerun,
     /// What runs the action.
     pub executor: &'static dyn Action,

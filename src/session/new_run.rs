@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding::{self, BoundTarget};
 use super::driver::Session;
+use super::preflight;
 use crate::app_error::AppError;
 use crate::cli::OutputFormat;
 use crate::engine::{self, RunFacts};
@@ -53,6 +54,7 @@ impl Session {
             request.targets.as_deref(),
             &request.file,
         )?;
+        preflight::check_target_reads(&valid, mode, &request.file, bound.as_ref())?;
         let interactive = operator::terminal_available();
         let inputs = binding::resolve_inputs(runbook, &request.inputs, interactive)?;
         let secrets = binding::resolve_secrets(runbook)?;

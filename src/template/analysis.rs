@@ -29,7 +29,25 @@ pub struct Reference {
     pub path: Vec<String>,
     /// Where the read is written.
     pub range: Range<usize>,
+    /// The first segment the template allows to be missing, when the read is guarded:
+    /// `target.a.b | default('')` and `target.a.b is defined` give 2 (`b` may be missing,
+    /// `target.a` may not: strict templates fail on an attribute of a missing value), and
+    /// every read under a path tested with `is defined` / `is undefined` in the same
+    /// template is guarded from that path's last segment. `None`: all must exist.
+    pub optional_from: Option<usize>,
 }
+
+impl Reference {
+    /// The leading segments that must exist for the template to render.
+    pub fn required(&self) -> &[String] {
+        let end = self.optional_from.unwrap_or(self.path.len());
+        &self.path[..end.min(self.path.len())]
+    }
+}
+
+/// Filters that give a value for a missing one, and tests that ask whether it is missing.
+const GUARD_FILTERS: &[&str] = &["default", "d"];
+const GUARD_TESTS: &[&str] = &["defined", "undefined"];
 
 /// A filter (`| upper`) or test (`is defined`) by name, with where the name is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,19 +78,21 @@ impl Analysis {
 pub(super) fn walk_template(ast: &Stmt<'_>, source: &str) -> Analysis {
     let mut walker = Walker::new(source);
     walker.stmt(ast);
-    walker.analysis
+    walker.finish()
 }
 
 pub(super) fn walk_expression(ast: &Expr<'_>, source: &str) -> Analysis {
     let mut walker = Walker::new(source);
     walker.expr(ast);
-    walker.analysis
+    walker.finish()
 }
 
 struct Walker<'a, 's> {
     source: &'s str,
     /// Names assigned in each open scope.
     scopes: Vec<HashSet<&'a str>>,
+    /// Paths tested with `is defined` / `is undefined`: reads under them are guarded.
+    tested: Vec<Vec<String>>,
     analysis: Analysis,
 }
 
@@ -85,8 +105,41 @@ impl<'a> Walker<'a, '_> {
         Walker {
             source,
             scopes: vec![HashSet::new()],
+            tested: Vec::new(),
             analysis: Analysis::default(),
         }
+    }
+
+    /// Marks the reads under a tested path as guarded from that path's last segment.
+    fn finish(mut self) -> Analysis {
+        for reference in &mut self.analysis.references {
+            for tested in &self.tested {
+                if reference.path.starts_with(tested) {
+                    let from = tested.len() - 1;
+                    reference.optional_from =
+                        Some(reference.optional_from.map_or(from, |f| f.min(from)));
+                }
+            }
+        }
+        self.analysis
+    }
+
+    /// Records `path | default(...)` or `path is defined`: the read of a path whose last
+    /// segment may be missing. False when `expr` is not a path read from the context.
+    fn guarded(&mut self, expr: &Expr<'a>, tested: bool) -> bool {
+        let Some(path) = self.path(expr) else {
+            return false;
+        };
+        if tested {
+            self.tested.push(path.clone());
+        }
+        let from = path.len() - 1;
+        self.analysis.references.push(Reference {
+            path,
+            range: self.chain_range(expr),
+            optional_from: Some(from),
+        });
+        true
     }
 
     fn is_assigned(&self, name: &str) -> bool {
@@ -272,7 +325,11 @@ impl<'a> Walker<'a, '_> {
                     name: f.name.to_string(),
                     range: start..start + f.name.len(),
                 });
-                self.opt_expr(&f.expr);
+                let guarded = GUARD_FILTERS.contains(&f.name)
+                    && f.expr.as_ref().is_some_and(|e| self.guarded(e, false));
+                if !guarded {
+                    self.opt_expr(&f.expr);
+                }
                 self.args(&f.args);
             }
             Expr::Test(t) => {
@@ -281,7 +338,9 @@ impl<'a> Walker<'a, '_> {
                     name: t.name.to_string(),
                     range: start..start + t.name.len(),
                 });
-                self.expr(&t.expr);
+                if !(GUARD_TESTS.contains(&t.name) && self.guarded(&t.expr, true)) {
+                    self.expr(&t.expr);
+                }
                 self.args(&t.args);
             }
             Expr::Call(c) => {
@@ -300,6 +359,7 @@ impl<'a> Walker<'a, '_> {
         self.analysis.references.push(Reference {
             path,
             range: self.chain_range(expr),
+            optional_from: None,
         });
     }
 

@@ -25,6 +25,16 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.snapshot.verify",
+    outputs: Some(&[
+        "file",
+        "revision",
+        "total_keys",
+        "total_size",
+        "size",
+        "sha256",
+        "hash",
+        "compressed",
+    ]),
     summary: "Check an etcd snapshot (SHA-256 trailer; `.db.gz` is gunzipped first) and read its revision and key count.",
     params: &[
         ParamSpec {

@@ -31,6 +31,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.verify",
+    outputs: Some(&["leader", "members", "revision", "keys", "endpoints"]),
     summary: "Verify a (restored) cluster: all members healthy, one leader, revision, key count and canary keys.",
     params: &[
         ENDPOINTS,

@@ -40,6 +40,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "restic.restore",
+    outputs: Some(&["target", "id", "time", "restored_point", "files", "bytes"]),
     summary: "Restore one restic snapshot (an id, or `latest` of tag, host and path) into a new directory, verified, never over existing files.",
     params: &[
         REPOSITORY,
