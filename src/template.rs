@@ -314,6 +314,30 @@ mod tests {
     }
 
     #[test]
+    fn marks_what_a_guard_allows_to_be_missing() {
+        let analysis = analyse_template(
+            "{{ target.a.b | default('') }}{% if target.c is not defined %}x{% else %}{{ target.c.d }}{% endif %}{{ target.e }}{{ inputs.x | d }}",
+        )
+        .unwrap();
+        let required: Vec<(String, String)> = analysis
+            .references
+            .iter()
+            .map(|r| (r.path.join("."), r.required().join(".")))
+            .collect();
+        let expected = [
+            ("target.a.b", "target.a"),
+            ("target.c", "target"),
+            ("target.c.d", "target"),
+            ("target.e", "target.e"),
+            ("inputs.x", "inputs"),
+        ];
+        assert_eq!(
+            required,
+            expected.map(|(p, r)| (p.to_string(), r.to_string()))
+        );
+    }
+
+    #[test]
     fn knows_the_builtin_filters_and_tests() {
         let env = environment();
         for name in BUILTIN_FILTERS {

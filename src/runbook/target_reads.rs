@@ -85,6 +85,29 @@ mod tests {
     }
 
     #[test]
+    fn a_runbook_lists_its_reads_with_their_place_and_section() {
+        let text = "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {name: r, version: 1.0.0}\nspec:\n  steps:\n    - id: a\n      action: shell\n      with: {run: \"echo {{ target.x }} {{ target.o.p | default('') }}\"}\n  drill:\n    inject:\n      - id: i\n        action: shell\n        with: {run: \"echo {{ target.y }}\"}\n";
+        let valid = crate::runbook::load(text).unwrap();
+        let reads: Vec<(String, usize, usize, usize, bool)> = valid
+            .target_reads
+            .iter()
+            .map(|r| {
+                let start = r.span.start;
+                (r.written(), r.required, start.line, start.col, r.inject)
+            })
+            .collect();
+        assert_eq!(
+            reads,
+            [
+                ("target.x".to_string(), 1, 8, 28, false),
+                ("target.o.p".to_string(), 1, 8, 43, false),
+                ("target.y".to_string(), 1, 13, 30, true),
+            ]
+        );
+        assert_eq!(valid.target_reads[0].site, "`with.run` of step `a`");
+    }
+
+    #[test]
     fn a_required_read_needs_every_segment() {
         let facts = json!({"etcd": {"pid_file": "/run/etcd.pid"}, "kubeconfig": "k"});
         assert_eq!(read(&["kubeconfig"], 1).missing_in(&facts), None);
