@@ -97,7 +97,25 @@ impl ActionSpec {
     /// it stops whatever the action started, but cancelling `request.cancel` and awaiting
     /// the result is the orderly way.
     pub fn execute(&self, request: ActionRequest) -> ActionFuture {
-        self.executor.execute(request)
+        let running = self.executor.execute(request);
+        let (name, declared) = (self.name, self.outputs);
+        Box::pin(async move {
+            let result = running.await;
+            // `validate` refuses reads of undeclared outputs, so an output missing from
+            // `outputs` could never be read: every test that runs an action holds the
+            // declaration to what the action sets.
+            if let (Ok(outputs), Some(declared)) = (&result, declared) {
+                let undeclared: Vec<&String> = outputs
+                    .keys()
+                    .filter(|k| !declared.contains(&k.as_str()))
+                    .collect();
+                debug_assert!(
+                    undeclared.is_empty(),
+                    "action `{name}` set outputs its spec does not declare: {undeclared:?}"
+                );
+            }
+            result
+        })
     }
 
     /// True when the action is safe to re-run without asking.
