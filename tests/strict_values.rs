@@ -251,3 +251,62 @@ fn validate_warns_about_a_target_key_only_some_targets_have() {
     ran.assert_code(0, "no targets file");
     assert_eq!(ran.stderr, "", "{ran:?}");
 }
+
+#[test]
+fn a_resume_whose_target_lost_a_value_is_refused_before_the_journal_is_written() {
+    let test = Drbook::new().targets(TARGETS);
+    let marker = test.path().join("marker");
+    let ran = test
+        .clone()
+        .runbook(&after_marker(
+            &marker,
+            "    - id: ask
+      checkpoint: {prompt: Go on?}
+    - id: kube
+      action: shell
+      with: {run: \"echo {{ target.kubeconfig }}\"}
+",
+        ))
+        .args(["run", "runbook.yaml", "--target", "prod"])
+        .run();
+    ran.assert_code(3, "the checkpoint nobody can answer pauses the run");
+    let before = std::fs::read(test.run_dir(ran.id()).join("journal.jsonl")).unwrap();
+    test.write(
+        "drbook.targets.yaml",
+        &TARGETS.replace("    kubeconfig: /etc/prod.kubeconfig\n", ""),
+    );
+    let resumed = ran.resume();
+    resumed.assert_code(4, "the target no longer has `kubeconfig`");
+    assert!(
+        resumed.stderr.contains(
+            "`target.kubeconfig`: no key `kubeconfig` (read in `with.run` of step `kube`, line 13)"
+        ),
+        "{resumed:?}"
+    );
+    let after = std::fs::read(test.run_dir(ran.id()).join("journal.jsonl")).unwrap();
+    assert_eq!(before, after, "the journal was written to");
+}
+
+#[test]
+fn a_when_that_reads_a_missing_output_fails_instead_of_skipping() {
+    let ran = Drbook::new()
+        .runbook(&runbook(
+            "  steps:
+    - id: a
+      action: shell
+      with: {run: echo RESTORE=yes}
+    - id: restore
+      when: \"{{ steps.a.outputs.RESTOR }}\"
+      action: shell
+      with: {run: \"true\"}
+",
+        ))
+        .args(["run", "runbook.yaml"])
+        .run();
+    ran.assert_code(1, "the misspelt condition fails the run");
+    let failure = failure_of(&ran, "restore");
+    assert!(
+        failure.contains("`when` of step `restore` cannot be evaluated: `steps.a.outputs.RESTOR` is undefined (step `a` has no output `RESTOR`; did you mean `RESTORE`?)"),
+        "{failure}\n{ran:?}"
+    );
+}
