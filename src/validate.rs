@@ -104,9 +104,7 @@ fn check(path: &Path, targets: Option<&Path>) -> (FileKind, Result<String, AppEr
     };
     let checked = match kind {
         FileKind::Runbook => load::validated(file).and_then(|loaded| {
-            for warning in crate::validate_targets::check(&loaded, path, targets)? {
-                eprintln!("{warning}");
-            }
+            crate::validate_targets::check(&loaded, path, targets)?;
             let runbook = &loaded.valid.runbook;
             let meta = &runbook.metadata;
             Ok(format!(

@@ -17,18 +17,18 @@ use crate::source::diagnostic::Diagnostic;
 use crate::targets::{self, Target};
 
 /// Checks the runbook's target reads against the targets file, when there is one.
-/// Returns the warning lines to print; an error when a value is read that no target has.
+/// Warnings are printed on stderr; a value read that no target has is an error.
 pub(crate) fn check(
     loaded: &LoadedRunbook,
     runbook_path: &Path,
     flag: Option<&Path>,
-) -> Result<Vec<String>, AppError> {
+) -> Result<(), AppError> {
     let reads = &loaded.valid.target_reads;
     let Some(path) = targets::locate(flag, runbook_path) else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     if reads.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let file = load::text(&path, FileKind::Targets)?;
     let all = match targets::check(&file) {
@@ -41,16 +41,16 @@ pub(crate) fn check(
             });
         }
         Err(_) => {
-            return Ok(vec![format!(
+            eprintln!(
                 "warning: `{}` is not a valid targets file, so the target values `{}` reads were not checked; `drbook validate {}` shows why",
                 path.display(),
                 runbook_path.display(),
                 path.display()
-            )]);
+            );
+            return Ok(());
         }
     };
     let mut errors = Vec::new();
-    let mut warnings = Vec::new();
     // One report per value read, at the first place it is read: a runbook reads the
     // same value in many steps, and one fix mends them all.
     let mut groups: Vec<(&TargetRead, usize)> = Vec::new();
@@ -79,21 +79,20 @@ pub(crate) fn check(
         if lacking.len() == candidates.len() {
             errors.push(no_target_has(read, more, &lacking, &path));
         } else {
-            warnings.push(some_targets_lack(read, more, &lacking, &path, runbook_path));
+            eprintln!(
+                "{}",
+                some_targets_lack(read, more, &lacking, &path, runbook_path)
+            );
         }
     }
     if errors.is_empty() {
-        Ok(warnings)
-    } else {
-        for warning in warnings {
-            eprintln!("{warning}");
-        }
-        Err(AppError::Invalid {
-            kind: FileKind::Runbook,
-            file: loaded.file.clone(),
-            diagnostics: errors,
-        })
+        return Ok(());
     }
+    Err(AppError::Invalid {
+        kind: FileKind::Runbook,
+        file: loaded.file.clone(),
+        diagnostics: errors,
+    })
 }
 
 /// The error for a value no target has.

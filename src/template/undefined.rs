@@ -96,6 +96,12 @@ fn describe_missing(path: &[String], depth: usize, parent: &Value, context: &Val
                 format!("the target `{target}` has no key `{name}`{inside}{hint}")
             }
             ("steps", 1) => format!("step `{name}` has no result yet"),
+            ("steps", 2 | 3) if context["steps"][&path[1]]["status"] == "skipped" => {
+                format!("step `{}` was skipped, so it has no {}", path[1], path[2])
+            }
+            ("steps", 2) if name == "answer" => {
+                format!("step `{}` has no answer", path[1])
+            }
             ("steps", 3) if path[2] == "outputs" => {
                 let outputs = if keys.is_empty() {
                     "; it set no outputs".to_string()
@@ -197,6 +203,19 @@ mod tests {
         assert_eq!(
             message("steps['find-member'].outputs.ip", &context),
             "`steps['find-member'].outputs.ip` is undefined (step `find-member` has no output `ip`; it set no outputs)"
+        );
+    }
+
+    #[test]
+    fn a_skipped_step_is_named_as_skipped() {
+        let context = json!({"steps": {"a": {"status": "skipped", "outputs": {}}}});
+        assert_eq!(
+            message("steps.a.outputs.X", &context),
+            "`steps.a.outputs.X` is undefined (step `a` was skipped, so it has no outputs)"
+        );
+        assert_eq!(
+            message("steps.a.answer", &context),
+            "`steps.a.answer` is undefined (step `a` was skipped, so it has no answer)"
         );
     }
 
