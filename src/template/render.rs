@@ -39,20 +39,18 @@ pub fn eval(
     context: &Value,
 ) -> Result<minijinja::Value, RenderError> {
     let expression = single_expression(expression).unwrap_or(expression);
-    let failed = |e: minijinja::Error| {
-        RenderError(explain(
-            &e,
-            analyse_expression(expression).ok().as_ref(),
-            context,
-        ))
+    let failed = |e: minijinja::Error, source: &str| {
+        let analysis = analyse_expression(expression).ok();
+        RenderError(explain(&e, source, analysis.as_ref(), context))
     };
     let value = env
         .compile_expression(expression)
         .and_then(|e| e.eval(context))
-        .map_err(failed)?;
+        .map_err(|e| failed(e, expression))?;
     if value.is_undefined() {
-        env.render_str(&format!("{{{{{expression}}}}}"), context)
-            .map_err(failed)?;
+        let printed = format!("{{{{{expression}}}}}");
+        env.render_str(&printed, context)
+            .map_err(|e| failed(e, &printed))?;
     }
     Ok(value)
 }
@@ -75,8 +73,14 @@ pub fn text(
     if !is_template(text) {
         return Ok(text.to_string());
     }
-    env.render_str(text, context)
-        .map_err(|e| RenderError(explain(&e, analyse_template(text).ok().as_ref(), context)))
+    env.render_str(text, context).map_err(|e| {
+        RenderError(explain(
+            &e,
+            text,
+            analyse_template(text).ok().as_ref(),
+            context,
+        ))
+    })
 }
 
 /// The list a `foreach` template gives, or why it is not one.

@@ -22,18 +22,31 @@ pub(super) fn describe(error: &minijinja::Error) -> String {
 }
 
 /// The message for a render error: for an undefined value, which one and why; else
-/// minijinja's own words. `analysis` is what the failed template reads.
+/// minijinja's own words. `source` is the failed template's text and `analysis` what it
+/// reads.
 pub(super) fn explain(
     error: &minijinja::Error,
+    source: &str,
     analysis: Option<&Analysis>,
     context: &Value,
 ) -> String {
-    if error.kind() == minijinja::ErrorKind::UndefinedError
-        && let Some(found) = analysis.and_then(|a| missing(a, context))
-    {
+    if error.kind() != minijinja::ErrorKind::UndefinedError {
+        return describe(error);
+    }
+    if let Some(found) = analysis.and_then(|a| missing(a, context)) {
         return found;
     }
-    describe(error)
+    // A name the template set itself (`{% for m in ... %}{{ m.nmae }}`) is not in the
+    // context; minijinja knows where the failing expression is written.
+    match error
+        .range()
+        .and_then(|r| source.get(r))
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        Some(written) => format!("`{written}` is undefined"),
+        None => describe(error),
+    }
 }
 
 /// The first read of `analysis` whose required part `context` lacks, described.
@@ -170,9 +183,23 @@ mod tests {
             .unwrap_err();
         explain(
             &error,
+            &format!("{{{{ {expression} }}}}"),
             analyse_expression(expression).ok().as_ref(),
             context,
         )
+    }
+
+    #[test]
+    fn a_name_the_template_set_is_named_where_it_is_written() {
+        let env = environment();
+        let text = "{% for m in target.members %}{{ m.nmae }}{% endfor %}";
+        let context = json!({"target": {"members": [{"name": "a"}]}});
+        let error = env.render_str(text, &context).unwrap_err();
+        let analysis = super::super::analyse_template(text).ok();
+        assert_eq!(
+            explain(&error, text, analysis.as_ref(), &context),
+            "`m.nmae` is undefined"
+        );
     }
 
     #[test]
