@@ -20,12 +20,16 @@ pub struct Cli {
 pub enum Command {
     /// Check runbooks for every mistake that can be found before running them
     #[command(
-        after_help = "Examples:\n  drbook validate runbooks/kubeone/etcd-quorum-loss.yaml\n  drbook validate runbooks/\n\nExit status 0 when every file is valid, 2 when any is not."
+        after_help = "Examples:\n  drbook validate runbooks/kubeone/etcd-quorum-loss.yaml\n  drbook validate runbooks/\n  drbook validate --targets examples/drbook.targets.yaml runbooks/kkp/minio-lost.yaml\n\nExit status 0 when every file is valid, 2 when any is not."
     )]
     Validate {
         /// Runbook files, or directories whose *.yaml files are all checked
         #[arg(required = true, value_name = "FILE|DIR")]
         paths: Vec<PathBuf>,
+        /// Targets file to check the runbooks' `target.*` values against (default:
+        /// drbook.targets.yaml beside each runbook, else in the current directory)
+        #[arg(long, value_name = "FILE")]
+        targets: Option<PathBuf>,
     },
 
     /// Show what a run would do, step by step, without executing anything

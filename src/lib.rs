@@ -29,6 +29,7 @@ mod start;
 pub mod targets;
 pub mod template;
 mod validate;
+mod validate_targets;
 mod verdict;
 pub mod view;
 

@@ -42,7 +42,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
 
 fn dispatch(command: Command) -> Result<(), AppError> {
     match command {
-        Command::Validate { paths } => validate::validate(&paths),
+        Command::Validate { paths, targets } => validate::validate(&paths, targets.as_deref()),
         Command::Plan {
             file,
             inputs,

@@ -18,6 +18,7 @@ mod analysis;
 pub mod comparisons;
 pub mod render;
 mod secret_use;
+mod undefined;
 
 /// The roots a template may read; anything else is a typo.
 pub const CONTEXT_ROOTS: &[&str] = &["inputs", "secrets", "steps", "target", "run", "item"];
@@ -313,6 +314,30 @@ mod tests {
             .collect();
         assert!(spans.contains(&"inputs.a"), "{spans:?}");
         assert!(spans.contains(&"two.outputs.x"), "{spans:?}");
+    }
+
+    #[test]
+    fn marks_what_a_guard_allows_to_be_missing() {
+        let analysis = analyse_template(
+            "{{ target.a.b | default('') }}{% if target.c is not defined %}x{% else %}{{ target.c.d }}{% endif %}{{ target.e }}{{ inputs.x | d }}",
+        )
+        .unwrap();
+        let required: Vec<(String, String)> = analysis
+            .references
+            .iter()
+            .map(|r| (r.path.join("."), r.required().join(".")))
+            .collect();
+        let expected = [
+            ("target.a.b", "target.a"),
+            ("target.c", "target"),
+            ("target.c.d", "target"),
+            ("target.e", "target.e"),
+            ("inputs.x", "inputs"),
+        ];
+        assert_eq!(
+            required,
+            expected.map(|(p, r)| (p.to_string(), r.to_string()))
+        );
     }
 
     #[test]

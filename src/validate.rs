@@ -31,9 +31,11 @@ fn kind_by_name(path: &Path) -> FileKind {
     }
 }
 
-/// Checks every file named, and every *.yaml / *.yml file under every directory named.
-/// Valid files are listed on stdout; every error is returned for `run.rs` to print.
-pub(crate) fn validate(paths: &[PathBuf]) -> Result<(), AppError> {
+/// Checks every file named, and every *.yaml / *.yml file under every directory named;
+/// a runbook's `target.*` values also against the targets file (`targets`, else found
+/// as `run` finds it). Valid files are listed on stdout; every error is returned for
+/// `run.rs` to print.
+pub(crate) fn validate(paths: &[PathBuf], targets: Option<&Path>) -> Result<(), AppError> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -55,7 +57,7 @@ pub(crate) fn validate(paths: &[PathBuf]) -> Result<(), AppError> {
     let mut errors = Vec::new();
     let mut kinds = Vec::new();
     for path in &files {
-        let (kind, checked) = check(path);
+        let (kind, checked) = check(path, targets);
         kinds.push(kind);
         match checked {
             Ok(summary) => println!("ok: {} ({summary})", path.display()),
@@ -79,7 +81,7 @@ pub(crate) fn validate(paths: &[PathBuf]) -> Result<(), AppError> {
 
 /// Reads one file, decides its kind and checks it by that kind's rules; what `ok:`
 /// says about it when it is valid.
-fn check(path: &Path) -> (FileKind, Result<String, AppError>) {
+fn check(path: &Path, targets: Option<&Path>) -> (FileKind, Result<String, AppError>) {
     let file = match load::text(path, kind_by_name(path)) {
         Ok(file) => file,
         Err(error) => return (kind_by_name(path), Err(error)),
@@ -101,15 +103,16 @@ fn check(path: &Path) -> (FileKind, Result<String, AppError>) {
         diagnostics,
     };
     let checked = match kind {
-        FileKind::Runbook => load::validated(file).map(|loaded| {
+        FileKind::Runbook => load::validated(file).and_then(|loaded| {
+            crate::validate_targets::check(&loaded, path, targets)?;
             let runbook = &loaded.valid.runbook;
             let meta = &runbook.metadata;
-            format!(
+            Ok(format!(
                 "{} {}, {}",
                 meta.name.value,
                 meta.version.value,
                 count(runbook.all_steps().count(), "step", "steps")
-            )
+            ))
         }),
         FileKind::Targets => match targets::check(&file) {
             Ok(targets) => Ok(format!(

@@ -19,6 +19,7 @@ mod inputs;
 mod milestones;
 mod missing_keys;
 mod needs;
+mod outputs;
 mod secrets;
 mod several_errors;
 mod step_shape;
@@ -189,6 +190,7 @@ const GROUPS: &[&[Case]] = &[
     durations_and_versions::CASES,
     templates::CASES,
     template_expressions::CASES,
+    outputs::CASES,
     checkpoints::CASES,
     milestones::CASES,
     secrets::CASES,

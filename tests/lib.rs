@@ -22,6 +22,7 @@ mod runs_output;
 mod s3_actions;
 mod secret_messages;
 mod shipped_runbooks;
+mod strict_values;
 mod support;
 mod terminal_view;
 mod validate_kinds;

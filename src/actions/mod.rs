@@ -84,6 +84,9 @@ pub struct ActionSpec {
     pub name: &'static str,
     pub summary: &'static str,
     pub params: &'static [ParamSpec],
+    /// The names of the outputs a step of this action can set, which `validate` holds
+    /// `steps.<id>.outputs.<name>` against; `None` when they are free-form (`shell`).
+    pub outputs: Option<&'static [&'static str]>,
     pub rerun: Rerun,
     /// The commands an operator types to do the same by hand when drbook is unavailable,
     /// for the printed runbook (`drbook render`); see `by_hand`.
@@ -101,7 +104,25 @@ impl ActionSpec {
     /// it stops whatever the action started, but cancelling `request.cancel` and awaiting
     /// the result is the orderly way.
     pub fn execute(&self, request: ActionRequest) -> ActionFuture {
-        self.executor.execute(request)
+        let running = self.executor.execute(request);
+        let (name, declared) = (self.name, self.outputs);
+        Box::pin(async move {
+            let result = running.await;
+            // `validate` refuses reads of undeclared outputs, so an output missing from
+            // `outputs` could never be read: every test that runs an action holds the
+            // declaration to what the action sets.
+            if let (Ok(outputs), Some(declared)) = (&result, declared) {
+                let undeclared: Vec<&String> = outputs
+                    .keys()
+                    .filter(|k| !declared.contains(&k.as_str()))
+                    .collect();
+                debug_assert!(
+                    undeclared.is_empty(),
+                    "action `{name}` set outputs its spec does not declare: {undeclared:?}"
+                );
+            }
+            result
+        })
     }
 
     /// The by-hand commands for a step with these parameters.

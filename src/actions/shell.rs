@@ -25,6 +25,7 @@ use crate::journal::event::Stream;
 pub const SPEC: ActionSpec = ActionSpec {
     name: "shell",
     by_hand,
+    outputs: None,
     summary: "Run a shell command; its exit status decides success, and `KEY=value` or JSON lines on stdout become outputs.",
     params: &[
         ParamSpec {

@@ -27,6 +27,7 @@ use super::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "wait",
     by_hand,
+    outputs: Some(&["attempts"]),
     summary: "Poll a probe command until it exits 0, or fail when the timeout passes.",
     params: &[
         ParamSpec {

@@ -6,6 +6,8 @@
 
 mod answers;
 mod member_table;
+mod outputs;
+mod reads;
 mod templates;
 
 use std::collections::HashMap;
@@ -15,6 +17,7 @@ use minijinja::Environment;
 use crate::actions::{self, ActionSpec, ParamKind, ParamSpec};
 use crate::runbook::graph::StepGraph;
 use crate::runbook::model::*;
+use crate::runbook::target_reads::TargetRead;
 use crate::source::decode::{DURATION_HELP, closest, parse_duration, zero_duration};
 use crate::source::diagnostic::Diagnostic;
 use crate::source::span::Spanned;
@@ -36,13 +39,17 @@ pub struct Graphs {
 
 /// Runs every semantic check. `source` is the text the runbook was parsed from, so a
 /// problem inside a template can be pointed at where it is written. Returns the step
-/// graphs when the runbook is valid.
-pub fn check(runbook: &Runbook, source: &str) -> Result<Graphs, Vec<Diagnostic>> {
+/// graphs and the `target.*` reads when the runbook is valid.
+pub fn check(
+    runbook: &Runbook,
+    source: &str,
+) -> Result<(Graphs, Vec<TargetRead>), Vec<Diagnostic>> {
     let mut checker = Checker {
         runbook,
         lines: crate::source::source_file::lines(source).collect(),
         env: template::environment(),
         diagnostics: Vec::new(),
+        reads: Vec::new(),
     };
     checker.unique_names();
     checker.inputs();
@@ -80,7 +87,7 @@ pub fn check(runbook: &Runbook, source: &str) -> Result<Graphs, Vec<Diagnostic>>
     if diagnostics.is_empty()
         && let (Some(recovery), Some(inject)) = (recovery, inject)
     {
-        return Ok(Graphs { recovery, inject });
+        return Ok((Graphs { recovery, inject }, checker.reads));
     }
     diagnostics.sort_by_key(|d| d.span.start);
     diagnostics.dedup();
@@ -93,6 +100,8 @@ struct Checker<'r> {
     lines: Vec<&'r str>,
     env: Environment<'static>,
     diagnostics: Vec<Diagnostic>,
+    /// The `target.*` reads found in the templates.
+    reads: Vec<TargetRead>,
 }
 
 impl Checker<'_> {

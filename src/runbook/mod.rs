@@ -6,6 +6,7 @@ pub mod graph;
 pub mod model;
 pub mod parse;
 pub mod schema;
+pub mod target_reads;
 
 use crate::source::diagnostic::Diagnostic;
 pub use check::Graphs;
@@ -16,11 +17,17 @@ pub use model::Runbook;
 pub struct ValidRunbook {
     pub runbook: Runbook,
     pub graphs: Graphs,
+    /// Every `target.*` value its templates read, for checking against a target.
+    pub target_reads: Vec<target_reads::TargetRead>,
 }
 
 /// Parses and checks runbook text. All diagnostics of the file come back at once.
 pub fn load(text: &str) -> Result<ValidRunbook, Vec<Diagnostic>> {
     let runbook = parse::parse(text)?;
-    let graphs = check::check(&runbook, text)?;
-    Ok(ValidRunbook { runbook, graphs })
+    let (graphs, target_reads) = check::check(&runbook, text)?;
+    Ok(ValidRunbook {
+        runbook,
+        graphs,
+        target_reads,
+    })
 }

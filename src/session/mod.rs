@@ -6,6 +6,7 @@ mod assemble;
 pub mod binding;
 mod driver;
 mod new_run;
+mod preflight;
 mod preflight_answers;
 mod resumed;
 

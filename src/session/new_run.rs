@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding::{self, BoundTarget};
 use super::driver::Session;
-use super::preflight_answers;
+use super::{preflight, preflight_answers};
 use crate::app_error::AppError;
 use crate::cli::OutputFormat;
 use crate::engine::{self, RunFacts};
@@ -47,6 +47,13 @@ impl Session {
         // Absolute, so answers are recorded with the same path in every session.
         let answers_path = request.answers.as_deref().map(absolute);
         let answers = binding::load_answers(mode, answers_path.as_deref(), runbook)?;
+        let bound = binding::bind_target(
+            mode,
+            request.target.as_deref(),
+            request.targets.as_deref(),
+            &request.file,
+        )?;
+        preflight::check_target_reads(&valid, mode, &request.file, bound.as_ref())?;
         let interactive = operator::terminal_available();
         preflight_answers::check(
             runbook,
@@ -54,12 +61,6 @@ impl Session {
             answers.as_ref(),
             interactive,
             &engine::replay::Prior::default(),
-        )?;
-        let bound = binding::bind_target(
-            mode,
-            request.target.as_deref(),
-            request.targets.as_deref(),
-            &request.file,
         )?;
         let inputs = binding::resolve_inputs(runbook, &request.inputs, interactive)?;
         let secrets = binding::resolve_secrets(runbook)?;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding;
 use super::driver::Session;
-use super::preflight_answers;
+use super::{preflight, preflight_answers};
 use crate::app_error::{AppError, FileKind};
 use crate::cli::OutputFormat;
 use crate::engine::step_state::StepState;
@@ -104,6 +104,7 @@ impl Session {
             targets_flag.as_deref(),
             &runbook_path,
         )?;
+        preflight::check_target_reads(&valid, mode, &runbook_path, bound.as_ref())?;
         let answers = binding::load_answers(mode, answers_file.as_deref().map(Path::new), runbook)?;
         let interactive = operator::terminal_available();
         preflight_answers::check(runbook, mode, answers.as_ref(), interactive, &prior)?;

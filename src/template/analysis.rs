@@ -37,7 +37,25 @@ pub struct Reference {
     pub path: Vec<String>,
     /// Where the read is written.
     pub range: Range<usize>,
+    /// The first segment the template allows to be missing, when the read is guarded:
+    /// `target.a.b | default('')` and `target.a.b is defined` give 2 (`b` may be missing,
+    /// `target.a` may not: strict templates fail on an attribute of a missing value), and
+    /// every read under a path tested with `is defined` / `is undefined` in the same
+    /// template is guarded from that path's last segment. `None`: all must exist.
+    pub optional_from: Option<usize>,
 }
+
+impl Reference {
+    /// The leading segments that must exist for the template to render.
+    pub fn required(&self) -> &[String] {
+        let end = self.optional_from.unwrap_or(self.path.len());
+        &self.path[..end.min(self.path.len())]
+    }
+}
+
+/// Filters that give a value for a missing one, and tests that ask whether it is missing.
+const GUARD_FILTERS: &[&str] = &["default", "d"];
+const GUARD_TESTS: &[&str] = &["defined", "undefined"];
 
 /// A filter (`| upper`) or test (`is defined`) by name, with where the name is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,13 +86,13 @@ impl Analysis {
 pub(super) fn walk_template(ast: &Stmt<'_>, source: &str) -> Analysis {
     let mut walker = Walker::new(source);
     walker.stmt(ast);
-    walker.analysis
+    walker.finish()
 }
 
 pub(super) fn walk_expression(ast: &Expr<'_>, source: &str) -> Analysis {
     let mut walker = Walker::new(source);
     walker.expr(ast, &SecretHow::Whole);
-    walker.analysis
+    walker.finish()
 }
 
 struct Walker<'a, 's> {
@@ -84,6 +102,8 @@ struct Walker<'a, 's> {
     /// The blocks around the statement being walked whose output is captured and may be
     /// transformed (`{% filter %}`, `{% set %}` blocks, macros), innermost last.
     captures: Vec<&'static str>,
+    /// Paths tested with `is defined` / `is undefined`: reads under them are guarded.
+    tested: Vec<Vec<String>>,
     analysis: Analysis,
 }
 
@@ -97,8 +117,42 @@ impl<'a> Walker<'a, '_> {
             source,
             scopes: vec![HashSet::new()],
             captures: Vec::new(),
+            tested: Vec::new(),
             analysis: Analysis::default(),
         }
+    }
+
+    /// Marks the reads under a tested path as guarded from that path's last segment.
+    fn finish(mut self) -> Analysis {
+        for reference in &mut self.analysis.references {
+            for tested in &self.tested {
+                if reference.path.starts_with(tested) {
+                    let from = tested.len() - 1;
+                    reference.optional_from =
+                        Some(reference.optional_from.map_or(from, |f| f.min(from)));
+                }
+            }
+        }
+        self.analysis
+    }
+
+    /// Records `path | default(...)` or `path is defined`: the read of a path whose last
+    /// segment may be missing. False when `expr` is not a path read from the context.
+    /// A guarded read of a secret is still a use of it (`secrets.x | default('')`
+    /// transforms it), so it is recorded through `reference` like any other read.
+    fn guarded(&mut self, expr: &Expr<'a>, tested: bool, how: &SecretHow) -> bool {
+        let Some(path) = self.path(expr) else {
+            return false;
+        };
+        if tested {
+            self.tested.push(path.clone());
+        }
+        let from = path.len() - 1;
+        self.reference(path, expr, how);
+        if let Some(read) = self.analysis.references.last_mut() {
+            read.optional_from = Some(from);
+        }
+        true
     }
 
     fn is_assigned(&self, name: &str) -> bool {
@@ -323,7 +377,14 @@ impl<'a> Walker<'a, '_> {
                     name: f.name.to_string(),
                     range: start..start + f.name.len(),
                 });
-                self.opt_expr(&f.expr, &SecretHow::Filter(f.name.to_string()));
+                let how = SecretHow::Filter(f.name.to_string());
+                let guarded = GUARD_FILTERS.contains(&f.name)
+                    && f.expr
+                        .as_ref()
+                        .is_some_and(|e| self.guarded(e, false, &how));
+                if !guarded {
+                    self.opt_expr(&f.expr, &how);
+                }
                 self.args(&f.args, &SecretHow::FilterArgument(f.name.to_string()));
             }
             Expr::Test(t) => {
@@ -332,7 +393,10 @@ impl<'a> Walker<'a, '_> {
                     name: t.name.to_string(),
                     range: start..start + t.name.len(),
                 });
-                self.expr(&t.expr, &SecretHow::Test(t.name.to_string()));
+                let how = SecretHow::Test(t.name.to_string());
+                if !(GUARD_TESTS.contains(&t.name) && self.guarded(&t.expr, true, &how)) {
+                    self.expr(&t.expr, &how);
+                }
                 self.args(&t.args, &SecretHow::TestArgument(t.name.to_string()));
             }
             Expr::Call(c) => {
@@ -367,7 +431,11 @@ impl<'a> Walker<'a, '_> {
                 range: range.clone(),
             });
         }
-        self.analysis.references.push(Reference { path, range });
+        self.analysis.references.push(Reference {
+            path,
+            range,
+            optional_from: None,
+        });
     }
 
     /// Where a chain like `steps.a.outputs.b` is written. minijinja's span of a chain

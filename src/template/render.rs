@@ -6,24 +6,53 @@
 //! A string that is exactly one `{{ expression }}` keeps the expression's type where a
 //! value is wanted (a list stays a list), so `foreach: "{{ inputs.members }}"` fans out
 //! and `with: {members: "{{ inputs.members }}"}` passes a list.
+//!
+//! Every position is strict: an undefined value is an error naming it, whether the
+//! template is one expression or text around several (`| default(...)` and
+//! `is defined` are how a template says a value may be missing).
 
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-use super::{is_template, single_expression};
+use super::undefined::explain;
+use super::{analyse_expression, analyse_template, is_template, single_expression};
 use crate::source::span::Spanned;
 use crate::source::yaml_tree::{Node, Value as Yaml};
 
+/// Why a template could not be rendered: for an undefined value, which value and why
+/// it is missing (`` `target.etcd.pidfile` is undefined (the target `staging` has no key
+/// `pidfile` under `etcd`) ``). The caller adds the step and the parameter.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct RenderError(String);
+
 /// Evaluates an expression (`when`, a `foreach` template, a one-expression parameter),
 /// written bare or as one `{{ expression }}`.
+///
+/// minijinja's expressions return a missing value as undefined instead of failing (only
+/// printing one fails), which made `run: "{{ steps.a.outputs.typo }}"` an empty command.
+/// An undefined result is therefore printed the way `{{ expression }}` would be: a
+/// missing value fails, while the "nothing" of `x if false` stays nothing.
 pub fn eval(
     env: &Environment<'static>,
     expression: &str,
     context: &Value,
-) -> Result<minijinja::Value, minijinja::Error> {
+) -> Result<minijinja::Value, RenderError> {
     let expression = single_expression(expression).unwrap_or(expression);
-    env.compile_expression(expression)
+    let failed = |e: minijinja::Error, source: &str| {
+        let analysis = analyse_expression(expression).ok();
+        RenderError(explain(&e, source, analysis.as_ref(), context))
+    };
+    let value = env
+        .compile_expression(expression)
         .and_then(|e| e.eval(context))
+        .map_err(|e| failed(e, expression))?;
+    if value.is_undefined() {
+        let printed = format!("{{{{{expression}}}}}");
+        env.render_str(&printed, context)
+            .map_err(|e| failed(e, &printed))?;
+    }
+    Ok(value)
 }
 
 /// Whether a `when:` holds.
@@ -31,7 +60,7 @@ pub fn condition(
     env: &Environment<'static>,
     when: &str,
     context: &Value,
-) -> Result<bool, minijinja::Error> {
+) -> Result<bool, RenderError> {
     eval(env, when, context).map(|v| v.is_true())
 }
 
@@ -40,11 +69,18 @@ pub fn text(
     env: &Environment<'static>,
     text: &str,
     context: &Value,
-) -> Result<String, minijinja::Error> {
+) -> Result<String, RenderError> {
     if !is_template(text) {
         return Ok(text.to_string());
     }
-    env.render_str(text, context)
+    env.render_str(text, context).map_err(|e| {
+        RenderError(explain(
+            &e,
+            text,
+            analyse_template(text).ok().as_ref(),
+            context,
+        ))
+    })
 }
 
 /// The list a `foreach` template gives, or why it is not one.
@@ -78,6 +114,8 @@ pub fn value(env: &Environment<'static>, text: &str, context: &Value) -> Result<
         let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
         return Ok(match json {
             Value::Array(_) | Value::Object(_) => json,
+            // The "nothing" of `x if false` prints as nothing, as in text.
+            _ if value.is_undefined() => Value::String(String::new()),
             _ => Value::String(value.to_string()),
         });
     }
@@ -162,6 +200,45 @@ mod tests {
         let context = json!({"inputs": {}});
         assert!(value(&env, "echo {{ inputs.nope }}", &context).is_err());
         assert!(condition(&env, "{{ inputs.nope.deeper }}", &context).is_err());
+    }
+
+    /// The whole-expression forms once turned a missing value into "" or false.
+    #[test]
+    fn a_whole_expression_is_as_strict_as_text() {
+        let env = super::super::environment();
+        let context = json!({"steps": {"a": {"outputs": {"REAL": "x"}}}, "target": {"name": "t"}});
+        assert_eq!(
+            value(&env, "{{ steps.a.outputs.RAEL }}", &context).unwrap_err(),
+            "`steps.a.outputs.RAEL` is undefined (step `a` has no output `RAEL`; did you mean `REAL`?)"
+        );
+        assert!(value(&env, "{{ target.kubeconfig }}", &context).is_err());
+        assert!(condition(&env, "{{ steps.a.outputs.RAEL }}", &context).is_err());
+        assert!(list(&env, "{{ target.members }}", &context).is_err());
+    }
+
+    #[test]
+    fn default_and_defined_still_guard() {
+        let env = super::super::environment();
+        let context = json!({"target": {"name": "t", "etcd": {}}});
+        assert_eq!(
+            value(
+                &env,
+                "{{ target.etcd.pidfile | default('/run/etcd.pid') }}",
+                &context
+            )
+            .unwrap(),
+            json!("/run/etcd.pid")
+        );
+        assert!(!condition(&env, "{{ target.kubeconfig is defined }}", &context).unwrap());
+        assert_eq!(
+            value(
+                &env,
+                "{{ '--flag' if target.kubeconfig is defined }}",
+                &context
+            )
+            .unwrap(),
+            json!("")
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.health",
     by_hand: super::manual::health,
+    outputs: Some(&["healthy", "total", "endpoints"]),
     summary: "Check that etcd members answer linearizable reads: every one (`mode: all`) or a quorum.",
     params: &[
         ENDPOINTS,

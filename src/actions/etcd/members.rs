@@ -19,6 +19,7 @@ use crate::actions::{ActionSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.members",
     by_hand: super::manual::members,
+    outputs: Some(&["cluster_id", "count", "members"]),
     summary: "List the cluster's members: id, name, peer and client URLs.",
     params: &[
         ENDPOINTS,

@@ -61,6 +61,15 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.snapshot.restore",
     by_hand: super::manual::snapshot_restore,
+    outputs: Some(&[
+        "restored_point",
+        "members",
+        "revision",
+        "sha256",
+        "initial_cluster",
+        "token",
+        "took_ms",
+    ]),
     summary: "Restore every member of an etcd cluster from one verified snapshot, concurrently, with flags generated from one member table.",
     params: &[
         ParamSpec {

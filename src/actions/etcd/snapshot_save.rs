@@ -38,6 +38,9 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.snapshot.save",
     by_hand: super::manual::snapshot_save,
+    outputs: Some(&[
+        "file", "sha256", "size", "endpoint", "taken_at", "took_ms", "revision", "keys",
+    ]),
     summary: "Stream a snapshot from one etcd member to a file (via `<file>.partial`, fsync'd); outputs its SHA-256, size and revision.",
     params: &[
         ParamSpec {

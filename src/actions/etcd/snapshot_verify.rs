@@ -26,6 +26,16 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.snapshot.verify",
     by_hand: super::manual::snapshot_verify,
+    outputs: Some(&[
+        "file",
+        "revision",
+        "total_keys",
+        "total_size",
+        "size",
+        "sha256",
+        "hash",
+        "compressed",
+    ]),
     summary: "Check an etcd snapshot (SHA-256 trailer; `.db.gz` is gunzipped first) and read its revision and key count.",
     params: &[
         ParamSpec {

@@ -19,6 +19,7 @@ use crate::actions::{ActionSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.status",
     by_hand: super::manual::status_table,
+    outputs: Some(&["leader", "revision", "db_size", "endpoints"]),
     summary: "Per endpoint: revision, database size, raft term and index, and the leader it sees.",
     params: &[
         ENDPOINTS,

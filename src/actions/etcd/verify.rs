@@ -32,6 +32,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.verify",
     by_hand: super::manual::verify,
+    outputs: Some(&["leader", "members", "revision", "keys", "endpoints"]),
     summary: "Verify a (restored) cluster: all members healthy, one leader, revision, key count and canary keys.",
     params: &[
         ENDPOINTS,

@@ -33,6 +33,14 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "pki.restore",
     by_hand: super::manual::restore,
+    outputs: Some(&[
+        "installed",
+        "unchanged",
+        "kept",
+        "fingerprints",
+        "leafs_to_renew",
+        "warnings",
+    ]),
     summary: "Install the 8 shared PKI files (CAs, service-account keys) from a backup, verified first, each atomically; previous files are kept as `<name>.drbook-<timestamp>`.",
     params: &[
         ParamSpec {

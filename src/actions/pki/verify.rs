@@ -22,6 +22,13 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "pki.verify",
     by_hand: super::manual::verify,
+    outputs: Some(&[
+        "ok",
+        "warnings",
+        "fingerprints",
+        "ca_fingerprint",
+        "not_after",
+    ]),
     summary: "Check a Kubernetes PKI: the 8 shared files present and parsable, keys matching, CA flags, expiry, leaf chains, key file modes, and (with `reference`) equal to the backup.",
     params: &[
         ParamSpec {

@@ -30,6 +30,13 @@ const EXAMPLES: usize = 5;
 pub const SPEC: ActionSpec = ActionSpec {
     name: "rclone.check",
     by_hand: super::manual::check,
+    outputs: Some(&[
+        "matching",
+        "differences",
+        "missing_on_source",
+        "missing_on_destination",
+        "errors",
+    ]),
     summary: "Compare the source and the destination with `rclone check` (sizes and hashes); fails on any difference unless `allow_differences: true`.",
     params: &[
         SIDES[0],

@@ -71,6 +71,7 @@ pub(crate) const TOOL: [ParamSpec; 2] = [
 pub const COPY: ActionSpec = ActionSpec {
     name: "rclone.copy",
     by_hand: super::manual::copy,
+    outputs: Some(&["transferred", "bytes", "errors"]),
     summary: "Copy new and changed files from the source to the destination with `rclone copy`; never deletes. Outputs the files and bytes transferred.",
     params: &[SIDES[0], SIDES[1], SIDES[2], SIDES[3], TOOL[0], TOOL[1]],
     rerun: Rerun::Safe(
@@ -82,6 +83,14 @@ pub const COPY: ActionSpec = ActionSpec {
 pub const SYNC: ActionSpec = ActionSpec {
     name: "rclone.sync",
     by_hand: super::manual::sync,
+    outputs: Some(&[
+        "transferred",
+        "bytes",
+        "errors",
+        "deleted",
+        "would_delete",
+        "destination_files",
+    ]),
     summary: "Make the destination identical to the source with `rclone sync`, which deletes destination files the source lacks; refuses first when that would delete more than `max_delete`, or when the source is empty.",
     params: &[
         SIDES[0],

@@ -46,6 +46,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "restic.restore",
     by_hand: super::manual::restore,
+    outputs: Some(&["target", "id", "time", "restored_point", "files", "bytes"]),
     summary: "Restore one restic snapshot (an id, or `latest` of tag, host and path) into a new directory, verified, never over existing files.",
     params: &[
         REPOSITORY,

@@ -22,6 +22,16 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "restic.snapshots",
     by_hand: super::manual::snapshots,
+    outputs: Some(&[
+        "id",
+        "short_id",
+        "time",
+        "restored_point",
+        "hostname",
+        "paths",
+        "tags",
+        "count",
+    ]),
     summary: "List a restic repository's snapshots and pick the newest matching tag, host and path, optionally the newest before a time.",
     params: &[
         REPOSITORY,

@@ -43,6 +43,18 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "s3.get",
     by_hand: super::manual::get,
+    outputs: Some(&[
+        "file",
+        "key",
+        "size",
+        "sha256",
+        "etag",
+        "last_modified",
+        "restored_point",
+        "resumed_from",
+        "downloaded",
+        "already_present",
+    ]),
     summary: "Download one S3 object to a file (via `<file>.partial`, resumable), checked against its size and MD5 ETag; outputs its SHA-256 and time.",
     params: &[
         STORE_PARAMS[0],

@@ -23,6 +23,14 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "s3.latest",
     by_hand: super::manual::latest,
+    outputs: Some(&[
+        "key",
+        "size",
+        "last_modified",
+        "restored_point",
+        "etag",
+        "candidates",
+    ]),
     summary: "Find the newest object in an S3 bucket under a prefix, with a suffix, older than a given time; outputs its key and its time as `restored_point`.",
     params: &[
         STORE_PARAMS[0],

@@ -14,6 +14,7 @@ use crate::actions::{ActionSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "s3.list",
     by_hand: super::manual::list,
+    outputs: Some(&["objects", "count", "total_size"]),
     summary: "List the objects of an S3 bucket under a prefix: key, size and last-modified time of each, sorted by key.",
     params: &[
         STORE_PARAMS[0],

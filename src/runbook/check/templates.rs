@@ -19,7 +19,7 @@ use crate::template::{self, Analysis, CONTEXT_ROOTS, Hyphenated, Reference};
 
 /// Where a template stands, which decides what it may read.
 pub(super) struct TemplateSite<'a> {
-    steps: &'a [Step],
+    pub(super) steps: &'a [Step],
     /// Step id → index in `steps` (the first of duplicates), so a reference is found
     /// without scanning every step: runbooks have thousands of references.
     ids: &'a HashMap<&'a str, usize>,
@@ -34,7 +34,7 @@ pub(super) struct TemplateSite<'a> {
     /// The template is a `foreach` expression: its value is looped over.
     foreach: bool,
     /// What the template is, for messages: "`with.run` of step `drain`".
-    what: String,
+    pub(super) what: String,
 }
 
 impl Checker<'_> {
@@ -243,6 +243,7 @@ impl Checker<'_> {
         offset: usize,
         site: &TemplateSite,
     ) {
+        self.target_reads(text, analysis, offset, site);
         let at = |r: &Range<usize>| r.start + offset..r.end + offset;
         // `steps.find-member` is reported once, instead of as an unknown step `find`
         // and an unknown variable `member`.
@@ -584,7 +585,8 @@ impl Checker<'_> {
         let step = step_path(id);
         let is_checkpoint = matches!(site.steps[target].body, StepBody::Checkpoint(_));
         match (*field, is_checkpoint) {
-            ("outputs", false) | ("answer", true) => None,
+            ("outputs", false) => self.declared_output(parts, &site.steps[target], site),
+            ("answer", true) => None,
             ("outputs", true) => Some(
                 Diagnostic::new(
                     none,
