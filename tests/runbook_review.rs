@@ -1,0 +1,345 @@
+//! The findings of the review of the shipped runbooks against upstream
+//! (`runbook-review.md`, sections A and B), one test each where the step cannot run
+//! here (kubeone, kubeadm, Kubernetes, cloud VMs): the shipped runbook is loaded with
+//! the library and its steps, their order, the `when` conditions evaluated against the
+//! answers and outcomes that trigger the finding, and the shell scripts that can run
+//! here run against temporary files. Each test fails on the runbook as it was before
+//! the review. The S8 findings that can run against S3, rclone and restic are in
+//! `minio_lost_drill.rs`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use drbook::runbook::ValidRunbook;
+use drbook::runbook::model::{Step, StepBody};
+use serde_json::{Value, json};
+
+use crate::support::{drbook, repo_root};
+
+const S3: &str = "runbooks/kubeone/etcd-quorum-loss.yaml";
+const S4: &str = "runbooks/kubeone/control-plane-node-repair.yaml";
+const S8: &str = "runbooks/kkp/minio-lost.yaml";
+
+fn shipped(path: &str) -> ValidRunbook {
+    let text = std::fs::read_to_string(repo_root().join(path)).unwrap();
+    drbook::runbook::load(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"))
+}
+
+fn index(runbook: &ValidRunbook, id: &str) -> usize {
+    runbook
+        .runbook
+        .spec
+        .steps
+        .iter()
+        .position(|s| s.id.value == id)
+        .unwrap_or_else(|| panic!("no step `{id}`"))
+}
+
+fn step<'a>(runbook: &'a ValidRunbook, id: &str) -> &'a Step {
+    &runbook.runbook.spec.steps[index(runbook, id)]
+}
+
+/// Whether the step's `when` holds in `context` (no `when`: it always runs).
+fn runs(step: &Step, context: &Value) -> bool {
+    match &step.when {
+        None => true,
+        Some(when) => drbook::template::render::condition(
+            &drbook::template::environment(),
+            &when.value,
+            context,
+        )
+        .unwrap_or_else(|e| panic!("`when` of {}: {e}", step.id.value)),
+    }
+}
+
+/// A `with:` parameter of an action step, as plain text.
+fn param(step: &Step, name: &str) -> String {
+    let StepBody::Action(call) = &step.body else {
+        panic!("{} is not an action", step.id.value)
+    };
+    call.with
+        .iter()
+        .find(|(key, _)| key.value == name)
+        .and_then(|(_, node)| node.as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("{} has no `{name}`", step.id.value))
+}
+
+/// Runs a step's shell script with `env` only (and PATH), as the shell action would.
+fn run_script(step: &Step, env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(param(step, "run")).env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
+    command.envs(env.iter().copied()).output().unwrap()
+}
+
+/// A1 S3: every `kubeone reset` the runbook tells the operator to run keeps the
+/// volumes and the LoadBalancer Services, and static workers are never reset by it.
+#[test]
+fn s3_kubeone_reset_keeps_volumes_and_load_balancers() {
+    let runbook = shipped(S3);
+    let text = step(&runbook, "unprovision")
+        .description
+        .as_ref()
+        .unwrap()
+        .value
+        .clone();
+    let resets: Vec<&str> = text
+        .split('`')
+        .filter(|code| code.starts_with("kubeone reset ") && !code.ends_with("--help"))
+        .collect();
+    assert!(!resets.is_empty(), "{text}");
+    for reset in resets {
+        for flag in [
+            "--destroy-workers=false",
+            "--remove-volumes=false",
+            "--remove-lb-services=false",
+        ] {
+            assert!(reset.contains(flag), "`{reset}` lacks {flag}");
+        }
+    }
+    assert!(text.contains("staticWorkers"), "{text}");
+}
+
+/// A2 S3: with encryption at rest, the key is copied off the leader before the
+/// unprovisioning, fed back before `kubeone apply`, and checked afterwards; the input
+/// that turns it on has no default, so nobody skips it by accident.
+#[test]
+fn s3_keeps_the_encryption_key_across_the_reset() {
+    let runbook = shipped(S3);
+    let input = runbook
+        .runbook
+        .spec
+        .inputs
+        .iter()
+        .find(|i| i.name.value == "encryption_at_rest")
+        .expect("an encryption_at_rest input");
+    assert!(input.default.is_none(), "the operator must answer it");
+    assert!(index(&runbook, "save_encryption_config") < index(&runbook, "unprovision"));
+    assert!(index(&runbook, "encryption_in_manifest") < index(&runbook, "kubeone_apply"));
+    assert!(index(&runbook, "kubeone_apply") < index(&runbook, "encryption_key_unchanged"));
+    let on = json!({"inputs": {"encryption_at_rest": true}});
+    let off = json!({"inputs": {"encryption_at_rest": false}});
+    for id in [
+        "save_encryption_config",
+        "encryption_in_manifest",
+        "encryption_key_unchanged",
+    ] {
+        assert!(runs(step(&runbook, id), &on), "{id}");
+        assert!(!runs(step(&runbook, id), &off), "{id}");
+    }
+
+    // The save script, against real files.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("encryption-providers.yaml");
+    let dest = dir.path().join("saved.yaml");
+    let (src_s, dest_s) = (src.to_str().unwrap(), dest.to_str().unwrap());
+    let save = step(&runbook, "save_encryption_config");
+    std::fs::write(&src, "kind: EncryptionConfiguration\n# key: c2VjcmV0\n").unwrap();
+    let out = run_script(save, &[("SRC", src_s), ("DEST", dest_s)]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&src).unwrap());
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("KEY_SHA256="));
+    // Run again after the reset removed the live file: the copy is kept.
+    std::fs::remove_file(&src).unwrap();
+    assert!(
+        run_script(save, &[("SRC", src_s), ("DEST", dest_s)])
+            .status
+            .success()
+    );
+    // The live file and the copy differ: refused, both kept.
+    std::fs::write(&src, "kind: EncryptionConfiguration\n# key: b3RoZXI=\n").unwrap();
+    assert!(
+        !run_script(save, &[("SRC", src_s), ("DEST", dest_s)])
+            .status
+            .success()
+    );
+    // Neither exists: refused, naming where to put it.
+    let missing = dir.path().join("missing.yaml");
+    let out = run_script(
+        save,
+        &[
+            ("SRC", missing.to_str().unwrap()),
+            ("DEST", missing.to_str().unwrap()),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.yaml"));
+
+    // After `kubeone apply`: a new key is caught.
+    let check = step(&runbook, "encryption_key_unchanged");
+    assert!(
+        !run_script(check, &[("LIVE", src_s), ("SAVED", dest_s)])
+            .status
+            .success()
+    );
+    std::fs::copy(&dest, &src).unwrap();
+    assert!(
+        run_script(check, &[("LIVE", src_s), ("SAVED", dest_s)])
+            .status
+            .success()
+    );
+}
+
+/// The `stop_…` step that follows `confirm` `id` in `runbook`: it runs exactly when
+/// `id` was answered no (in `context` plus that answer), fails, and comes before
+/// `guarded`.
+fn assert_no_stops_before(path: &str, id: &str, stop: &str, guarded: &str, context: Value) {
+    let runbook = shipped(path);
+    let stop_step = step(&runbook, stop);
+    let with_answer = |answer: bool| {
+        let mut context = context.clone();
+        context["steps"][id] = json!({"answer": answer});
+        context
+    };
+    assert!(
+        runs(stop_step, &with_answer(false)),
+        "{path}: {stop} after no at {id}"
+    );
+    assert!(
+        !runs(stop_step, &with_answer(true)),
+        "{path}: {stop} after yes at {id}"
+    );
+    assert!(param(stop_step, "run").contains("exit 1"));
+    assert!(stop_step.on_failure.is_none(), "{stop} aborts the run");
+    assert!(index(&runbook, id) < index(&runbook, stop));
+    assert!(
+        index(&runbook, stop) < index(&runbook, guarded),
+        "{stop} before {guarded}"
+    );
+}
+
+/// A6: a "no" at a confirm that guards a destructive step stops the run before it.
+#[test]
+fn confirms_that_guard_destructive_steps_stop_on_no() {
+    let none = json!({"steps": {}, "inputs": {"encryption_at_rest": true}});
+    assert_no_stops_before(
+        S3,
+        "unprovision",
+        "stop_if_not_unprovisioned",
+        "place_pki",
+        none.clone(),
+    );
+    assert_no_stops_before(
+        S3,
+        "kubeone_install",
+        "stop_if_not_installed",
+        "restore",
+        none.clone(),
+    );
+    assert_no_stops_before(
+        S3,
+        "kubeone_apply",
+        "stop_if_apply_not_started",
+        "leader_etcd_healthy",
+        none.clone(),
+    );
+    assert_no_stops_before(
+        S3,
+        "encryption_in_manifest",
+        "stop_if_no_encryption_config",
+        "kubeone_apply",
+        none.clone(),
+    );
+    let repair =
+        json!({"steps": {"quorum": {"answer": "intact"}, "approve_removal": {"answer": true}}});
+    assert_no_stops_before(
+        S4,
+        "recreate_vm",
+        "stop_if_vm_not_recreated",
+        "kubeone_apply",
+        repair,
+    );
+    assert_no_stops_before(
+        S8,
+        "rebuild_minio",
+        "stop_if_not_rebuilt",
+        "copy_back",
+        none,
+    );
+}
+
+/// A3: the mirror CronJobs must be named (no default), and the runbook refuses while
+/// any rclone CronJob is enabled, before the off-site copy is even read.
+#[test]
+fn s8_the_mirror_cronjobs_are_required_and_checked() {
+    let runbook = shipped(S8);
+    let input = runbook
+        .runbook
+        .spec
+        .inputs
+        .iter()
+        .find(|i| i.name.value == "sync_cronjobs")
+        .unwrap();
+    assert!(input.default.is_none());
+    assert!(index(&runbook, "suspend_mirror") < index(&runbook, "mirror_guard"));
+    assert!(index(&runbook, "mirror_guard") < index(&runbook, "offsite_newest"));
+    assert!(param(step(&runbook, "suspend_mirror"), "run").contains("delete job"));
+    let out = drbook(&repo_root(), &["plan", S8, "-i", "buckets=kkpbackup"]);
+    assert!(
+        out.stdout
+            .contains("sync_cronjobs: asked for when the run starts"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A4: the mirror CronJobs are resumed only when the guarded mirror succeeded for
+/// every bucket and the consumers write again; otherwise the run stops with them
+/// suspended.
+#[test]
+fn s8_resume_mirror_only_after_a_clean_mirror_and_consumers() {
+    let runbook = shipped(S8);
+    let resume = step(&runbook, "resume_mirror");
+    let stop = step(&runbook, "stop_mirror_still_suspended");
+    let ok = json!({"deleted": 0, "transferred": 3});
+    let context = |mirror: Value, consumers: bool| {
+        json!({
+            "inputs": {"buckets": ["kkpbackup", "velero"]},
+            "steps": {
+                "mirror_once": {"outputs": mirror},
+                "consumers": {"answer": consumers},
+            }
+        })
+    };
+    let clean = context(json!([ok, ok]), true);
+    // A refused item has no outputs: the operator chose "continue" at the question.
+    let refused = context(json!([ok, {}]), true);
+    let unhappy = context(json!([ok, ok]), false);
+    assert!(runs(resume, &clean) && !runs(stop, &clean));
+    assert!(!runs(resume, &refused) && runs(stop, &refused));
+    assert!(!runs(resume, &unhappy) && runs(stop, &unhappy));
+    assert!(index(&runbook, "consumers") < index(&runbook, "resume_mirror"));
+}
+
+/// A5: the producers are suspended and Velero read-only before MinIO is rebuilt, and
+/// both come back only after the copy and the guarded mirror.
+#[test]
+fn s8_producers_are_quiet_while_minio_is_empty() {
+    let runbook = shipped(S8);
+    let order =
+        |a: &str, b: &str| assert!(index(&runbook, a) < index(&runbook, b), "{a} before {b}");
+    order("suspend_producers", "rebuild_minio");
+    order("velero_read_only", "rebuild_minio");
+    order("copy_complete", "minio_restic_check");
+    order("mirror_once", "resume_producers");
+    order("mirror_once", "velero_read_write");
+    let producers = runbook
+        .runbook
+        .spec
+        .inputs
+        .iter()
+        .find(|i| i.name.value == "producer_cronjobs")
+        .unwrap();
+    assert_eq!(
+        producers.default.as_ref().unwrap().value,
+        json!(["kube-system/etcd-s3-backup"])
+    );
+    assert!(param(step(&runbook, "velero_read_only"), "run").contains("ReadOnly"));
+    assert!(param(step(&runbook, "minio_restic_check"), "run").contains("restic check"));
+}
