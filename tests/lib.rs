@@ -15,6 +15,7 @@ mod rclone_actions;
 mod restic_actions;
 mod resume;
 mod run_engine;
+mod runbook_lint;
 mod runbook_review;
 mod s3_actions;
 mod shipped_runbooks;
