@@ -8,6 +8,7 @@
 //! `minio_lost_drill.rs`.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 use drbook::runbook::ValidRunbook;
@@ -342,4 +343,248 @@ fn s8_producers_are_quiet_while_minio_is_empty() {
     );
     assert!(param(step(&runbook, "velero_read_only"), "run").contains("ReadOnly"));
     assert!(param(step(&runbook, "minio_restic_check"), "run").contains("restic check"));
+}
+
+/// The `find_backup` and `fetch_backup` steps of the shipped S3 runbook, with its
+/// secrets and inputs, verbatim but for the addon's backup path `/backup`, which is
+/// `backup_path` here: the part that can run here against real restic.
+fn s3_fetch_runbook(backup_path: &Path) -> String {
+    let text = std::fs::read_to_string(repo_root().join(S3)).unwrap();
+    let between = |from: &str, to: &str| {
+        let start = text.find(from).unwrap_or_else(|| panic!("{from}"));
+        let end = text[start..].find(to).unwrap_or_else(|| panic!("{to}")) + start;
+        text[start..end].to_string()
+    };
+    let steps = between("    - id: find_backup", "    - id: verify_pki_backup").replace(
+        "        path: /backup\n",
+        &format!("        path: {}\n", backup_path.display()),
+    );
+    format!(
+        "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {{name: s3-fetch, version: 1.0.0}}\nspec:\n  objectives: {{rto: 10m, rpo: 60m}}\n{}  steps:\n{steps}",
+        between("  secrets:\n", "  steps:\n"),
+    )
+}
+
+/// B1, B2 S3: the backup comes from the off-site copy by default, read without a lock
+/// (read-only keys; here: a repository another process holds locked), and an older
+/// snapshot can be chosen with `restore_before`. The cluster-internal MinIO is
+/// unreachable, as it is from a leader whose cluster is down.
+#[test]
+fn s3_fetches_from_the_off_site_copy_without_a_lock_and_can_go_back() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use crate::support::s3::require_tool;
+    use crate::support::{Drbook, wait_until};
+
+    const PASSWORD: &str = "drbook-canary-offsite-pw-93c1";
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let repository = root.join("offsite-repo");
+    let restic = |args: &[&str]| {
+        let mut command = Command::new(require_tool("restic"));
+        command
+            .args(args)
+            .arg("--no-cache")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RESTIC_REPOSITORY", &repository)
+            .env("RESTIC_PASSWORD", PASSWORD);
+        command
+    };
+    let backup = root.join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    assert!(restic(&["init"]).output().unwrap().status.success());
+    for (host, time) in [
+        ("cp-0", "2026-11-20 10:00:00"),
+        ("cp-1", "2026-11-20 10:30:00"),
+        ("cp-2", "2026-11-20 11:00:00"),
+    ] {
+        std::fs::write(backup.join("etcd-snapshot.db"), host).unwrap();
+        let out = restic(&["backup", "--tag", "etcd", "--host", host, "--time", time])
+            .arg(&backup)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    // Another process holds an exclusive lock (`key passwd` blocks on its FIFO).
+    let fifo = root.join("new-password.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut lock = restic(&[
+        "key",
+        "passwd",
+        "--new-password-file",
+        fifo.to_str().unwrap(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    wait_until("restic takes its lock", Duration::from_secs(30), || {
+        std::fs::read_dir(repository.join("locks")).is_ok_and(|mut l| l.next().is_some())
+    });
+
+    let work = Drbook::new()
+        .file("s3-fetch.yaml", &s3_fetch_runbook(&backup))
+        .targets(&format!(
+            "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  prod:\n    environment: production\n    \
+             restic_repository: \"s3:http://127.0.0.1:9/kubermatic-master-backups\"\n    \
+             offsite_restic_repository: \"{}\"\n",
+            repository.display()
+        ));
+    let run = |id: &str, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "s3-fetch.yaml",
+            "--target",
+            "prod",
+            "--targets",
+            "drbook.targets.yaml",
+            "--run-id",
+            id,
+            "--declared-at",
+            "2026-11-20T11:15:00Z",
+            "-i",
+            "leader_node=cp-0",
+            "-i",
+            "leader_ip=10.0.0.11",
+            "-i",
+            "control_plane_ips=10.0.0.11",
+            "-i",
+            "encryption_at_rest=false",
+        ];
+        args.extend_from_slice(extra);
+        let backup_dir = format!("backup_dir={}", root.join(id).display());
+        args.extend_from_slice(&["-i", &backup_dir]);
+        work.clone()
+            .args(args)
+            .envs(&[
+                ("RESTIC_PASSWORD", PASSWORD),
+                ("AWS_ACCESS_KEY_ID", "unused"),
+                ("AWS_SECRET_ACCESS_KEY", "unused"),
+            ])
+            .limit(Duration::from_secs(120))
+            .run()
+    };
+    let newest = run("newest", &[]);
+    let older = run("older", &["-i", "restore_before=2026-11-20T10:30:00Z"]);
+    let _ = lock.kill();
+    let _ = lock.wait();
+
+    assert_eq!(newest.code, 0, "{}\n{}", newest.stdout, newest.stderr);
+    assert_eq!(
+        std::fs::read_to_string(
+            root.join("newest")
+                .join(backup.strip_prefix("/").unwrap())
+                .join("etcd-snapshot.db")
+        )
+        .unwrap(),
+        "cp-2"
+    );
+    assert_eq!(older.code, 0, "{}\n{}", older.stdout, older.stderr);
+    assert_eq!(
+        std::fs::read_to_string(
+            root.join("older")
+                .join(backup.strip_prefix("/").unwrap())
+                .join("etcd-snapshot.db")
+        )
+        .unwrap(),
+        "cp-0"
+    );
+}
+
+/// B3, B6 S3: the revision is bumped by default, kubelets are restarted, and the RTO
+/// clock stops at `/readyz` with every control-plane node, not at the leader's etcd.
+#[test]
+fn s3_bumps_the_revision_restarts_kubelets_and_stops_the_clock_at_readyz() {
+    let runbook = shipped(S3);
+    let bump = runbook
+        .runbook
+        .spec
+        .inputs
+        .iter()
+        .find(|i| i.name.value == "bump_revision")
+        .unwrap();
+    assert_eq!(bump.default.as_ref().unwrap().value, json!(1000000000));
+    let marked: Vec<&str> = runbook
+        .runbook
+        .spec
+        .steps
+        .iter()
+        .filter(|s| s.marks.is_some())
+        .map(|s| s.id.value.as_str())
+        .collect();
+    assert_eq!(marked, ["control_plane_ready"]);
+    assert!(index(&runbook, "control_plane_ready") < index(&runbook, "restart_kubelets"));
+    let prompt = match &step(&runbook, "restart_kubelets").body {
+        StepBody::Checkpoint(c) => c.prompt.value.clone(),
+        StepBody::Action(_) => panic!("a checkpoint"),
+    };
+    assert!(prompt.contains("kubelet"), "{prompt}");
+}
+
+/// B4, B5 S3: the final etcd check reads the members' addresses from etcd (recreated
+/// VMs get new ones), and an IPv6 leader address is bracketed in the peer URL.
+#[test]
+fn s3_takes_member_addresses_from_etcd_and_brackets_ipv6() {
+    let runbook = shipped(S3);
+    let endpoints = param(step(&runbook, "etcd_all_members"), "endpoints");
+    let context = json!({"steps": {"etcd_members": {"outputs": {"members": [
+        {"client_urls": ["https://10.0.0.21:2379"]},
+        {"client_urls": ["https://10.0.0.22:2379"]},
+    ]}}}});
+    let rendered = drbook::template::environment()
+        .render_str(&endpoints, &context)
+        .unwrap();
+    assert_eq!(rendered, "https://10.0.0.21:2379,https://10.0.0.22:2379");
+
+    let out = drbook(
+        &repo_root(),
+        &[
+            "plan",
+            S3,
+            "-i",
+            "leader_node=cp-0",
+            "-i",
+            "leader_ip=fd00::11",
+            "-i",
+            "control_plane_ips=a,b,c",
+            "-i",
+            "encryption_at_rest=false",
+        ],
+    );
+    assert!(
+        out.stdout
+            .contains("\"peer_url\":\"https://[fd00::11]:2380\""),
+        "{}",
+        out.stdout
+    );
+    let out = drbook(
+        &repo_root(),
+        &[
+            "plan",
+            S3,
+            "-i",
+            "leader_node=cp-0",
+            "-i",
+            "leader_ip=10.0.0.11",
+            "-i",
+            "control_plane_ips=a,b,c",
+            "-i",
+            "encryption_at_rest=false",
+        ],
+    );
+    assert!(
+        out.stdout
+            .contains("\"peer_url\":\"https://10.0.0.11:2380\""),
+        "{}",
+        out.stdout
+    );
+    assert!(param(step(&runbook, "preflight"), "run").contains("LEADER_IP"));
 }
