@@ -588,3 +588,224 @@ fn s3_takes_member_addresses_from_etcd_and_brackets_ipv6() {
     );
     assert!(param(step(&runbook, "preflight"), "run").contains("LEADER_IP"));
 }
+
+const S7: &str = "runbooks/kubeone/pki-recovery.yaml";
+
+/// A directory with executables `name` that log their arguments to `calls.log` and
+/// print `output`; put first on PATH.
+fn fake_tools(dir: &Path, tools: &[(&str, &str)]) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, output) in tools {
+        let path = bin.join(name);
+        let log = dir.join("calls.log");
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{name} $*\" >> '{}'\ncat <<'FAKE_OUTPUT'\n{output}\nFAKE_OUTPUT\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// B7 S7: leaf certificates and kubeconfigs that are missing are created with
+/// `kubeadm init phase` before `kubeadm certs renew all` (which skips them); without
+/// the kubeadm configuration the step says what to give instead of passing.
+#[test]
+fn s7_creates_missing_leaf_certificates_before_renewing() {
+    let runbook = shipped(S7);
+    let renew = step(&runbook, "renew_leafs");
+    let dir = tempfile::tempdir().unwrap();
+    let kubernetes = dir.path().join("kubernetes");
+    let pki = kubernetes.join("pki");
+    std::fs::create_dir_all(pki.join("etcd")).unwrap();
+    let path = fake_tools(dir.path(), &[("kubeadm", "")]);
+    let log = dir.path().join("calls.log");
+    let pki_s = pki.to_str().unwrap();
+    // Everything is missing, no configuration: refused, naming the input.
+    let out = run_script(renew, &[("PATH", &path), ("PKI", pki_s), ("CFG", "")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kubeadm_config"));
+    assert!(!log.exists(), "kubeadm did not run");
+    // With the configuration: created, then renewed.
+    let out = run_script(
+        renew,
+        &[
+            ("PATH", &path),
+            ("PKI", pki_s),
+            ("CFG", "/root/kubeone/cfg/control_plane_full_1.yaml"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        [
+            "kubeadm init phase certs all --config /root/kubeone/cfg/control_plane_full_1.yaml",
+            "kubeadm init phase kubeconfig all --config /root/kubeone/cfg/control_plane_full_1.yaml",
+            "kubeadm certs renew all",
+        ]
+    );
+    // Nothing missing: only the renewal.
+    std::fs::remove_file(&log).unwrap();
+    for f in [
+        "apiserver.crt",
+        "apiserver-kubelet-client.crt",
+        "apiserver-etcd-client.crt",
+        "front-proxy-client.crt",
+        "etcd/server.crt",
+        "etcd/peer.crt",
+        "etcd/healthcheck-client.crt",
+    ] {
+        std::fs::write(pki.join(f), "cert").unwrap();
+    }
+    for f in [
+        "admin.conf",
+        "controller-manager.conf",
+        "scheduler.conf",
+        "kubelet.conf",
+    ] {
+        std::fs::write(kubernetes.join(f), "conf").unwrap();
+    }
+    let out = run_script(renew, &[("PATH", &path), ("PKI", pki_s), ("CFG", "")]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "kubeadm certs renew all\n"
+    );
+}
+
+/// B8, B9 S7: the checks after the restart ask this node's API server, not the load
+/// balancer; etcd's quorum is checked before the restart, and etcd restarts last.
+#[test]
+fn s7_checks_the_repaired_node_and_restarts_etcd_last_after_a_quorum_check() {
+    let runbook = shipped(S7);
+    let probe = param(step(&runbook, "api_ready"), "probe");
+    assert!(
+        probe.contains("--server '{{ inputs.api_server }}'"),
+        "{probe}"
+    );
+    let token = param(step(&runbook, "service_account_tokens"), "run");
+    assert!(token.contains("--server \"$SERVER\""), "{token}");
+    let default = runbook
+        .runbook
+        .spec
+        .inputs
+        .iter()
+        .find(|i| i.name.value == "api_server")
+        .and_then(|i| i.default.as_ref())
+        .map(|d| d.value.clone());
+    assert_eq!(default, Some(json!("https://127.0.0.1:6443")));
+    assert!(
+        index(&runbook, "etcd_quorum_before_restart") < index(&runbook, "restart_control_plane")
+    );
+    assert!(index(&runbook, "etcd_members_healthy") < index(&runbook, "restart_control_plane"));
+    let text = step(&runbook, "restart_control_plane")
+        .description
+        .as_ref()
+        .unwrap()
+        .value
+        .clone();
+    let first = text
+        .find("manifests/kube-*.yaml")
+        .expect("the other components first");
+    let etcd = text.find("manifests/etcd.yaml").expect("etcd on its own");
+    assert!(first < etcd, "{text}");
+}
+
+/// B10 S7: the backup's CA is compared with the CA the cluster publishes
+/// (`kube-public/cluster-info`), not with this node's own, possibly stale, kubeconfig.
+#[test]
+fn s7_compares_the_backup_ca_with_the_published_one() {
+    let runbook = shipped(S7);
+    let check = step(&runbook, "backup_is_trusted_ca");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = |name: &str| {
+        let key = dir.path().join(format!("{name}.key"));
+        let crt = dir.path().join(format!("{name}.crt"));
+        let out = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+            ])
+            .arg(format!("/CN={name}"))
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&crt)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        crt
+    };
+    let live = ca("live-ca");
+    let stale = ca("stale-ca");
+    let b64 = |path: &Path| {
+        let out = Command::new("base64")
+            .arg("-w0")
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // This node's kubeconfig is as stale as its PKI.
+    let kubeconfig = dir.path().join("admin.conf");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "clusters:\n- cluster:\n    certificate-authority-data: {}\n    server: https://lb.example:6443\n",
+            b64(&stale)
+        ),
+    )
+    .unwrap();
+    let cluster_info = format!(
+        "{{\"kind\":\"ConfigMap\",\"data\":{{\"kubeconfig\":\"apiVersion: v1\\nclusters:\\n- cluster:\\n    certificate-authority-data: {}\\n    server: https://lb.example:6443\\n\"}}}}",
+        b64(&live)
+    );
+    let path = fake_tools(dir.path(), &[("curl", &cluster_info)]);
+    let env = |backup: &Path| {
+        vec![
+            ("PATH".to_string(), path.clone()),
+            (
+                "KUBECONFIG_FILE".to_string(),
+                kubeconfig.display().to_string(),
+            ),
+            ("BACKUP_CA".to_string(), backup.display().to_string()),
+        ]
+    };
+    let run = |backup: &Path| {
+        let env = env(backup);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_script(check, &env)
+    };
+    let out = run(&live);
+    assert!(out.status.success(), "{out:?}");
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert!(
+        calls.contains(
+            "https://lb.example:6443/api/v1/namespaces/kube-public/configmaps/cluster-info"
+        ),
+        "{calls}"
+    );
+    // A backup with the node's stale CA is refused, though the kubeconfig agrees.
+    let out = run(&stale);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the cluster publishes CA"));
+}
