@@ -809,3 +809,44 @@ fn s7_compares_the_backup_ca_with_the_published_one() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the cluster publishes CA"));
 }
+
+/// B12 S8: an off-site copy in Azure Blob (as the community rclone syncer mirrors)
+/// gets rclone's `azureblob` backend, S3 keeps `s3`, and extra rclone flags (a private
+/// CA bundle for MinIO over https) reach the copy, the check and the mirror.
+#[test]
+fn s8_supports_azure_blob_off_site_and_rclone_flags() {
+    let runbook = shipped(S8);
+    let env = drbook::template::environment();
+    let secrets = json!({"offsite_access_key": "AK", "offsite_secret_key": "SK"});
+    let azure = json!({
+        "target": {"offsite": {"type": "azureblob", "account": "kkpbackups"}},
+        "secrets": secrets,
+    });
+    let s3 = json!({
+        "target": {"offsite": {"provider": "AWS", "endpoint": "https://s3.example", "region": "eu-central-1"}},
+        "secrets": secrets,
+    });
+    for (id, side) in [
+        ("copy_back", "source_remote"),
+        ("copy_complete", "source_remote"),
+        ("mirror_once", "destination_remote"),
+    ] {
+        let template = param(step(&runbook, id), side);
+        let remote = drbook::template::render::value(&env, &template, &azure).unwrap();
+        assert_eq!(
+            remote,
+            json!({"type": "azureblob", "account": "kkpbackups", "key": "SK"}),
+            "{id}"
+        );
+        let remote = drbook::template::render::value(&env, &template, &s3).unwrap();
+        assert_eq!(remote["type"], "s3", "{id}");
+        assert_eq!(remote["provider"], "AWS", "{id}");
+        assert_eq!(
+            param(step(&runbook, id), "flags"),
+            "{{ inputs.rclone_flags }}"
+        );
+    }
+    // S3's stock-taking does not run against Azure.
+    assert!(!runs(step(&runbook, "offsite_newest"), &azure));
+    assert!(runs(step(&runbook, "offsite_newest"), &s3));
+}
