@@ -850,3 +850,54 @@ fn s8_supports_azure_blob_off_site_and_rclone_flags() {
     assert!(!runs(step(&runbook, "offsite_newest"), &azure));
     assert!(runs(step(&runbook, "offsite_newest"), &s3));
 }
+
+/// B14 S8: the copied repository is read back with `restic check`, which fails on a
+/// repository that lost a pack (a mirror of a live repository is not crash-consistent);
+/// B13: the RPO objective allows for the mirror's lag.
+#[test]
+fn s8_restic_check_catches_a_damaged_copy() {
+    let runbook = shipped(S8);
+    let objectives = runbook.runbook.spec.objectives.as_ref().unwrap();
+    assert_eq!(
+        objectives.rpo.value,
+        std::time::Duration::from_secs(3 * 3600)
+    );
+    let check = step(&runbook, "minio_restic_check");
+    let dir = tempfile::tempdir().unwrap();
+    let repository = dir.path().join("repo");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("etcd-snapshot.db"), "x".repeat(4096)).unwrap();
+    let env = [
+        ("RESTIC_REPOSITORY", repository.to_str().unwrap()),
+        ("RESTIC_PASSWORD", "drbook-canary-check-pw"),
+        ("SUBSET", "100%"),
+        ("HOME", dir.path().to_str().unwrap()),
+    ];
+    let restic = |args: &[&str]| {
+        let out = Command::new(crate::support::s3::require_tool("restic"))
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    restic(&["init"]);
+    restic(&["backup", "--tag", "etcd", data.to_str().unwrap()]);
+    let out = run_script(check, &env);
+    assert!(out.status.success(), "{out:?}");
+    // A pack that changed under the mirror (a prune repacking it mid-copy).
+    let packs = repository.join("data");
+    let pack = std::fs::read_dir(&packs)
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .next()
+        .expect("a pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&pack, bytes).unwrap();
+    let out = run_script(check, &env);
+    assert!(!out.status.success(), "{out:?}");
+}
