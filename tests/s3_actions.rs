@@ -13,6 +13,7 @@ mod drbook_run;
 mod errors;
 mod get;
 mod listing;
+mod private_ca;
 
 use std::path::Path;
 
