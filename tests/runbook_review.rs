@@ -901,3 +901,54 @@ fn s8_restic_check_catches_a_damaged_copy() {
     let out = run_script(check, &env);
     assert!(!out.status.success(), "{out:?}");
 }
+
+/// B4 S3: the control-plane Nodes of VMs that were recreated are found (not Ready, no
+/// etcd member at their address) and removed behind a confirm, so that the wait for
+/// every control-plane Node does not time out on them.
+#[test]
+fn s3_finds_stale_control_plane_nodes_of_recreated_vms() {
+    let runbook = shipped(S3);
+    assert!(index(&runbook, "etcd_members") < index(&runbook, "stale_nodes"));
+    assert!(index(&runbook, "delete_stale_nodes") < index(&runbook, "remove_stale_nodes"));
+    assert!(index(&runbook, "remove_stale_nodes") < index(&runbook, "control_plane_ready"));
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = "cp-0.example True 10.0.0.11\nip-172-31-221-235 False 172.31.221.235\ncp-new False 10.0.0.22\ncp-2.example True 10.0.0.13";
+    let path = fake_tools(dir.path(), &[("kubectl", nodes)]);
+    let members = "https://10.0.0.11:2380 https://10.0.0.22:2380 https://10.0.0.13:2380 ";
+    let out = run_script(
+        step(&runbook, "stale_nodes"),
+        &[
+            ("PATH", &path),
+            ("KUBECONFIG", "/etc/kubernetes/admin.conf"),
+            ("MEMBER_PEERS", members),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "STALE=ip-172-31-221-235"
+    );
+    // The rendered member list the step gets.
+    let template = match &step(&runbook, "stale_nodes").body {
+        StepBody::Action(call) => call
+            .with
+            .iter()
+            .find(|(k, _)| k.value == "env")
+            .map(|(_, node)| node.to_json()["MEMBER_PEERS"].as_str().unwrap().to_string())
+            .unwrap(),
+        StepBody::Checkpoint(_) => panic!("an action"),
+    };
+    let context = json!({"steps": {"etcd_members": {"outputs": {"members": [
+        {"peer_urls": ["https://10.0.0.11:2380"]},
+        {"peer_urls": ["https://10.0.0.22:2380"]},
+    ]}}}});
+    let rendered = drbook::template::environment()
+        .render_str(&template, &context)
+        .unwrap();
+    assert_eq!(rendered, "https://10.0.0.11:2380 https://10.0.0.22:2380 ");
+    // Nothing stale: nothing asked, nothing deleted.
+    let none =
+        json!({"steps": {"stale_nodes": {"outputs": {"STALE": ""}}, "delete_stale_nodes": {}}});
+    assert!(!runs(step(&runbook, "delete_stale_nodes"), &none));
+    assert!(!runs(step(&runbook, "remove_stale_nodes"), &none));
+}
