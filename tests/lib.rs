@@ -18,6 +18,8 @@ mod rclone_actions;
 mod restic_actions;
 mod resume;
 mod run_engine;
+mod runbook_lint;
+mod runbook_review;
 mod runs_output;
 mod s3_actions;
 mod secret_messages;

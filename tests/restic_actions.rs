@@ -627,8 +627,18 @@ fn a_local_repository_works_and_a_lock_or_a_missing_path_is_explained() {
         err.contains("is locked (locked exclusively by PID"),
         "{err}"
     );
-    assert!(err.ends_with("remove it with `restic unlock`"), "{err}");
+    assert!(
+        err.ends_with("remove it with `restic unlock`; a restore only reads: with read-only credentials or to read past the lock, set `no_lock: true`"),
+        "{err}"
+    );
     assert!(!dir.join("locked").exists());
+    // A restore without the lock, as from read-only off-site credentials.
+    let restored = ok(
+        "restic.restore",
+        backups.params(json!({"snapshot": "latest", "target": "unlocked", "no_lock": true})),
+        dir,
+    );
+    assert_eq!(restored["files"], 5);
     // A read-only listing without the lock.
     let listed = ok(
         "restic.snapshots",

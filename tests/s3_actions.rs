@@ -14,6 +14,7 @@ mod drbook_run;
 mod errors;
 mod get;
 mod listing;
+mod private_ca;
 mod tls;
 
 use std::path::Path;

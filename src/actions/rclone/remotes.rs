@@ -120,6 +120,11 @@ impl Remote {
         let mut endpoint = None;
         let mut env = Vec::with_capacity(options.len());
         for (key, value) in options {
+            // An empty option is rclone's default anyway: leaving it out lets one
+            // mapping describe several backends (`account: "{{ target.x | default('') }}"`).
+            if value.is_empty() {
+                continue;
+            }
             if key.is_empty()
                 || !key
                     .chars()
@@ -212,6 +217,28 @@ mod tests {
             loc.describe(),
             "bucket `backups/etcd` (s3 at http://minio:9000)"
         );
+    }
+
+    #[test]
+    fn an_empty_option_is_left_out_so_one_mapping_serves_several_backends() {
+        let loc = location(
+            json!({"destination": "kkpbackup", "destination_remote": {
+                "type": "azureblob", "account": "kkpbackups", "key": "SK",
+                "provider": "", "endpoint": "", "region": ""}}),
+            Side::Destination,
+        )
+        .unwrap();
+        let mut keys: Vec<&str> = loc.env().iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "RCLONE_CONFIG_DRBOOKDST_ACCOUNT",
+                "RCLONE_CONFIG_DRBOOKDST_KEY",
+                "RCLONE_CONFIG_DRBOOKDST_TYPE"
+            ]
+        );
+        assert_eq!(loc.describe(), "bucket `kkpbackup` (azureblob)");
     }
 
     #[test]

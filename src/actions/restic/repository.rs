@@ -133,23 +133,7 @@ impl Repository {
             }
             .into());
         }
-        let cacert = match optional_str(params, "cacert")? {
-            None => None,
-            Some(path) => {
-                let path = workdir.join(path);
-                if !path.is_file() {
-                    return Err(ResticError::BadParam {
-                        name: "cacert",
-                        problem: format!(
-                            "names `{}`, which is not a file; give the CA certificate (PEM) of the S3 endpoint",
-                            path.display()
-                        ),
-                    }
-                    .into());
-                }
-                Some(path)
-            }
-        };
+        let cacert = cacert_param(params, workdir)?;
         let program = Program::locate("restic", optional_str(params, "restic")?, workdir, INSTALL)?;
         Ok(Repository {
             shown: redact(&location),
@@ -223,6 +207,33 @@ impl Repository {
     }
 }
 
+/// The `cacert` parameter: a PEM file, relative to the work directory. Empty (a
+/// template such as `"{{ inputs.cacert }}"` left at its default) means none, so that a
+/// runbook can offer the CA as an optional input.
+fn cacert_param(
+    params: &Map<String, Value>,
+    workdir: &Path,
+) -> Result<Option<PathBuf>, ActionError> {
+    match optional_str(params, "cacert")? {
+        None => Ok(None),
+        Some(path) if path.trim().is_empty() => Ok(None),
+        Some(path) => {
+            let path = workdir.join(path);
+            if !path.is_file() {
+                return Err(ResticError::BadParam {
+                    name: "cacert",
+                    problem: format!(
+                        "names `{}`, which is not a file; give the CA certificate (PEM) of the S3 endpoint",
+                        path.display()
+                    ),
+                }
+                .into());
+            }
+            Ok(Some(path))
+        }
+    }
+}
+
 /// The repository as restic gets it: a local path (bare or `local:`) taken from
 /// `workdir` when relative, anything else as given.
 fn resolve(given: &str, workdir: &Path) -> String {
@@ -275,6 +286,21 @@ mod tests {
             resolve("rest:https://u:p@h:8000/", w),
             "rest:https://u:p@h:8000/"
         );
+    }
+
+    #[test]
+    fn an_empty_cacert_means_none_and_a_missing_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let params = |cacert: &str| json!({"cacert": cacert}).as_object().unwrap().clone();
+        assert_eq!(cacert_param(&params(""), dir.path()).unwrap(), None);
+        assert_eq!(cacert_param(&params("  "), dir.path()).unwrap(), None);
+        std::fs::write(dir.path().join("ca.pem"), "pem").unwrap();
+        assert_eq!(
+            cacert_param(&params("ca.pem"), dir.path()).unwrap(),
+            Some(dir.path().join("ca.pem"))
+        );
+        let err = cacert_param(&params("nope.pem"), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("nope.pem"), "{err}");
     }
 
     #[test]

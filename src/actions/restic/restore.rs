@@ -37,8 +37,8 @@ use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
 use super::staging::Staging;
 use crate::actions::durable;
 use crate::actions::execute::{
-    Action, ActionError, ActionFuture, ActionRequest, OneString, Outputs, optional_list,
-    required_str,
+    Action, ActionError, ActionFuture, ActionRequest, OneString, Outputs, optional_bool,
+    optional_list, required_str,
 };
 use crate::actions::program::Reporter;
 use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
@@ -75,6 +75,12 @@ pub const SPEC: ActionSpec = ActionSpec {
             required: true,
             doc: "The directory to restore into; it must not exist or be empty. Relative to the run's work directory.",
         },
+        ParamSpec {
+            name: "no_lock",
+            kind: ParamKind::Bool,
+            required: false,
+            doc: "Restore without taking restic's lock (`--no-lock`): needed with read-only credentials (an off-site copy), and lets a restore read a repository a stale or exclusive lock holds (default false).",
+        },
     ],
     rerun: Rerun::Safe(
         "it restores into `<target>.drbook-partial-<pid>` and renames that into place only when complete, so after a crash the target is untouched and the next attempt removes the partial directory; once renamed, a second run recognises its own finished restore by the record it left there, and refuses any other content instead of writing over it",
@@ -108,6 +114,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         .into());
     }
     let filters = Filters::from_params(params)?;
+    let no_lock = optional_bool(params, "no_lock")?.unwrap_or(false);
     let includes = optional_list(params, "include", OneString::OneItem)?;
     let target_given = required_str(params, "target")?;
     if target_given.trim().is_empty() {
@@ -143,7 +150,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         prefix: String::new(),
         hold: None,
     };
-    let chosen = resolve(&repo, &wanted_id, &filters, &reporter).await?;
+    let chosen = resolve(&repo, &wanted_id, &filters, no_lock, &reporter).await?;
     if let Some(earlier) = earlier {
         if earlier["id"] == chosen.id.as_str() && earlier["include"] == serde_json::json!(includes)
         {
@@ -200,7 +207,9 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         args.push("--include".into());
         args.push(include.into());
     }
-    repo.run("restore", args, &restoring, true, "").await?;
+    args.extend(lock_args(no_lock));
+    repo.run("restore", args, &restoring, true, RESTORE_LOCK_HINT)
+        .await?;
 
     // 3. Something was restored.
     let (files, bytes) = tally(&staging.dir)?;
@@ -304,14 +313,17 @@ async fn resolve(
     repo: &Repository,
     wanted: &str,
     filters: &Filters,
+    no_lock: bool,
     reporter: &Reporter,
 ) -> Result<Snapshot, ActionError> {
-    let matching = repo.snapshots(filters, false, reporter, "").await?;
+    let matching = repo
+        .snapshots(filters, no_lock, reporter, RESTORE_LOCK_HINT)
+        .await?;
     if wanted.eq_ignore_ascii_case("latest") {
         if let Some(newest) = snapshot::newest(&matching, None) {
             return Ok(newest.clone());
         }
-        let all = everything(repo, filters, &matching, reporter).await?;
+        let all = everything(repo, filters, &matching, no_lock, reporter).await?;
         let mut found = snapshot::holdings(&all);
         if !all.is_empty() {
             found.push_str("; none of them matches: check the filters");
@@ -328,7 +340,7 @@ async fn resolve(
         Lookup::Found(found) => return Ok(found.clone()),
         Lookup::Ambiguous => ambiguous.to_string(),
         Lookup::Missing => {
-            let all = everything(repo, filters, &matching, reporter).await?;
+            let all = everything(repo, filters, &matching, no_lock, reporter).await?;
             match snapshot::find(&all, wanted) {
                 Lookup::Found(other) => format!(
                     "does not match {}: it is {}; check `snapshot` and the filters",
@@ -357,13 +369,26 @@ async fn everything(
     repo: &Repository,
     filters: &Filters,
     matching: &[Snapshot],
+    no_lock: bool,
     reporter: &Reporter,
 ) -> Result<Vec<Snapshot>, ActionError> {
     if filters.is_empty() {
         Ok(matching.to_vec())
     } else {
-        repo.snapshots(&Filters::default(), false, reporter, "")
+        repo.snapshots(&Filters::default(), no_lock, reporter, RESTORE_LOCK_HINT)
             .await
+    }
+}
+
+/// The advice for a locked repository that a restore adds: it only reads.
+const RESTORE_LOCK_HINT: &str = "; a restore only reads: with read-only credentials or to read past the lock, set `no_lock: true`";
+
+/// restic's arguments for `no_lock`.
+fn lock_args(no_lock: bool) -> Vec<OsString> {
+    if no_lock {
+        vec!["--no-lock".into()]
+    } else {
+        Vec::new()
     }
 }
 

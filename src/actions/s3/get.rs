@@ -63,6 +63,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         STORE_PARAMS[3],
         STORE_PARAMS[4],
         STORE_PARAMS[5],
+        STORE_PARAMS[6],
         ParamSpec {
             name: "key",
             kind: ParamKind::String,

@@ -39,6 +39,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         STORE_PARAMS[3],
         STORE_PARAMS[4],
         STORE_PARAMS[5],
+        STORE_PARAMS[6],
         PREFIX,
         ParamSpec {
             name: "suffix",

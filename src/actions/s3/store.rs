@@ -20,7 +20,9 @@ use std::time::Duration;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path as ObjectPath;
-use object_store::{BackoffConfig, ClientOptions, ObjectMeta, ObjectStoreExt, RetryConfig};
+use object_store::{
+    BackoffConfig, Certificate, ClientOptions, ObjectMeta, ObjectStoreExt, RetryConfig,
+};
 use serde_json::{Map, Value};
 
 use super::error::{Place, S3Error};
@@ -37,7 +39,7 @@ pub(crate) const PREFIX: ParamSpec = ParamSpec {
 };
 
 /// The parameters every S3 action takes, in the order the docs list them.
-pub(crate) const STORE_PARAMS: [ParamSpec; 6] = [
+pub(crate) const STORE_PARAMS: [ParamSpec; 7] = [
     ParamSpec {
         name: "bucket",
         kind: ParamKind::String,
@@ -74,7 +76,64 @@ pub(crate) const STORE_PARAMS: [ParamSpec; 6] = [
         required: false,
         doc: "Address the bucket as `<endpoint>/<bucket>` (default `true`, which MinIO needs); `false` for `<bucket>.<endpoint>`.",
     },
+    ParamSpec {
+        name: "cacert",
+        kind: ParamKind::String,
+        required: false,
+        doc: "Absolute path of a PEM file with the CA certificate(s) of an `https://` endpoint with a private CA (e.g. MinIO inside the cluster), trusted in addition to the system's; empty = none.",
+    },
 ];
+
+/// The HTTP client's options, with the CA certificates of `cacert` trusted in addition
+/// to the system's.
+fn client_options(params: &Map<String, Value>) -> Result<ClientOptions, ActionError> {
+    let mut options = ClientOptions::new()
+        .with_allow_http(true)
+        .with_connect_timeout(CONNECT_TIMEOUT)
+        // A whole download may take long; a stalled one may not.
+        .with_timeout_disabled()
+        .with_read_timeout(READ_TIMEOUT);
+    for certificate in ca_certificates(params)? {
+        options = options.with_root_certificate(certificate);
+    }
+    Ok(options)
+}
+
+/// The certificates of the `cacert` PEM file; none when the parameter is absent or
+/// empty (a template left at an empty default).
+fn ca_certificates(params: &Map<String, Value>) -> Result<Vec<Certificate>, ActionError> {
+    let Some(path) = optional_str(params, "cacert")?
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let bad = |problem: String| -> ActionError {
+        S3Error::BadParam {
+            name: "cacert",
+            problem,
+        }
+        .into()
+    };
+    if !std::path::Path::new(path).is_absolute() {
+        return Err(bad(format!(
+            "is `{path}`, a relative path; give the absolute path of the CA certificate (PEM)"
+        )));
+    }
+    let pem = std::fs::read(path)
+        .map_err(|e| bad(format!("names `{path}`, which cannot be read ({e}); give the CA certificate (PEM) of the endpoint")))?;
+    let certificates = Certificate::from_pem_bundle(&pem).map_err(|_| {
+        bad(format!(
+            "names `{path}`, which holds no PEM certificate; give the CA certificate (PEM) of the endpoint"
+        ))
+    })?;
+    if certificates.is_empty() {
+        return Err(bad(format!(
+            "names `{path}`, which holds no PEM certificate; give the CA certificate (PEM) of the endpoint"
+        )));
+    }
+    Ok(certificates)
+}
 
 /// How many times a failed request is retried, and for how long at most.
 const RETRIES: usize = 3;
@@ -152,14 +211,7 @@ impl Store {
                 max_retries: RETRIES,
                 retry_timeout: RETRY_FOR,
             })
-            .with_client_options(
-                ClientOptions::new()
-                    .with_allow_http(true)
-                    .with_connect_timeout(CONNECT_TIMEOUT)
-                    // A whole download may take long; a stalled one may not.
-                    .with_timeout_disabled()
-                    .with_read_timeout(READ_TIMEOUT),
-            );
+            .with_client_options(client_options(params)?);
         if let Some(endpoint) = &endpoint {
             // With virtual-hosted addressing the endpoint must name the bucket itself.
             let url = if path_style {
