@@ -86,6 +86,7 @@ impl Session {
         };
         let engine = build_engine(EngineParts {
             runbook,
+            file: &request.file,
             dir: &dir,
             mode,
             declared_at,
