@@ -8,6 +8,7 @@ mod error_messages;
 mod etcd_actions;
 mod exit_codes;
 mod fuzz;
+mod guidance;
 mod interactive;
 mod minio_lost_drill;
 mod pki_actions;
