@@ -71,6 +71,12 @@ spec:
     - id: restart
       action: shell
       with: {run: "echo restarted"}
+  drill:
+    description: Staging only. Stops one member.
+    inject:
+      - id: break_it
+        action: shell
+        with: {run: "echo broken"}
 "#;
 
 /// The position of each of `texts` in `output`, which must be in that order.
@@ -107,6 +113,7 @@ fn text_output_shows_the_description_titles_and_step_descriptions_in_order() {
             "run paused",
         ],
     );
+    assert!(!ran.stdout.contains("This drill:"), "{}", ran.stdout);
     assert!(
         !ran.stdout.contains("LAST-PARAGRAPH"),
         "the description is shortened:\n{}",
@@ -192,6 +199,10 @@ fn json_output_has_the_guidance_as_lines_after_the_records_they_belong_to() {
         "{run}"
     );
     assert!(run.get("seq").is_none(), "guidance is not a record: {run}");
+    assert!(
+        run.get("drill").is_none(),
+        "an incident is not a drill: {run}"
+    );
     let step = |i: usize| guidance[i].1;
     assert_eq!(step(1)["title"], "Stop etcd on every member");
     assert_eq!(
@@ -349,6 +360,36 @@ fn a_checkpoints_description_is_shown_above_its_prompt() {
     let (code, seen) = pty.finish();
     assert_eq!(code, 0, "{seen}");
     // Shown once: by the question, not again by the view.
+    assert_eq!(seen.matches("shows three members").count(), 1, "{seen}");
+}
+
+#[test]
+fn a_checkpoint_answered_from_the_answers_file_at_a_terminal_still_shows_its_description() {
+    let test = Drbook::new()
+        .runbook(GUIDED)
+        .targets("apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging: {environment: staging, drill: allowed}\n")
+        .answers("approve: true\n");
+    let mut pty = Pty::spawn(
+        test.clone()
+            .env("TERM", "xterm")
+            .args(["drill", "runbook.yaml", "--target", "staging"])
+            .args(["--answers", "answers.yaml", "--run-id", "g6"])
+            .command(),
+    );
+    pty.expect("run succeeded");
+    let (code, seen) = pty.finish();
+    assert_eq!(code, 0, "{seen}");
+    assert_in_order(
+        &seen,
+        &[
+            "This drill:",
+            "Staging only. Stops one member.",
+            "▶ break_it",
+            "▶ approve — Approve the restart",
+            "Check that `etcdctl member list` shows three members.",
+            "approve: true (from answers file",
+        ],
+    );
     assert_eq!(seen.matches("shows three members").count(), 1, "{seen}");
 }
 

@@ -57,6 +57,9 @@ pub struct TerminalView {
     interactive: bool,
     /// The guidance of step instances about to start, shown with their start line.
     guidance: HashMap<InstanceKey, StepGuidance>,
+    /// Descriptions of checkpoints left to their prompt; shown here after all when the
+    /// answer comes from the answers file and no prompt was drawn.
+    left_to_prompt: HashMap<String, String>,
     rto_objective: Option<Duration>,
     rpo_objective: Option<Duration>,
     /// Checkpoint step ids: their description is the question's to show.
@@ -94,6 +97,7 @@ impl TerminalView {
             file: file.display().to_string(),
             interactive: crate::operator::terminal_available(),
             guidance: HashMap::new(),
+            left_to_prompt: HashMap::new(),
             rto_objective: objectives.map(|o| o.rto.value),
             rpo_objective: objectives.map(|o| o.rpo.value),
             checkpoints: runbook
@@ -205,13 +209,19 @@ impl TerminalView {
 
     /// A step's description under its start line; a checkpoint's only when its
     /// question will not show it (nobody can be asked at this terminal).
-    fn step_description(&self, guidance: &StepGuidance) {
+    fn step_description(&mut self, guidance: &StepGuidance) {
         let Some(description) = &guidance.description else {
             return;
         };
         if self.interactive && self.checkpoints.contains(&guidance.step) {
+            self.left_to_prompt
+                .insert(guidance.step.clone(), description.clone());
             return;
         }
+        self.description_lines(description);
+    }
+
+    fn description_lines(&self, description: &str) {
         for line in plain_text::lines(description) {
             self.line(&indented("    ", &line));
         }
@@ -387,6 +397,11 @@ impl Observer for TerminalView {
                 });
             }
             Event::CheckpointAnswered { step, answer, by } => {
+                if let AnsweredBy::AnswersFile { .. } = by
+                    && let Some(description) = self.left_to_prompt.remove(step)
+                {
+                    self.description_lines(&description);
+                }
                 let who = match by {
                     AnsweredBy::Operator { name } => format!("by {name}"),
                     AnsweredBy::AnswersFile { path } => format!("from answers file {path}"),
@@ -401,6 +416,7 @@ impl Observer for TerminalView {
                 ..
             } => {
                 let key = (step.clone(), *item);
+                self.left_to_prompt.remove(step);
                 if let Some(live) = &mut self.live {
                     live.finish(&key);
                 }
