@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use expectrl::process::Termios as _;
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -426,6 +427,10 @@ fn the_ctrl_c_menu_is_not_drawn_over_by_the_spinners() {
     let test = Drbook::new();
     let test = test.clone().runbook(&slow_runbook(test.path(), false));
     let mut pty = at_a_terminal(&test, "g4");
+    // As a person's terminal does (the pty starts without): keys typed are echoed.
+    pty.session
+        .set_echo(true)
+        .expect("the pty takes its settings");
     let before = pty.expect("waiting");
     pty.expect("waiting");
     // The spinners run (so the check below could fail).
@@ -435,7 +440,9 @@ fn the_ctrl_c_menu_is_not_drawn_over_by_the_spinners() {
         "no spinner before Ctrl-C:\n{spinning}"
     );
     pty.send(CTRL_C);
-    pty.expect("Ctrl-C: what now?");
+    let to_the_menu = pty.expect("Ctrl-C: what now?");
+    // An echoed `^C` would move the cursor off the spinners, and one would stay behind.
+    assert!(!to_the_menu.contains("^C"), "{to_the_menu:?}");
     pty.expect("carry on: Ctrl-C was a slip");
     let over_the_menu = pty.drawn_for(QUIET);
     assert!(

@@ -13,16 +13,50 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::io::Write as _;
+use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nix::sys::termios::{self, LocalFlags, SetArg, Termios};
 
 use crate::engine::QuestionScreen;
 
 /// Spinners of running step instances, keyed like the view keys them.
 pub struct Live<K> {
     shared: Arc<Shared<K>>,
+    _echo: QuietCtrlC,
+}
+
+/// While the spinners are shown, the terminal does not echo `^C`: the echo lands where
+/// the cursor is, after the spinners' last line, and moves it a line down, so the
+/// spinners could no longer be cleared for the Ctrl-C menu (one would stay behind,
+/// frozen). The terminal's settings come back when the view ends.
+struct QuietCtrlC {
+    original: Option<Termios>,
+}
+
+impl QuietCtrlC {
+    fn new() -> QuietCtrlC {
+        let stdin = std::io::stdin();
+        let Ok(original) = termios::tcgetattr(stdin.as_fd()) else {
+            return QuietCtrlC { original: None };
+        };
+        let mut quiet = original.clone();
+        quiet.local_flags.remove(LocalFlags::ECHOCTL);
+        let set = termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &quiet).is_ok();
+        QuietCtrlC {
+            original: set.then_some(original),
+        }
+    }
+}
+
+impl Drop for QuietCtrlC {
+    fn drop(&mut self) {
+        if let Some(original) = &self.original {
+            let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, original);
+        }
+    }
 }
 
 struct Shared<K> {
@@ -54,6 +88,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> Live<K> {
                     held: None,
                 }),
             }),
+            _echo: QuietCtrlC::new(),
         })
     }
 
