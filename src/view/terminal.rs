@@ -10,8 +10,9 @@
 //! (shortened, with the command that prints it whole), in a drill the drill's
 //! description, and each step's title on its start line with its description indented
 //! under it. A checkpoint's description is shown above its prompt by the question
-//! itself; this view prints it only when no one can be asked at this terminal, so the
-//! log of an unattended run still says what the checkpoint asked for. A resumed run
+//! itself; this view prints it too when the prompt is not on its screen (no one can be
+//! asked, stdout is a log, or the answers file answered), so a log still says what the
+//! checkpoint asked for. A resumed run
 //! shows its title again, not the whole description.
 
 use std::collections::{HashMap, HashSet};
@@ -53,7 +54,8 @@ pub struct TerminalView {
     drill_description: Vec<String>,
     /// The runbook as given on the command line, for `drbook render`.
     file: String,
-    /// A person is asked at this terminal: a checkpoint's prompt shows its description.
+    /// A person is asked on the terminal this view prints to: a checkpoint's prompt
+    /// shows its description there.
     interactive: bool,
     /// The guidance of step instances about to start, shown with their start line.
     guidance: HashMap<InstanceKey, StepGuidance>,
@@ -95,7 +97,9 @@ impl TerminalView {
                     .and_then(|d| d.description.as_ref()),
             ),
             file: file.display().to_string(),
-            interactive: crate::operator::terminal_available(),
+            // The prompt's lines and these share one screen only when stdout is the
+            // terminal too; a log (`> run.log`, `| tee`) keeps every description.
+            interactive: crate::operator::terminal_available() && Term::stdout().is_term(),
             guidance: HashMap::new(),
             left_to_prompt: HashMap::new(),
             rto_objective: objectives.map(|o| o.rto.value),
@@ -208,7 +212,7 @@ impl TerminalView {
     }
 
     /// A step's description under its start line; a checkpoint's only when its
-    /// question will not show it (nobody can be asked at this terminal).
+    /// question will not show it on this view's screen.
     fn step_description(&mut self, guidance: &StepGuidance) {
         let Some(description) = &guidance.description else {
             return;
