@@ -9,6 +9,7 @@ mod error_messages;
 mod etcd_actions;
 mod exit_codes;
 mod fuzz;
+mod guidance;
 mod interactive;
 mod minio_lost_drill;
 mod orphans;

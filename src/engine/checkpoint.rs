@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::attempt::CANCELLED_BY_CTRL_C;
+use super::guidance;
 use super::questions::{self, Unanswered};
 use super::scheduler::{ItemTrack, Msg, PAUSED_BY_CTRL_C, SectionEnd, SectionRun};
 use super::step_phase::StepEvent;
@@ -74,14 +75,20 @@ impl SectionRun<'_> {
             }
         };
         self.item_start(index, 0, attempt)?;
+        self.guide(engine, index, 0, None);
         engine.recorder.record(Event::StepStarted {
             step: id.clone(),
             item: None,
             attempt,
             label: None,
         })?;
+        // The question carries the step's guidance whole: it is what the operator reads
+        // before answering, on every attempt.
+        let (title, description) = guidance::rendered(engine, &self.steps[index], None);
         let question = Question {
             step: id,
+            title,
+            description,
             prompt,
             kind: checkpoint.kind,
             choices: checkpoint.choices.iter().map(|c| c.value.clone()).collect(),

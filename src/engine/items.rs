@@ -87,6 +87,7 @@ impl SectionRun<'_> {
         let label = item_value.as_ref().map(|v| engine.masker.mask(&show(v)));
         let item_index = item_value.as_ref().map(|_| item);
         self.item_start(index, item, attempt)?;
+        self.guide(engine, index, item, item_value.as_ref());
         engine.recorder.record(Event::StepStarted {
             step: step.id.value.clone(),
             item: item_index,

@@ -16,6 +16,7 @@ mod checkpoint;
 pub mod clock;
 pub mod context;
 mod failure;
+pub mod guidance;
 mod items;
 pub mod manual_clock;
 pub mod masker;
@@ -43,8 +44,9 @@ use crate::runbook::ValidRunbook;
 use crate::runbook::model::StepBody;
 
 pub use context::RunContext;
+pub use guidance::StepGuidance;
 pub use masker::Masker;
-pub use questions::PromptLock;
+pub use questions::{PromptLock, QuestionScreen};
 pub use recorder::{Observer, Recorder};
 pub use replay::{Prior, PriorStep};
 pub use scheduler::SectionEnd;
@@ -91,13 +93,15 @@ impl Engine {
         workdir: PathBuf,
         seams: Seams,
     ) -> Engine {
+        // The views that draw on the terminal step aside while a question is asked.
+        let prompt_lock = PromptLock::new(recorder.question_screens());
         Engine {
             recorder,
             context,
             catalog: seams.catalog,
             answerer: seams.answerer,
             clock: seams.clock,
-            prompt_lock: Arc::new(std::sync::Mutex::new(())),
+            prompt_lock,
             masker,
             workdir,
             env: crate::template::environment(),

@@ -1,15 +1,65 @@
 //! Questions to the answerer during a run: one at a time (the terminal has one cursor),
-//! on a blocking thread (a person is typing), and what an unanswered question means for
-//! the run.
+//! with the screen cleared for it (the live view's spinners would draw over it), on a
+//! blocking thread (a person is typing), and what an unanswered question means for the
+//! run.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::seams::Answerer;
 use crate::operator::OperatorError;
 
+/// Something drawing on the terminal that must step aside while a question is on it:
+/// the live view stops its spinners and holds its lines until the question is closed.
+pub trait QuestionScreen: Send + Sync {
+    /// A question is about to be drawn; nothing may draw until `question_closed`.
+    fn question_opened(&self);
+    fn question_closed(&self);
+}
+
 /// Serialises questions: one on the terminal at a time (a checkpoint, a failure's
-/// decision and the Ctrl-C question may all come at once).
-pub type PromptLock = Arc<Mutex<()>>;
+/// decision and the Ctrl-C question may all come at once), and while one is open the
+/// screens are told to keep off the terminal.
+#[derive(Clone, Default)]
+pub struct PromptLock {
+    lock: Arc<Mutex<()>>,
+    screens: Arc<Vec<Arc<dyn QuestionScreen>>>,
+}
+
+/// Held while a question is on the terminal; closing it gives the screen back.
+pub struct QuestionOpen<'a> {
+    screens: &'a [Arc<dyn QuestionScreen>],
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl PromptLock {
+    pub fn new(screens: Vec<Arc<dyn QuestionScreen>>) -> PromptLock {
+        PromptLock {
+            lock: Arc::default(),
+            screens: Arc::new(screens),
+        }
+    }
+
+    /// Waits for the terminal, then clears it for one question.
+    pub fn open(&self) -> QuestionOpen<'_> {
+        let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        for screen in self.screens.iter() {
+            screen.question_opened();
+        }
+        QuestionOpen {
+            screens: &self.screens,
+            _guard: guard,
+        }
+    }
+}
+
+impl Drop for QuestionOpen<'_> {
+    /// The screens come back before the next question may take the terminal.
+    fn drop(&mut self) {
+        for screen in self.screens {
+            screen.question_closed();
+        }
+    }
+}
 
 /// Asks one question on a blocking thread, holding the prompt lock; a question thread
 /// that died is reported as a failed prompt.
@@ -20,7 +70,7 @@ pub(super) async fn ask<T: Send + 'static>(
     question: impl FnOnce(&dyn Answerer) -> Result<T, OperatorError> + Send + 'static,
 ) -> Result<T, OperatorError> {
     tokio::task::spawn_blocking(move || {
-        let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _open = lock.open();
         question(answerer.as_ref())
     })
     .await

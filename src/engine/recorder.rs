@@ -4,6 +4,10 @@
 //! `record` writes; `sync` makes the record durable. The scheduler syncs right before
 //! it starts any effect, so what announces an effect is on disk before it begins.
 
+use std::sync::Arc;
+
+use super::guidance::StepGuidance;
+use super::questions::QuestionScreen;
 use crate::journal::{Event, JournalError, JournalWriter, Record};
 
 /// Something that wants to see the run as it happens.
@@ -13,6 +17,13 @@ pub trait Observer: Send {
     fn on_history(&mut self, _records: &[Record]) {}
     /// Transient news that is not worth a journal line (a probe retry).
     fn on_progress(&mut self, _step: &str, _item: Option<usize>, _message: &str) {}
+    /// What a step is about, just before its `step_started` is recorded (see
+    /// `guidance`). Not journaled: the runbook holds the text.
+    fn on_guidance(&mut self, _guidance: &StepGuidance) {}
+    /// What must step aside while a question is on the terminal (the spinners).
+    fn question_screen(&self) -> Option<Arc<dyn QuestionScreen>> {
+        None
+    }
 }
 
 /// Journal writer plus observers, and the records of this run so far.
@@ -61,5 +72,19 @@ impl Recorder {
         for observer in &mut self.observers {
             observer.on_progress(step, item, message);
         }
+    }
+
+    pub fn guidance(&mut self, guidance: &StepGuidance) {
+        for observer in &mut self.observers {
+            observer.on_guidance(guidance);
+        }
+    }
+
+    /// The observers' screens, for the prompt lock.
+    pub fn question_screens(&self) -> Vec<Arc<dyn QuestionScreen>> {
+        self.observers
+            .iter()
+            .filter_map(|o| o.question_screen())
+            .collect()
     }
 }

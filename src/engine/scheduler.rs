@@ -58,6 +58,8 @@ pub(super) struct ItemTrack {
     pub lines: usize,
     /// Cancels the running attempt alone.
     pub cancel: Option<CancellationToken>,
+    /// Its guidance was shown in this session (see `guidance`).
+    pub guided: bool,
 }
 
 impl ItemTrack {
@@ -68,6 +70,7 @@ impl ItemTrack {
             outputs: None,
             lines: 0,
             cancel: None,
+            guided: false,
         }
     }
 }
@@ -81,6 +84,8 @@ pub(super) struct Track {
     pub queued: VecDeque<usize>,
     pub running: usize,
     pub answer: Option<Value>,
+    /// The description last shown for this step in this session.
+    pub description_shown: Option<String>,
 }
 
 /// What step work reports to the loop.
@@ -192,6 +197,7 @@ fn restored(step: &Step, prior: &PriorStep) -> Track {
         queued: VecDeque::new(),
         running: 0,
         answer: prior.answer.clone(),
+        description_shown: None,
     }
 }
 

@@ -28,6 +28,10 @@ pub use keys::Wake;
 #[derive(Debug, Clone)]
 pub struct Question {
     pub step: String,
+    /// The step's rendered `title`.
+    pub title: Option<String>,
+    /// The step's rendered `description` (markdown), shown above the prompt.
+    pub description: Option<String>,
     pub prompt: String,
     pub kind: CheckpointKind,
     pub choices: Vec<String>,

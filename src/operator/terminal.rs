@@ -5,12 +5,14 @@
 
 use std::time::Duration;
 
+use console::Term;
 use serde_json::Value;
 
 use super::keys::{Until, Wake};
 use super::prompt::{self, Stopped};
 use super::{CtrlCChoice, FailureChoice, InterruptedChoice, OperatorError, Question};
 use crate::runbook::model::CheckpointKind;
+use crate::view::plain_text;
 
 /// A question that ended without an answer, as an error; `GaveUp` only happens to
 /// questions with a deadline or a wake-up, which handle it themselves.
@@ -26,9 +28,16 @@ fn unanswered(what: &str, stopped: Stopped) -> OperatorError {
     }
 }
 
-/// Asks a checkpoint. `None`: the deadline passed first.
+/// Asks a checkpoint, its step's description above the prompt (the instructions to
+/// read before answering). `None`: the deadline passed first.
 pub fn ask(question: &Question, until: Until<'_>) -> Result<Option<Value>, OperatorError> {
     let what = format!("checkpoint `{}`", question.step);
+    if let Some(description) = &question.description {
+        show_description(description).map_err(|source| OperatorError::Prompt {
+            what: what.clone(),
+            source,
+        })?;
+    }
     let prompt = match until.deadline {
         Some(deadline) => {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -81,6 +90,20 @@ pub fn ask(question: &Question, until: Until<'_>) -> Result<Option<Value>, Opera
         Err(Stopped::GaveUp) => Ok(None),
         Err(stopped) => Err(unanswered(&what, stopped)),
     }
+}
+
+/// The description as plain text, indented, on the prompt's terminal (stderr); it stays
+/// there after the answer.
+fn show_description(markdown: &str) -> std::io::Result<()> {
+    let term = Term::stderr();
+    for line in plain_text::lines(markdown) {
+        if line.is_empty() {
+            term.write_line("")?;
+        } else {
+            term.write_line(&format!("    {line}"))?;
+        }
+    }
+    term.flush()
 }
 
 /// A number as typed: an integer stays an integer (`3`, not `3.0`).

@@ -17,6 +17,8 @@ use crate::view::{JsonView, TerminalView};
 /// What a new run and a resumed one both need to assemble their engine.
 pub(crate) struct EngineParts<'a> {
     pub runbook: &'a Runbook,
+    /// The runbook's file as the operator named it (the view says how to print it).
+    pub file: &'a std::path::Path,
     pub dir: &'a RunDir,
     pub mode: Mode,
     pub declared_at: DateTime<Utc>,
@@ -34,6 +36,7 @@ pub(crate) struct EngineParts<'a> {
 pub(crate) fn build_engine(parts: EngineParts) -> Engine {
     let EngineParts {
         runbook,
+        file,
         dir,
         mode,
         declared_at,
@@ -58,8 +61,8 @@ pub(crate) fn build_engine(parts: EngineParts) -> Engine {
         "operator": operator.name,
     });
     let observers: Vec<Box<dyn Observer>> = match output {
-        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook))],
-        OutputFormat::Json => vec![Box::new(JsonView)],
+        OutputFormat::Text => vec![Box::new(TerminalView::new(runbook, file))],
+        OutputFormat::Json => vec![Box::new(JsonView::new(runbook))],
     };
     Engine::new(
         Recorder::new(writer, records, observers),

@@ -139,8 +139,9 @@ async fn watch_ctrl_c(
         }
         let (operator, lock, wake) = (operator.clone(), lock.clone(), wake.clone());
         let choice = tokio::task::spawn_blocking(move || {
-            // One question on the terminal at a time (a checkpoint may be open).
-            let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+            // One question on the terminal at a time (a checkpoint may be open), and
+            // nothing else drawing on it (the spinners).
+            let _open = lock.open();
             operator.after_ctrl_c(wake.as_deref())
         })
         .await;

@@ -94,6 +94,7 @@ impl Session {
         };
         let engine = build_engine(EngineParts {
             runbook,
+            file: &request.file,
             dir: &dir,
             mode,
             declared_at,

@@ -121,6 +121,7 @@ impl Session {
         let writer = JournalWriter::resume(&dir.journal(), &journal)?;
         let mut engine = build_engine(EngineParts {
             runbook,
+            file: &runbook_path,
             dir: &dir,
             mode: facts.mode,
             declared_at: facts.declared_at,

@@ -4,6 +4,7 @@
 pub(crate) mod item_label;
 pub mod json;
 mod live;
+pub(crate) mod plain_text;
 pub mod terminal;
 
 pub use json::JsonView;

@@ -5,6 +5,15 @@
 //! The clock is the RTO so far against the objective once the incident is declared (run
 //! start, `--declared-at`, or a drill's `recovery_started`); while a drill still injects
 //! its failure it is the inject clock, because no RTO runs before there is an incident.
+//!
+//! The runbook's guidance is part of the run's text: `spec.description` under the header
+//! (shortened, with the command that prints it whole), in a drill the drill's
+//! description, and each step's title on its start line with its description indented
+//! under it. A checkpoint's description is shown above its prompt by the question
+//! itself; this view prints it too when the prompt is not on its screen (no one can be
+//! asked, stdout is a log, or the answers file answered), so a log still says what the
+//! checkpoint asked for. A resumed run
+//! shows its title again, not the whole description.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
@@ -15,7 +24,8 @@ use console::{Style, Term};
 
 use super::item_label;
 use super::live::Live;
-use crate::engine::Observer;
+use super::plain_text;
+use crate::engine::{Observer, QuestionScreen, StepGuidance};
 use crate::journal::Record;
 use crate::journal::event::{
     AnsweredBy, Event, FailureDecision, Mode, Outcome, RunOutcome, Stream,
@@ -26,6 +36,11 @@ use crate::runbook::model::StepBody;
 /// A running step instance: (step id, foreach item).
 type InstanceKey = (String, Option<usize>);
 
+/// Lines of `spec.description` shown when a run starts; the rest is in `drbook render`.
+const RUN_DESCRIPTION_LINES: usize = 12;
+/// Lines of a drill's `description` shown when a drill starts.
+const DRILL_DESCRIPTION_LINES: usize = 6;
+
 pub struct TerminalView {
     term: Term,
     /// When the incident was declared: the RTO clock runs from here.
@@ -33,9 +48,23 @@ pub struct TerminalView {
     /// When a drill began injecting its failure, until the incident is declared.
     injecting_since: Option<DateTime<Utc>>,
     title: Option<String>,
+    /// `spec.description`, as plain lines.
+    description: Vec<String>,
+    /// The drill's `description`, as plain lines.
+    drill_description: Vec<String>,
+    /// The runbook as given on the command line, for `drbook render`.
+    file: String,
+    /// A person is asked on the terminal this view prints to: a checkpoint's prompt
+    /// shows its description there.
+    interactive: bool,
+    /// The guidance of step instances about to start, shown with their start line.
+    guidance: HashMap<InstanceKey, StepGuidance>,
+    /// Descriptions of checkpoints left to their prompt; shown here after all when the
+    /// answer comes from the answers file and no prompt was drawn.
+    left_to_prompt: HashMap<String, String>,
     rto_objective: Option<Duration>,
     rpo_objective: Option<Duration>,
-    /// Checkpoint step ids: while one is asked, the spinners step aside.
+    /// Checkpoint step ids: their description is the question's to show.
     checkpoints: HashSet<String>,
     /// Spinners and the live RTO line, when stdout is a terminal.
     live: Option<Live<InstanceKey>>,
@@ -48,13 +77,31 @@ pub struct TerminalView {
 }
 
 impl TerminalView {
-    pub fn new(runbook: &Runbook) -> Self {
+    /// The view of a run of `runbook`, read from `file` (as the operator gave it).
+    pub fn new(runbook: &Runbook, file: &std::path::Path) -> Self {
         let objectives = runbook.spec.objectives.as_ref();
+        let plain = |text: Option<&crate::source::span::Spanned<String>>| {
+            text.map_or_else(Vec::new, |t| plain_text::lines(&t.value))
+        };
         TerminalView {
             term: Term::stdout(),
             declared_at: None,
             injecting_since: None,
             title: runbook.metadata.title.as_ref().map(|t| t.value.clone()),
+            description: plain(runbook.spec.description.as_ref()),
+            drill_description: plain(
+                runbook
+                    .spec
+                    .drill
+                    .as_ref()
+                    .and_then(|d| d.description.as_ref()),
+            ),
+            file: file.display().to_string(),
+            // The prompt's lines and these share one screen only when stdout is the
+            // terminal too; a log (`> run.log`, `| tee`) keeps every description.
+            interactive: crate::operator::terminal_available() && Term::stdout().is_term(),
+            guidance: HashMap::new(),
+            left_to_prompt: HashMap::new(),
             rto_objective: objectives.map(|o| o.rto.value),
             rpo_objective: objectives.map(|o| o.rpo.value),
             checkpoints: runbook
@@ -123,6 +170,67 @@ impl TerminalView {
         self.injecting_since = None;
     }
 
+    /// The runbook's description under the header, shortened to its first blocks with
+    /// the command that prints it whole; in a drill, the drill's description after it.
+    fn run_guidance(&self, mode: Mode) {
+        let mut cut = false;
+        let mut block = |lines: &[String], max: usize, label: Option<&str>| {
+            if lines.is_empty() {
+                return;
+            }
+            self.line("");
+            if let Some(label) = label {
+                self.line(&format!("  {label}"));
+            }
+            let (shown, shortened) = plain_text::shortened(lines, max);
+            cut |= shortened;
+            for line in shown {
+                self.line(&indented("  ", &line));
+            }
+        };
+        block(&self.description, RUN_DESCRIPTION_LINES, None);
+        if mode == Mode::Drill {
+            block(
+                &self.drill_description,
+                DRILL_DESCRIPTION_LINES,
+                Some("This drill:"),
+            );
+        }
+        if cut {
+            self.line(&format!(
+                "  … (full text: {})",
+                Style::new()
+                    .bold()
+                    .apply_to(format!("drbook render {}", self.file))
+            ));
+        }
+        if !self.description.is_empty()
+            || (mode == Mode::Drill && !self.drill_description.is_empty())
+        {
+            self.line("");
+        }
+    }
+
+    /// A step's description under its start line; a checkpoint's only when its
+    /// question will not show it on this view's screen.
+    fn step_description(&mut self, guidance: &StepGuidance) {
+        let Some(description) = &guidance.description else {
+            return;
+        };
+        if self.interactive && self.checkpoints.contains(&guidance.step) {
+            self.left_to_prompt
+                .insert(guidance.step.clone(), description.clone());
+            return;
+        }
+        self.description_lines(description);
+    }
+
+    fn description_lines(&self, description: &str) {
+        for line in plain_text::lines(description) {
+            self.line(&indented("    ", &line));
+        }
+    }
+
     /// Starts the live clock line from the clocks as they stand.
     fn start_live_clock(&mut self) {
         let (label, start, objective) = match (self.declared_at, self.injecting_since) {
@@ -134,6 +242,15 @@ impl TerminalView {
         if let Some(live) = &mut self.live {
             live.restart_status(label, since, objective);
         }
+    }
+}
+
+/// `line` after `indent`; an empty line stays empty.
+fn indented(indent: &str, line: &str) -> String {
+    if line.is_empty() {
+        String::new()
+    } else {
+        format!("{indent}{line}")
     }
 }
 
@@ -204,6 +321,7 @@ impl Observer for TerminalView {
                     objective(self.rto_objective),
                     objective(self.rpo_objective)
                 ));
+                self.run_guidance(*mode);
                 self.start_live_clock();
             }
             Event::FailureDecided {
@@ -246,26 +364,34 @@ impl Observer for TerminalView {
                 label,
             } => {
                 let label = item_label::short(label.as_deref(), *item);
+                let key = (step.clone(), *item);
                 self.started
-                    .insert((step.clone(), *item), (record.time, label.clone()));
-                let is_checkpoint = self.checkpoints.contains(step);
-                if let Some(live) = &mut self.live {
-                    if is_checkpoint {
-                        live.pause();
-                    } else {
-                        live.start((step.clone(), *item), name(step, label.as_deref()));
-                    }
+                    .insert(key.clone(), (record.time, label.clone()));
+                // A checkpoint has no spinner: its question is on the screen.
+                if let Some(live) = &mut self.live
+                    && !self.checkpoints.contains(step)
+                {
+                    live.start(key.clone(), name(step, label.as_deref()));
                 }
                 let again = if *attempt > 1 {
                     format!(" (attempt {attempt})")
                 } else {
                     String::new()
                 };
+                let guidance = self.guidance.remove(&key);
+                let title = guidance
+                    .as_ref()
+                    .and_then(|g| g.title.as_deref())
+                    .map(|t| format!(" — {t}"))
+                    .unwrap_or_default();
                 self.line(&format!(
-                    "{} {}{again}",
+                    "{} {}{again}{title}",
                     bold.apply_to("▶"),
                     name(step, label.as_deref())
                 ));
+                if let Some(guidance) = &guidance {
+                    self.step_description(guidance);
+                }
             }
             Event::StepOutput { stream, line, .. } => {
                 let text = format!("    │ {line}");
@@ -275,6 +401,11 @@ impl Observer for TerminalView {
                 });
             }
             Event::CheckpointAnswered { step, answer, by } => {
+                if let AnsweredBy::AnswersFile { .. } = by
+                    && let Some(description) = self.left_to_prompt.remove(step)
+                {
+                    self.description_lines(&description);
+                }
                 let who = match by {
                     AnsweredBy::Operator { name } => format!("by {name}"),
                     AnsweredBy::AnswersFile { path } => format!("from answers file {path}"),
@@ -289,11 +420,9 @@ impl Observer for TerminalView {
                 ..
             } => {
                 let key = (step.clone(), *item);
+                self.left_to_prompt.remove(step);
                 if let Some(live) = &mut self.live {
                     live.finish(&key);
-                    if self.checkpoints.contains(step) {
-                        live.resume();
-                    }
                 }
                 self.failed.retain(|k| *k != key);
                 if matches!(outcome, Outcome::Failed { .. } | Outcome::TimedOut { .. }) {
@@ -421,12 +550,26 @@ impl Observer for TerminalView {
                         runbook.version,
                         records.len()
                     ));
+                    // The description was shown when the run started; its title
+                    // reminds what the run is about.
+                    if let Some(title) = &self.title {
+                        self.line(title);
+                    }
                 }
                 Event::RecoveryStarted { declared_at } => self.declare(*declared_at),
                 _ => {}
             }
         }
         self.start_live_clock();
+    }
+
+    fn on_guidance(&mut self, guidance: &StepGuidance) {
+        self.guidance
+            .insert((guidance.step.clone(), guidance.item), guidance.clone());
+    }
+
+    fn question_screen(&self) -> Option<std::sync::Arc<dyn QuestionScreen>> {
+        self.live.as_ref().map(Live::screen)
     }
 
     fn on_progress(&mut self, step: &str, _item: Option<usize>, message: &str) {

@@ -304,6 +304,15 @@ impl Harness {
 
     /// An engine for a new session after `history` (empty for a new run).
     pub fn engine(&mut self, history: Vec<Record>) -> Engine {
+        self.engine_observed(history, Vec::new())
+    }
+
+    /// `engine`, with `observers` watching it.
+    pub fn engine_observed(
+        &mut self,
+        history: Vec<Record>,
+        observers: Vec<Box<dyn crate::engine::Observer>>,
+    ) -> Engine {
         self.sessions += 1;
         let path = self
             .dir
@@ -312,7 +321,7 @@ impl Harness {
         let writer = JournalWriter::create(&path).unwrap();
         let run = serde_json::json!({"id": "r1", "mode": "incident"});
         Engine::new(
-            Recorder::new(writer, history, Vec::new()),
+            Recorder::new(writer, history, observers),
             RunContext::new(Map::new(), Map::new(), Value::Object(Map::new()), run),
             Masker::default(),
             self.dir.path().to_path_buf(),

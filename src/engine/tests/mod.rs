@@ -5,6 +5,7 @@
 
 mod failures;
 mod fakes;
+mod guidance;
 mod journals;
 mod pauses;
 mod replayed;
