@@ -10,9 +10,8 @@
 //!   (KubeOne 1.12+ defaults both to true).
 //!
 //! Checkpoint semantics: a confirm answered "no" stops the run unless it says
-//! `on_no: continue` (the opt-out for confirms that only steer later steps). That key
-//! is not in the format yet, so every confirm read from a file counts as stopping;
-//! [`LintStep::stops_on_no`] is where the key's value goes once the model has it.
+//! `on_no: continue` (the opt-out for confirms that only steer later steps), as
+//! `Checkpoint::stops_on_no` in the model says.
 //!
 //! Each rule is a small function over [`LintStep`]s (or the file's text), tested with
 //! a bad snippet so that the lint itself can fail.
@@ -57,9 +56,10 @@ struct LintStep {
 
 impl LintStep {
     fn from_step(step: &Step) -> LintStep {
-        let (confirm, action, command) = match &step.body {
+        let (confirm, stops_on_no, action, command) = match &step.body {
             StepBody::Checkpoint(c) => (
                 c.kind == CheckpointKind::Confirm,
+                c.stops_on_no(),
                 String::new(),
                 String::new(),
             ),
@@ -71,7 +71,7 @@ impl LintStep {
                     .filter_map(|(_, node)| node.as_str())
                     .collect::<Vec<_>>()
                     .join("\n");
-                (false, call.name.value.clone(), command)
+                (false, false, call.name.value.clone(), command)
             }
         };
         let foreach_input = match &step.foreach {
@@ -87,8 +87,7 @@ impl LintStep {
         LintStep {
             id: step.id.value.clone(),
             confirm,
-            // No `on_no` in the format yet: the engine's default, "no" stops the run.
-            stops_on_no: confirm,
+            stops_on_no,
             action,
             command,
             when: step.when.as_ref().map(|w| w.value.clone()),
