@@ -466,3 +466,33 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A document that links a file (`[actions.md](actions.md)`,
+/// `[examples/first-runbook/](examples/first-runbook/)`) links one the repository has,
+/// so a reader never follows a link to nothing.
+#[test]
+fn every_file_the_documents_link_exists() {
+    let root = repo_root();
+    let mut missing = Vec::new();
+    for file in documents(&root) {
+        let text = std::fs::read_to_string(&file).expect("the document is readable");
+        let name = file.strip_prefix(&root).unwrap().display().to_string();
+        let dir = file.parent().unwrap();
+        for (index, line) in text.lines().enumerate() {
+            for link in line.split("](").skip(1) {
+                let target = link.split([')', '#', ' ']).next().unwrap_or("");
+                if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                if !dir.join(target).exists() {
+                    missing.push(format!("{name}:{}: `{target}`", index + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "documents link files the repository does not have:\n{}",
+        missing.join("\n")
+    );
+}
