@@ -496,3 +496,78 @@ fn every_file_the_documents_link_exists() {
         missing.join("\n")
     );
 }
+
+/// A whole file the documents show (a ```` ```yaml ```` block with `apiVersion:`, `kind:`
+/// and `spec:` or `targets:`; not a fragment such as the top-level keys alone) is valid, or, when the next block is a ```` ```text ```` block of errors,
+/// `drbook validate` of it prints exactly those errors (the file named `runbook.yaml`,
+/// as the documents write it). A newcomer copies these files first.
+#[test]
+fn every_whole_file_the_documents_show_validates_as_they_say() {
+    let root = repo_root();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for file in documents(&root) {
+        let text = std::fs::read_to_string(&file).expect("the document is readable");
+        let name = file.strip_prefix(&root).unwrap().display().to_string();
+        let blocks = fenced_blocks(&text);
+        for (index, (language, line, body)) in blocks.iter().enumerate() {
+            let whole = language == "yaml"
+                && body.lines().any(|l| l.starts_with("apiVersion:"))
+                && body.lines().any(|l| l.starts_with("kind:"))
+                && body
+                    .lines()
+                    .any(|l| l.starts_with("spec:") || l.starts_with("targets:"));
+            if !whole {
+                continue;
+            }
+            checked += 1;
+            let errors = blocks
+                .get(index + 1)
+                .filter(|(language, _, next)| language == "text" && next.starts_with("error:"))
+                .map(|(_, _, next)| next.trim_end().to_string());
+            let ran = Drbook::new()
+                .file("runbook.yaml", body)
+                .args(["validate", "runbook.yaml"])
+                .run();
+            let fits = match &errors {
+                None => ran.code == 0,
+                Some(errors) => ran.code == 2 && ran.stderr.trim_end() == errors,
+            };
+            if !fits {
+                wrong.push(format!(
+                    "{name}:{line}: the documents say {}; drbook validate exits {}:\n{}{}",
+                    errors
+                        .as_deref()
+                        .map_or("it is valid".to_string(), |e| format!(
+                            "it is invalid with:\n{e}\n"
+                        )),
+                    ran.code,
+                    ran.stdout,
+                    ran.stderr
+                ));
+            }
+        }
+    }
+    assert!(checked >= 3, "too few whole files found: {checked}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// The fenced blocks of a markdown text: language, line of the opening fence, body.
+fn fenced_blocks(text: &str) -> Vec<(String, usize, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, usize, String)> = None;
+    for (index, line) in text.lines().enumerate() {
+        match (&mut open, line.trim_start().strip_prefix("```")) {
+            (None, Some(language)) => {
+                open = Some((language.trim().to_string(), index + 1, String::new()))
+            }
+            (Some(_), Some(_)) => blocks.push(open.take().unwrap()),
+            (Some((_, _, body)), None) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
