@@ -28,7 +28,10 @@
 //! fit. An entry that no longer matches any example fails the test, so
 //! the list cannot rot.
 //!
-//! The test fails listing each broken example with its file and line.
+//! The test fails listing each broken example with its file and line. Two smaller tests
+//! hold the rest of what a reader copies or follows: every whole runbook or targets file
+//! the documents show validates (or prints exactly the errors shown after it), and every
+//! file they link or cite by its path exists.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
