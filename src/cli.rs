@@ -77,13 +77,13 @@ pub enum Command {
 
     /// Run a runbook during an incident (checkpoints answered by a person)
     #[command(
-        after_help = "Example:\n  drbook run runbooks/kubeone/etcd-quorum-loss.yaml --target prod-master -i snapshot=latest\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran, 5 stopped by the operator (a confirm answered no; resume it to be asked again)."
+        after_help = "Example:\n  drbook run runbooks/kubeone/etcd-quorum-loss.yaml --target prod-master --targets examples/drbook.targets.yaml -i leader_node=cp-0.prod.example\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran, 5 stopped by the operator (a confirm answered no; resume it to be asked again)."
     )]
     Run(RunArgs),
 
     /// Run a drill: inject the failure, recover, verify (only on targets that allow drills)
     #[command(
-        after_help = "Example:\n  drbook drill runbooks/sandbox/etcd-restore.yaml --target staging --answers drill-answers.yaml\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran, 5 stopped by the operator (a confirm answered no; resume it to be asked again)."
+        after_help = "Examples:\n  drbook drill examples/first-runbook/runbook.yaml --target laptop --answers examples/first-runbook/drill-answers.yaml\n  drbook drill runbooks/kkp/minio-lost.yaml --target staging --targets examples/drbook.targets.yaml --answers drill-answers.yaml\n\nExit status: 0 succeeded, 1 failed, 3 paused (resume it), 4 refused before anything ran, 5 stopped by the operator (a confirm answered no; resume it to be asked again)."
     )]
     Drill(RunArgs),
 
