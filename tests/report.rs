@@ -429,6 +429,10 @@ fn html_is_self_contained_has_the_timeline_and_never_the_secret() {
     assert_eq!(html.matches("<rect class=\"person\"").count(), 1, "{html}");
     assert!(html.contains("recovered after "), "{html}");
     assert!(html.contains("RTO objective 1h"), "{html}");
+    assert!(
+        !html.contains("<figcaption>"),
+        "one chart when the run fills it"
+    );
     // No reference to anything outside the file: no URL in an attribute or in CSS.
     for (at, _) in html.match_indices("http") {
         let before = &html[..at];
@@ -466,6 +470,12 @@ fn a_missed_rto_says_by_how_much_in_every_format() {
     assert!(md.contains("— missed by 1h 59m"), "{md}");
     let html = report(&ran, "html");
     assert!(html.contains("missed by 1h 59m"), "{html}");
+    // The run is a sliver of the two hours since the incident: a second chart shows it.
+    assert!(
+        html.contains("<figcaption>The run itself</figcaption>"),
+        "{html}"
+    );
+    assert!(html.contains("(passed before this view)"), "{html}");
     let json: Value = serde_json::from_str(&report(&ran, "json")).unwrap();
     assert_eq!(json["rto"]["verdict"], "missed");
     let by = json["rto"]["missed_by_ms"].as_u64().unwrap();

@@ -151,6 +151,8 @@ pub(crate) struct Span {
     /// the epoch.
     pub origin_ms: i64,
     pub declared_ms: i64,
+    /// The run's first event.
+    pub run_start_ms: i64,
     pub end_ms: i64,
 }
 
@@ -276,6 +278,7 @@ pub(crate) fn build(
     let span = Span {
         origin_ms: origin.timestamp_millis(),
         declared_ms: declared.timestamp_millis(),
+        run_start_ms: first.time.timestamp_millis(),
         end_ms: end.timestamp_millis(),
     };
     Some((report, span))

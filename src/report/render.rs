@@ -47,9 +47,9 @@ pub(crate) fn render(
             minijinja::context! { r => report }
         }),
         ReportFormat::Html => {
-            let chart: Timeline = timeline::layout(report, span);
+            let charts: Vec<Timeline> = timeline::layout(report, span);
             with_template("report.html", HTML, "HTML", || {
-                minijinja::context! { r => report, chart => chart }
+                minijinja::context! { r => report, charts => charts }
             })
         }
         ReportFormat::Junit => {

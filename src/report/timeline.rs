@@ -21,6 +21,9 @@ const TOP: f64 = 30.0;
 const BOTTOM: f64 = 26.0;
 /// How far beyond the run's end the objective may lie and still be drawn to scale.
 const BEYOND: f64 = 4.0;
+/// A second chart over the run alone is drawn when the time before the run is more
+/// than this many times the run's own length.
+const ZOOM: f64 = 4.0;
 /// A bar is never thinner than this, so an instant step is still seen.
 const MIN_BAR: f64 = 2.0;
 
@@ -36,7 +39,8 @@ pub(crate) struct Timeline {
     /// x of the RTO objective (declared + objective), when there is one.
     pub objective_x: Option<f64>,
     pub objective_label: Option<String>,
-    /// The objective lies far beyond the run's end: named at the right edge, no line.
+    /// The objective lies far beyond the run's end, or before a zoomed chart starts:
+    /// named at the right edge, no line.
     pub objective_beyond: bool,
     /// x of the end of the step marked `recovered`, when it finished.
     pub recovered_x: Option<f64>,
@@ -44,8 +48,10 @@ pub(crate) struct Timeline {
     /// `start` or `end`: the recovered label reads to the right of its line, or to the
     /// left when the line is near the chart's right edge.
     pub recovered_anchor: &'static str,
-    /// x of the declared incident.
-    pub declared_x: f64,
+    /// x of the declared incident, unless it lies before the axis starts.
+    pub declared_x: Option<f64>,
+    /// What the chart spans.
+    pub title: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,20 +74,36 @@ pub(crate) struct Tick {
     pub label: String,
 }
 
-/// Lays out the chart of `report` over `span`.
-pub(crate) fn layout(report: &Report, span: &Span) -> Timeline {
-    let declared_offset = (span.declared_ms - span.origin_ms) as f64;
+/// Lays out the charts of `report` over `span`: one from the earlier of the declared
+/// incident and the run's start; and, when the run itself fills less than a fifth of
+/// that (an incident declared long before drbook started), a second over the run alone,
+/// so its bars can be read.
+pub(crate) fn layout(report: &Report, span: &Span) -> Vec<Timeline> {
+    let mut charts = vec![chart(report, span, 0.0, "From the declared incident")];
+    let run_start = (span.run_start_ms - span.origin_ms) as f64;
+    let run_length = (span.end_ms - span.run_start_ms) as f64;
+    if run_start > run_length * ZOOM {
+        charts.push(chart(report, span, run_start, "The run itself"));
+    }
+    charts
+}
+
+/// One chart whose axis starts `shift_ms` after the span's origin.
+fn chart(report: &Report, span: &Span, shift_ms: f64, title: &str) -> Timeline {
+    let declared_offset = (span.declared_ms - span.origin_ms) as f64 - shift_ms;
     let achieved = report.achieved.as_ref();
     let objective = achieved.and_then(|a| a.rto_objective_ms);
     let recovered = achieved.and_then(|a| a.rto_ms);
-    let run_ms = (span.end_ms - span.origin_ms).max(1) as f64;
+    let run_ms = ((span.end_ms - span.origin_ms) as f64 - shift_ms).max(1.0);
     // The objective's line is drawn where it falls, unless that would squeeze the whole
     // run into a sliver at the left: then the axis is the run's, and the objective is
-    // named at the right edge as lying beyond it.
+    // named at the right edge as lying beyond it. On a zoomed chart it may also have
+    // passed before the axis starts.
     let objective_at = objective.map(|o| declared_offset + o as f64);
     let objective_beyond = objective_at.is_some_and(|at| at > run_ms * BEYOND);
+    let objective_before = objective_at.is_some_and(|at| at < 0.0);
     let total_ms = match objective_at {
-        Some(at) if !objective_beyond => run_ms.max(at),
+        Some(at) if !objective_beyond && !objective_before => run_ms.max(at),
         _ => run_ms,
     };
     let x_of = |offset_ms: f64| LABEL_WIDTH + offset_ms / total_ms * AXIS_WIDTH;
@@ -103,7 +125,7 @@ pub(crate) fn layout(report: &Report, span: &Span) -> Timeline {
             } else {
                 name.clone()
             };
-            let x = x_of(attempt.start_offset_ms as f64);
+            let x = x_of(attempt.start_offset_ms as f64 - shift_ms);
             let width = (attempt.duration_ms as f64 / total_ms * AXIS_WIDTH).max(MIN_BAR);
             bars.push(bar(
                 label,
@@ -123,7 +145,7 @@ pub(crate) fn layout(report: &Report, span: &Span) -> Timeline {
             bars.push(bar(
                 name.clone(),
                 row,
-                x_of(offset as f64),
+                x_of(offset as f64 - shift_ms),
                 MIN_BAR * 3.0,
                 "skipped",
                 format!("{name}: skipped ({reason})"),
@@ -138,22 +160,27 @@ pub(crate) fn layout(report: &Report, span: &Span) -> Timeline {
         axis_right: LABEL_WIDTH + AXIS_WIDTH,
         rows_bottom,
         ticks: ticks(total_ms, &x_of),
-        objective_x: objective_at.filter(|_| !objective_beyond).map(x_of),
+        objective_x: objective_at
+            .filter(|_| !objective_beyond && !objective_before)
+            .map(x_of),
         objective_label: objective.map(|o| {
             if objective_beyond {
                 format!("RTO objective {} (beyond the chart) →", format_ms(o))
+            } else if objective_before {
+                format!("RTO objective {} (passed before this view)", format_ms(o))
             } else {
                 format!("RTO objective {}", format_ms(o))
             }
         }),
-        objective_beyond,
+        objective_beyond: objective_beyond || objective_before,
         recovered_x: recovered.map(|r| x_of(declared_offset + r as f64)),
         recovered_anchor: match recovered.map(|r| x_of(declared_offset + r as f64)) {
             Some(x) if x > LABEL_WIDTH + AXIS_WIDTH * 0.7 => "end",
             _ => "start",
         },
         recovered_label: recovered.map(|r| format!("recovered after {}", format_ms(r))),
-        declared_x: x_of(declared_offset),
+        declared_x: (declared_offset >= 0.0).then(|| x_of(declared_offset)),
+        title: title.to_string(),
         bars,
     }
 }
