@@ -482,7 +482,7 @@ impl<'a> Builder<'a> {
                     let text = format!("stopped by the operator at `{step}`: {reason}");
                     self.deviation(record, Some(step), "stopped", text);
                 }
-                None => self.deviation(record, None, "paused", format!("paused: {reason}")),
+                None => self.deviation(record, None, "paused", reason.clone()),
             },
             Event::RunStarted { .. }
             | Event::RecoveryStarted { .. }
@@ -577,7 +577,7 @@ impl<'a> Builder<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     //! A canned history of an incident run that a person steered: a failure they decided
     //! to retry, a pause, a resume by someone else with a changed runbook, a checkpoint
     //! that timed out to its default and a step left running when the journal ends.
@@ -735,13 +735,17 @@ mod tests {
         ])
     }
 
-    fn report() -> Report {
+    /// The report of the steered run, and its span: also what the renderers'
+    /// snapshots are made of.
+    pub(in crate::report) fn steered_report() -> (Report, Span) {
         let copy = RunbookCopy {
             prompts: HashMap::from([("go".to_string(), "Go on?".to_string())]),
         };
-        build("r1", &steered_run(), "interrupted".into(), &copy)
-            .unwrap()
-            .0
+        build("r1", &steered_run(), "interrupted".into(), &copy).unwrap()
+    }
+
+    fn report() -> Report {
+        steered_report().0
     }
 
     #[test]

@@ -192,3 +192,38 @@ impl Junit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each format of the canned steered run (a failure decided by a person, a pause, a
+    //! resume with a changed runbook, a checkpoint that timed out, a step left running),
+    //! as a reviewed snapshot: a change to any template shows here as a diff.
+
+    use super::*;
+    use crate::report::model::tests::steered_report;
+
+    fn rendered(format: ReportFormat) -> String {
+        let (report, span) = steered_report();
+        render(&report, &span, format).unwrap()
+    }
+
+    #[test]
+    fn markdown_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Md));
+    }
+
+    #[test]
+    fn junit_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Junit));
+    }
+
+    #[test]
+    fn json_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Json));
+    }
+
+    #[test]
+    fn html_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Html));
+    }
+}
