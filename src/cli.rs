@@ -118,6 +118,22 @@ pub enum Command {
         state_dir: Option<PathBuf>,
     },
 
+    /// Write a run's report (HTML, Markdown, JSON or JUnit XML) from its journal
+    #[command(
+        after_help = "Examples:\n  drbook report 20261124T031200Z-4f2a9c --format html --out drill.html\n  drbook report 20261124T031200Z-4f2a9c --format junit --out drill.xml\n\nThe JSON and the other formats are described in docs/reports.md."
+    )]
+    Report {
+        /// The run id (see `drbook runs list`)
+        run_id: String,
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Html)]
+        format: ReportFormatArg,
+        /// Write the report to FILE instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+
     /// Print the JSON Schema of the runbook format, for editors
     #[command(after_help = "Example:\n  drbook schema > docs/runbook.schema.json")]
     Schema,
@@ -128,6 +144,19 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+}
+
+/// The formats of `drbook report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormatArg {
+    /// One self-contained page to read and print
+    Html,
+    /// Markdown, for change tickets and wikis
+    Md,
+    /// JSON, versioned (docs/reports.md)
+    Json,
+    /// JUnit XML, one case per step and per objective, for CI systems
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,6 +18,7 @@ pub mod journal;
 mod load;
 pub mod operator;
 pub mod printable;
+pub mod report;
 mod resume;
 mod run;
 pub mod run_dir;

@@ -9,13 +9,16 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 
 use crate::app_error::AppError;
-use crate::cli::{Cli, Command, OutputFormat, RenderFormat, RunsCommand};
+use crate::cli::{Cli, Command, OutputFormat, RenderFormat, ReportFormatArg, RunsCommand};
 use crate::exit_code;
 use crate::journal::JournalError;
 use crate::journal::event::Mode;
+use crate::report::ReportFormat;
 use crate::run_dir::StateDir;
 use crate::session::{ResumeRequest, binding};
-use crate::{dry_run, input_values, load, printable, resume, runbook, runs, start, validate};
+use crate::{
+    dry_run, input_values, load, printable, report, resume, runbook, runs, start, validate,
+};
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
 /// process exit code.
@@ -94,6 +97,31 @@ fn dispatch(command: Command) -> Result<(), AppError> {
                 RunsCommand::Show { run_id, output } => runs::show(&state, &run_id, output)?,
             };
             print_stdout(&text)
+        }
+        Command::Report {
+            run_id,
+            format,
+            out,
+            state_dir: flag,
+        } => {
+            let state = state_dir(flag.as_deref())?;
+            let format = match format {
+                ReportFormatArg::Html => ReportFormat::Html,
+                ReportFormatArg::Md => ReportFormat::Md,
+                ReportFormatArg::Json => ReportFormat::Json,
+                ReportFormatArg::Junit => ReportFormat::Junit,
+            };
+            let text = report::report(&state, &run_id, format)?;
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| {
+                    AppError::failed(format!(
+                        "cannot write the report to `{}`: {}",
+                        path.display(),
+                        crate::source::source_file::describe_io(&e)
+                    ))
+                }),
+                None => print_stdout(&text),
+            }
         }
         Command::Schema => print_stdout(&format!(
             "{}\n",

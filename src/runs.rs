@@ -21,7 +21,7 @@ use crate::view::terminal::format_ms;
 const JSON_FORMAT: &str = "1.0";
 
 /// The status of a run as its journal (and its lock) tell it.
-fn status(journal: &Journal, locked: bool) -> String {
+pub(crate) fn status(journal: &Journal, locked: bool) -> String {
     let last = journal.records.last().map(|r| &r.event);
     match last {
         Some(Event::RunFinished { outcome, .. }) => outcome.name().into(),

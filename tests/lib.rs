@@ -17,6 +17,7 @@ mod orphans;
 mod paper;
 mod pki_actions;
 mod rclone_actions;
+mod report;
 mod restic_actions;
 mod resume;
 mod run_engine;

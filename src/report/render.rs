@@ -1,0 +1,229 @@
+//! A report in one of its four formats. JSON is the model serialized; Markdown, JUnit XML
+//! and HTML are the templates in `templates/report.*.j2`, compiled into the binary so a
+//! report can be made wherever drbook runs. Templates named `.html` and `.xml` escape
+//! every value (minijinja chooses by the name's suffix).
+
+use serde::Serialize;
+
+use super::model::{Report, Span};
+use super::timeline::{self, Timeline};
+use crate::template;
+use crate::view::terminal::format_ms;
+
+const MARKDOWN: &str = include_str!("../../templates/report.md.j2");
+const HTML: &str = include_str!("../../templates/report.html.j2");
+const JUNIT: &str = include_str!("../../templates/report.junit.xml.j2");
+
+/// The formats of `drbook report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Html,
+    Md,
+    Json,
+    Junit,
+}
+
+/// A template of drbook's own that fails to render: a bug in drbook, never the user's.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to render the {format} report: {source}")]
+pub struct RenderError {
+    format: &'static str,
+    #[source]
+    source: minijinja::Error,
+}
+
+/// The report in `format`.
+pub(crate) fn render(
+    report: &Report,
+    span: &Span,
+    format: ReportFormat,
+) -> Result<String, RenderError> {
+    match format {
+        ReportFormat::Json => Ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(report).unwrap_or_default()
+        )),
+        ReportFormat::Md => with_template("report.md", MARKDOWN, "Markdown", || {
+            minijinja::context! { r => report }
+        }),
+        ReportFormat::Html => {
+            let charts: Vec<Timeline> = timeline::layout(report, span);
+            with_template("report.html", HTML, "HTML", || {
+                minijinja::context! { r => report, charts => charts }
+            })
+        }
+        ReportFormat::Junit => {
+            let junit = Junit::of(report);
+            with_template("report.xml", JUNIT, "JUnit", || {
+                minijinja::context! { r => report, junit => junit }
+            })
+        }
+    }
+}
+
+fn with_template(
+    name: &'static str,
+    source: &'static str,
+    format: &'static str,
+    context: impl FnOnce() -> minijinja::Value,
+) -> Result<String, RenderError> {
+    let error = |source| RenderError { format, source };
+    let mut env = template::document_environment();
+    env.add_filter("cell", cell);
+    env.add_filter("duration", |ms: u64| format_ms(ms));
+    env.add_filter("xml", |text: String| xml_safe(&text));
+    env.add_filter("clock", clock);
+    env.add_template(name, source).map_err(error)?;
+    env.get_template(name)
+        .and_then(|t| t.render(context()))
+        .map_err(error)
+}
+
+/// The time of day of an RFC 3339 UTC time (`04:51:48.840`), for tables whose date the
+/// header already gives; the whole text when it is not one.
+fn clock(time: String) -> String {
+    time.get(11..23).map_or(time.clone(), str::to_string)
+}
+
+/// A value fit for one Markdown table cell: no line breaks, no column separators.
+fn cell(text: String) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// What the JUnit template needs beyond the report: one case per step (or `foreach`
+/// item) and one per objective, with counts, in the units and forms both the strict Ant
+/// schema and Jenkins' `junit-10.xsd` accept.
+#[derive(Debug, Serialize)]
+struct Junit {
+    /// The run's start without a time zone (Ant's schema refuses one); it is UTC.
+    timestamp: String,
+    /// Seconds with at most three decimals.
+    time: String,
+    tests: usize,
+    failures: usize,
+    skipped: usize,
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Serialize)]
+struct Case {
+    name: String,
+    classname: String,
+    time: String,
+    /// (type, message, text) of a failed case.
+    failure: Option<(String, String, String)>,
+    skipped: Option<String>,
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Text that XML 1.0 can carry: control characters (a terminal's colour codes) are not
+/// allowed even escaped.
+fn xml_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
+        .collect()
+}
+
+impl Junit {
+    fn of(report: &Report) -> Junit {
+        let classname = xml_safe(&format!("drbook.{}", report.runbook.name));
+        let mut cases = Vec::new();
+        for step in &report.steps {
+            let name = match &step.label {
+                Some(label) => format!("{} [{label}]", step.step),
+                None => step.step.clone(),
+            };
+            let last = step.attempts.last();
+            let failure = match step.outcome.as_str() {
+                "succeeded" | "marked_done" | "skipped" => None,
+                outcome => {
+                    let message = last
+                        .and_then(|a| a.error.clone())
+                        .unwrap_or_else(|| format!("the step ended {outcome}"));
+                    let text = last.map(|a| a.output.join("\n")).unwrap_or_default();
+                    Some((outcome.to_string(), xml_safe(&message), xml_safe(&text)))
+                }
+            };
+            cases.push(Case {
+                name: xml_safe(&name),
+                classname: classname.clone(),
+                time: seconds(step.duration_ms),
+                failure,
+                skipped: step.skipped_reason.as_deref().map(xml_safe),
+            });
+        }
+        for (what, objective) in [("RTO", &report.rto), ("RPO", &report.rpo)] {
+            let (failure, skipped) = match objective.verdict.as_str() {
+                "met" => (None, None),
+                "missed" | "not_reached" => (
+                    Some((
+                        objective.verdict.clone(),
+                        xml_safe(&objective.text),
+                        String::new(),
+                    )),
+                    None,
+                ),
+                _ => (None, Some(xml_safe(&objective.text))),
+            };
+            cases.push(Case {
+                name: format!("{what} within objective"),
+                classname: classname.clone(),
+                // A CI system charts a case's time: the achieved RTO is one worth charting;
+                // an RPO is an age of data, not time the run took.
+                time: seconds(match what {
+                    "RTO" => objective.achieved_ms.unwrap_or(0),
+                    _ => 0,
+                }),
+                failure,
+                skipped,
+            });
+        }
+        let total_ms: u64 = report.steps.iter().map(|s| s.duration_ms).sum();
+        Junit {
+            timestamp: report.started.chars().take(19).collect(),
+            time: seconds(total_ms),
+            tests: cases.len(),
+            failures: cases.iter().filter(|c| c.failure.is_some()).count(),
+            skipped: cases.iter().filter(|c| c.skipped.is_some()).count(),
+            cases,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each format of the canned steered run (a failure decided by a person, a pause, a
+    //! resume with a changed runbook, a checkpoint that timed out, a step left running),
+    //! as a reviewed snapshot: a change to any template shows here as a diff.
+
+    use super::*;
+    use crate::report::model::tests::steered_report;
+
+    fn rendered(format: ReportFormat) -> String {
+        let (report, span) = steered_report();
+        render(&report, &span, format).unwrap()
+    }
+
+    #[test]
+    fn markdown_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Md));
+    }
+
+    #[test]
+    fn junit_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Junit));
+    }
+
+    #[test]
+    fn json_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Json));
+    }
+
+    #[test]
+    fn html_of_a_steered_run() {
+        insta::assert_snapshot!(rendered(ReportFormat::Html));
+    }
+}
