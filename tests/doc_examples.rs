@@ -71,6 +71,16 @@ const CANNOT_RUN_HERE: &[(&str, Check, &str)] = &[
         "names a run on the operator's machine",
     ),
     (
+        "drbook report 20261124T031200Z-4f2a9c --format html --out drill.html",
+        Check::Arguments,
+        "names a run on the operator's machine (tests/report.rs reports real runs)",
+    ),
+    (
+        "drbook report 20261124T031200Z-4f2a9c --format junit --out drill.xml",
+        Check::Arguments,
+        "names a run on the operator's machine (tests/report.rs reports real runs)",
+    ),
+    (
         "drbook drill runbooks/sandbox/etcd-restore.yaml --target sandbox --targets <sandbox>/drbook.targets.yaml --answers <sandbox>/drill-answers.yaml --state-dir <sandbox>/state",
         Check::Arguments,
         "needs the sandbox scripts/demo writes (tests/demo.rs runs this drill)",
