@@ -23,7 +23,15 @@ impl Given {
     pub fn new(params: Map<String, Value>) -> Given {
         Given { params }
     }
+}
 
+/// The parameters of a test, written as a JSON object.
+#[cfg(test)]
+pub(crate) fn given(value: Value) -> Given {
+    Given::new(value.as_object().cloned().unwrap_or_default())
+}
+
+impl Given {
     /// The parameter as text, when it is given and not null.
     pub fn opt(&self, name: &str) -> Option<String> {
         match self.params.get(name)? {

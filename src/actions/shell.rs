@@ -166,12 +166,9 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
+    use crate::actions::by_hand::given;
     use crate::actions::execute::tests::{events_of, request};
     use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
 
     #[test]
     fn shell_exports_its_environment_before_the_command() {

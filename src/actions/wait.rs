@@ -191,12 +191,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::actions::by_hand::given;
     use crate::actions::execute::tests::request;
     use crate::actions::process::{TERM_GRACE, tests::is_running, tests::wait_for_pids};
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
 
     #[test]
     fn wait_polls_at_its_interval() {

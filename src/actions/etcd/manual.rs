@@ -254,10 +254,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
+    use crate::actions::by_hand::given;
 
     #[test]
     fn restore_prints_one_command_per_member_with_the_whole_cluster() {

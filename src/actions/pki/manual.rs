@@ -102,10 +102,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
+    use crate::actions::by_hand::given;
 
     #[test]
     fn restore_installs_keys_with_mode_0600_from_the_backup_layout() {

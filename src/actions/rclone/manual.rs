@@ -95,10 +95,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
+    use crate::actions::by_hand::given;
 
     #[test]
     fn remotes_are_configured_by_drbook_s_variable_names() {

@@ -85,10 +85,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
+    use crate::actions::by_hand::given;
 
     #[test]
     fn restore_verifies_and_keeps_the_password_a_reference() {

@@ -92,10 +92,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn given(value: serde_json::Value) -> Given {
-        Given::new(value.as_object().unwrap().clone())
-    }
+    use crate::actions::by_hand::given;
 
     #[test]
     fn latest_sorts_the_listing_by_time() {
