@@ -10,6 +10,7 @@ mod etcd_actions;
 mod exit_codes;
 mod fuzz;
 mod interactive;
+mod kube_actions;
 mod minio_lost_drill;
 mod orphans;
 mod paper;
