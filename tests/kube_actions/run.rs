@@ -128,3 +128,55 @@ fn validate_refuses_a_recovery_delete_without_allow_delete() {
         .run()
         .assert_code(0, "allowed");
 }
+
+/// The same drill on a target that names no kubeconfig: `$KUBECONFIG` decides.
+fn drill_without_kubeconfig(fake: &FakeKube) -> Drbook {
+    let targets = format!(
+        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    cluster_uid: {}\n",
+        fake.uid()
+    );
+    Drbook::new()
+        .runbook(RUNBOOK)
+        .targets(&targets)
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--run-id",
+            "k2",
+        ])
+        // Not inside a pod, whatever machine the tests run on: no in-cluster config.
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+}
+
+#[test]
+fn without_a_kubeconfig_in_step_or_target_kubeconfig_env_is_used() {
+    let fake = cluster();
+    let f = drill_without_kubeconfig(&fake);
+    let kubeconfig = fake.kubeconfig(f.path());
+    f.env("KUBECONFIG", &kubeconfig)
+        .run()
+        .assert_code(0, "the drill through $KUBECONFIG");
+    assert_eq!(
+        fake.object("v1", "ConfigMap", Some("shop"), "settings")
+            .unwrap()["data"]["mode"],
+        "restored"
+    );
+}
+
+#[test]
+fn with_no_cluster_named_anywhere_the_step_says_how_to_name_one() {
+    let fake = cluster();
+    let ran = drill_without_kubeconfig(&fake)
+        .env_remove("KUBECONFIG")
+        .run();
+    assert_ne!(ran.code, 0);
+    assert!(
+        ran.stderr.contains("no cluster to reach: give the step `kubeconfig:` (or the target a `kubeconfig` key), set $KUBECONFIG, or run drbook inside a pod"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(fake.api_writes(), 0);
+}
