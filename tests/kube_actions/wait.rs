@@ -161,3 +161,22 @@ fn a_watch_whose_version_is_forgotten_starts_over_from_a_fresh_read() {
         ]
     );
 }
+
+#[test]
+fn a_cancelled_wait_stops_at_once() {
+    let c = Cluster::start(26).with_shop();
+    let params = c.params(json!({
+        "api_version": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop",
+        "condition": "Available",
+    }));
+    // The engine cancels a step at its timeout (or on Ctrl-C); here, once it waits.
+    let waiting = |e: &drbook::actions::ActionEvent| matches!(e, drbook::actions::ActionEvent::Progress(p) if p.ends_with("condition Available is not set"));
+    let (result, _) = crate::support::actions::execute_until(
+        "kube.wait",
+        params,
+        c.dir.path(),
+        &[],
+        Some(&waiting),
+    );
+    assert_eq!(result.expect_err("cancelled").to_string(), "cancelled");
+}

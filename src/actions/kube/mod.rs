@@ -64,3 +64,45 @@ fn namespace_flag(given: &Given) -> String {
         .map(|ns| format!(" -n {}", crate::actions::by_hand::quote(&ns)))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    fn given(params: Value) -> Given {
+        let map: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
+        Given::new(map)
+    }
+
+    #[test]
+    fn by_hand_commands_name_the_kind_unambiguously() {
+        let web = given(json!({
+            "api_version": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop",
+            "kubeconfig": "/etc/k config", "replicas": 0,
+        }));
+        assert_eq!(
+            (SCALE.by_hand)(&web),
+            [
+                "kubectl --kubeconfig '/etc/k config' scale Deployment.v1.apps web -n shop --replicas=0"
+            ]
+        );
+        let core = given(
+            json!({"api_version": "v1", "kind": "ConfigMap", "name": "a", "context": "prod"}),
+        );
+        assert_eq!(
+            (GET.by_hand)(&core),
+            ["kubectl --context prod get ConfigMap a -o yaml"]
+        );
+        let wait = given(
+            json!({"api_version": "velero.io/v1", "kind": "Restore", "name": "r", "namespace": "velero", "jsonpath": "{.status.phase}", "value": "Completed"}),
+        );
+        assert_eq!(
+            (WAIT.by_hand)(&wait),
+            [
+                "kubectl wait Restore.v1.velero.io r -n velero '--for=jsonpath={.status.phase}=Completed' --timeout=<the step's timeout>"
+            ]
+        );
+    }
+}
