@@ -171,3 +171,41 @@ fn a_kubeconfig_that_cannot_be_read_is_named() {
         "{unknown}"
     );
 }
+
+#[test]
+fn a_cluster_behind_tls_is_reached_with_the_kubeconfigs_certificate_authority() {
+    let fake = FakeKube::start_tls(17);
+    assert!(fake.url().starts_with("https://127.0.0.1:"));
+    let dir = TempDir::new().unwrap();
+    let kubeconfig = fake.kubeconfig(dir.path());
+    let params = json!({"kubeconfig": kubeconfig, "cluster_uid": fake.uid(), "api_version": "v1", "kind": "Namespace", "name": "default"});
+    let (result, _) = run_action::execute("kube.get", params, dir.path(), &[fake.token()]);
+    let out = result.expect("reached over TLS");
+    assert_eq!(out["server"], fake.url());
+    assert_eq!(out["object"]["metadata"]["name"], "default");
+
+    // A kubeconfig that does not trust the certificate fails at the identity read.
+    let plain = std::fs::read_to_string(&kubeconfig).unwrap();
+    let mut untrusting: serde_json::Value = serde_json::from_str(&plain).unwrap();
+    untrusting["clusters"][0]["cluster"]
+        .as_object_mut()
+        .unwrap()
+        .remove("certificate-authority-data");
+    std::fs::write(&kubeconfig, untrusting.to_string()).unwrap();
+    let params = json!({"kubeconfig": kubeconfig, "api_version": "v1", "kind": "Namespace", "name": "default"});
+    let (result, _) = run_action::execute("kube.get", params, dir.path(), &[fake.token()]);
+    let message = result
+        .expect_err("the certificate is not trusted")
+        .to_string();
+    assert!(
+        message.contains("certificate"),
+        "the cause is named: {message}"
+    );
+    assert!(
+        message.starts_with(&format!(
+            "cannot read the identity of the cluster at {}",
+            fake.url()
+        )),
+        "{message}"
+    );
+}

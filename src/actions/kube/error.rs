@@ -25,7 +25,7 @@ pub enum KubeError {
     Client { server: String, reason: String },
 
     #[error(
-        "cannot read the identity of the cluster at {server} (namespace `kube-system`): {reason}; check that the server is up and the credentials may get namespaces"
+        "cannot read the identity of the cluster at {server} (namespace `kube-system`): {reason}; check that the server is up, that the kubeconfig trusts its certificate, and that the credentials may get namespaces"
     )]
     Identity { server: String, reason: String },
 
@@ -66,7 +66,8 @@ pub enum KubeError {
 }
 
 /// The text of a client error: the API server's reason and message when it answered, the
-/// transport problem otherwise.
+/// transport problem otherwise, with its causes (a TLS failure says why only in its
+/// source: "client error (Connect): invalid peer certificate: UnknownIssuer").
 pub(crate) fn describe(error: &kube::Error) -> String {
     match error {
         kube::Error::Api(status) => {
@@ -75,7 +76,20 @@ pub(crate) fn describe(error: &kube::Error) -> String {
                 status.message, status.reason, status.code
             )
         }
-        other => other.to_string(),
+        other => {
+            let mut text = other.to_string();
+            let mut cause = std::error::Error::source(other);
+            while let Some(inner) = cause {
+                let said = inner.to_string();
+                // Wrappers often repeat their source's text; say each thing once.
+                if !text.contains(&said) {
+                    text.push_str(": ");
+                    text.push_str(&said);
+                }
+                cause = inner.source();
+            }
+            text
+        }
     }
 }
 

@@ -21,7 +21,8 @@
 //! namespace goes at once, its objects stay), garbage collection by owner references,
 //! `generateName`, pagination (`limit`/`continue`), set-based label selectors
 //! (`in`, `notin`), bookmarks, the `status` subresource, controllers (nothing moves by
-//! itself: the test makes every change), TLS (plain HTTP on 127.0.0.1).
+//! itself: the test makes every change). It speaks plain HTTP on 127.0.0.1, or HTTPS
+//! with a certificate of its own (`start_tls`), which its kubeconfig trusts.
 
 mod fields;
 mod http;
@@ -58,6 +59,8 @@ pub struct Shared {
 pub struct FakeKube {
     shared: Arc<Shared>,
     address: SocketAddr,
+    /// The PEM certificate clients must trust, when the fake speaks HTTPS.
+    certificate: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -65,6 +68,34 @@ pub struct FakeKube {
 impl FakeKube {
     /// Starts a fake cluster; `seed` makes its UIDs (and so its identity) its own.
     pub fn start(seed: u64) -> FakeKube {
+        FakeKube::start_with(seed, None)
+    }
+
+    /// Starts a fake cluster that speaks HTTPS with a self-signed certificate for
+    /// 127.0.0.1, as real API servers speak TLS.
+    pub fn start_tls(seed: u64) -> FakeKube {
+        let key = rcgen::KeyPair::generate().expect("a key");
+        let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .expect("certificate parameters")
+            .self_signed(&key)
+            .expect("a self-signed certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("a TLS server configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let mut fake = FakeKube::start_with(seed, Some(acceptor));
+        fake.certificate = Some(certificate.pem());
+        fake
+    }
+
+    fn start_with(seed: u64, tls: Option<tokio_rustls::TlsAcceptor>) -> FakeKube {
         let mut store = Store::new(seed);
         let token = format!("fake-token-{seed}-{}", store.new_uid());
         let shared = Arc::new(Shared {
@@ -86,11 +117,12 @@ impl FakeKube {
                 .enable_all()
                 .build()
                 .expect("a runtime for the fake API server");
-            runtime.block_on(serve(serving, listener, stopped));
+            runtime.block_on(serve(serving, listener, tls, stopped));
         });
         let fake = FakeKube {
             shared,
             address,
+            certificate: None,
             stop: Some(stop),
             thread: Some(thread),
         };
@@ -102,9 +134,14 @@ impl FakeKube {
         fake
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or `https://…` with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.certificate.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.address)
     }
 
     /// The cluster's identity: the `kube-system` namespace's UID.
@@ -230,7 +267,13 @@ pub fn write_kubeconfig(dir: &Path, file: &str, contexts: &[(&str, &FakeKube)]) 
     let mut users = Vec::new();
     let mut named = Vec::new();
     for (name, fake) in contexts {
-        clusters.push(json!({"name": name, "cluster": {"server": fake.url()}}));
+        let mut cluster = json!({"server": fake.url()});
+        if let Some(pem) = &fake.certificate {
+            use base64::Engine;
+            cluster["certificate-authority-data"] =
+                json!(base64::engine::general_purpose::STANDARD.encode(pem));
+        }
+        clusters.push(json!({"name": name, "cluster": cluster}));
         users.push(json!({"name": name, "user": {"token": fake.token()}}));
         named.push(json!({"name": name, "context": {"cluster": name, "user": name}}));
     }
@@ -248,6 +291,7 @@ pub fn write_kubeconfig(dir: &Path, file: &str, contexts: &[(&str, &FakeKube)]) 
 async fn serve(
     shared: Arc<Shared>,
     listener: std::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
@@ -258,11 +302,26 @@ async fn serve(
         };
         let Ok((stream, _)) = accepted else { continue };
         let shared = shared.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| http::handle(shared.clone(), request));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let connection = http1::Builder::new();
+            let _ = match tls {
+                None => {
+                    connection
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await
+                }
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => {
+                        connection
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await
+                    }
+                    // A client that does not trust the certificate hangs up: its error says so.
+                    Err(_) => return,
+                },
+            };
         });
     }
 }
