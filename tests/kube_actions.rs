@@ -4,9 +4,11 @@
 //! `kube-system` UID is not the pinned one, with nothing changed; `kube.wait` seeing a
 //! change made after its watch opened; `validate` refusing a delete in recovery without
 //! `allow_delete: true`; and one drill through the real executable bound to a target
-//! that pins the cluster.
+//! that pins the cluster. The fake itself is held to the real server's statuses and
+//! list and watch semantics (`fake`).
 
 mod actions;
+mod fake;
 mod identity;
 mod run;
 mod wait;
