@@ -163,6 +163,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Pki(#[from] super::pki::PkiError),
+
+    #[error(transparent)]
+    Kube(#[from] super::kube::KubeError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

@@ -10,6 +10,7 @@ mod by_hand;
 mod durable;
 pub mod etcd;
 mod execute;
+pub mod kube;
 mod lifeline;
 mod pki;
 mod process;
@@ -157,6 +158,12 @@ pub const CATALOG: &[ActionSpec] = &[
     rclone::COPY,
     rclone::SYNC,
     rclone::CHECK,
+    self::kube::GET,
+    self::kube::APPLY,
+    self::kube::PATCH,
+    self::kube::SCALE,
+    self::kube::DELETE,
+    self::kube::WAIT,
 ];
 
 /// Looks an action up by the name a runbook uses.

@@ -5,6 +5,7 @@
 //! the caller reports them together.
 
 mod answers;
+mod deletes;
 mod member_table;
 mod outputs;
 mod reads;
@@ -83,6 +84,7 @@ pub fn check(
     checker.templates(&runbook.spec.steps, recovery.as_ref());
     checker.templates(inject_steps, inject.as_ref());
     checker.milestones(inject_steps);
+    checker.deletes_allowed();
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty()
         && let (Some(recovery), Some(inject)) = (recovery, inject)

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod etcd;
+pub mod fake_kube;
 pub mod harness;
 pub mod pki;
 pub mod s3;

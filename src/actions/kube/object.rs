@@ -1,0 +1,160 @@
+//! Naming one object: `api_version`, `kind`, `name` and `namespace`, resolved through the
+//! API server's discovery (the plural and whether the kind is namespaced come from the
+//! server, so any CRD works without drbook knowing it), and the object as messages name
+//! it: "Deployment `shop/web` (apps/v1)".
+
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::discovery::{self, Scope};
+
+use super::connect::Cluster;
+use super::error::{KubeError, describe};
+use crate::actions::execute::{ActionError, required_str};
+use crate::actions::execute::{ActionRequest, optional_str};
+use crate::actions::{ParamKind, ParamSpec};
+
+pub(crate) const API_VERSION: ParamSpec = ParamSpec {
+    name: "api_version",
+    kind: ParamKind::String,
+    required: true,
+    doc: "The object's apiVersion, e.g. `v1`, `apps/v1`, `velero.io/v1`.",
+};
+pub(crate) const KIND: ParamSpec = ParamSpec {
+    name: "kind",
+    kind: ParamKind::String,
+    required: true,
+    doc: "The object's kind, e.g. `Deployment`.",
+};
+pub(crate) const NAME: ParamSpec = ParamSpec {
+    name: "name",
+    kind: ParamKind::String,
+    required: true,
+    doc: "The object's name.",
+};
+pub(crate) const NAMESPACE: ParamSpec = ParamSpec {
+    name: "namespace",
+    kind: ParamKind::String,
+    required: false,
+    doc: "The object's namespace (for namespaced kinds); default `default`.",
+};
+
+/// One object a step works on, with the API to reach it.
+pub(crate) struct Target {
+    pub api: Api<DynamicObject>,
+    pub name: String,
+    /// How messages name the object.
+    pub label: String,
+}
+
+/// Splits `apps/v1` into group and version (`v1` is the core group).
+fn group_version(api_version: &str) -> (&str, &str) {
+    match api_version.split_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", api_version),
+    }
+}
+
+/// How messages name an object of a kind.
+pub(crate) fn label(kind: &str, namespace: Option<&str>, name: &str, api_version: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} `{ns}/{name}` ({api_version})"),
+        None => format!("{kind} `{name}` ({api_version})"),
+    }
+}
+
+/// Looks up a kind through discovery.
+pub(crate) async fn resource(
+    cluster: &Cluster,
+    api_version: &str,
+    kind: &str,
+) -> Result<(ApiResource, bool), KubeError> {
+    let (group, version) = group_version(api_version);
+    let gvk = GroupVersionKind::gvk(group, version, kind);
+    let (resource, caps) = discovery::pinned_kind(&cluster.client, &gvk)
+        .await
+        .map_err(|e| KubeError::UnknownKind {
+            server: cluster.server.clone(),
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            reason: describe(&e),
+        })?;
+    Ok((resource, caps.scope == Scope::Namespaced))
+}
+
+/// The API of one kind in a namespace (or cluster-wide for cluster-scoped kinds).
+pub(crate) async fn api_for(
+    cluster: &Cluster,
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+) -> Result<(Api<DynamicObject>, Option<String>), KubeError> {
+    let (resource, namespaced) = resource(cluster, api_version, kind).await?;
+    if namespaced {
+        let ns = namespace.unwrap_or("default").to_string();
+        Ok((
+            Api::namespaced_with(cluster.client.clone(), &ns, &resource),
+            Some(ns),
+        ))
+    } else {
+        Ok((Api::all_with(cluster.client.clone(), &resource), None))
+    }
+}
+
+/// The object the step's `api_version`, `kind`, `name` and `namespace` name.
+pub(crate) async fn target(
+    cluster: &Cluster,
+    request: &ActionRequest,
+) -> Result<Target, ActionError> {
+    let params = &request.params;
+    let api_version = required_str(params, "api_version")?.trim();
+    let kind = required_str(params, "kind")?.trim();
+    let name = required_str(params, "name")?.trim().to_string();
+    let namespace = optional_str(params, "namespace")?
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let (api, namespace) = api_for(cluster, api_version, kind, namespace).await?;
+    Ok(Target {
+        label: label(kind, namespace.as_deref(), &name, api_version),
+        api,
+        name,
+    })
+}
+
+/// Awaits `work` unless the step is cancelled first (Ctrl-C, abort, timeout).
+pub(crate) async fn unless_cancelled<T>(
+    request: &ActionRequest,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, ActionError> {
+    tokio::select! {
+        done = work => Ok(done),
+        () = request.cancel.cancelled() => Err(ActionError::Cancelled),
+    }
+}
+
+/// The outputs that describe an object as the API server returned it.
+pub(crate) fn object_outputs(object: &DynamicObject, outputs: &mut crate::actions::Outputs) {
+    use serde_json::Value;
+    let meta = &object.metadata;
+    outputs.insert(
+        "uid".into(),
+        Value::String(meta.uid.clone().unwrap_or_default()),
+    );
+    outputs.insert(
+        "resource_version".into(),
+        Value::String(meta.resource_version.clone().unwrap_or_default()),
+    );
+    outputs.insert(
+        "object".into(),
+        serde_json::to_value(object).unwrap_or(Value::Null),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_group_has_no_slash() {
+        assert_eq!(group_version("v1"), ("", "v1"));
+        assert_eq!(group_version("apps/v1"), ("apps", "v1"));
+    }
+}
