@@ -209,79 +209,32 @@ fn s3_keeps_the_encryption_key_across_the_reset() {
 /// The `stop_…` step that follows `confirm` `id` in `runbook`: it runs exactly when
 /// `id` was answered no (in `context` plus that answer), fails, and comes before
 /// `guarded`.
-fn assert_no_stops_before(path: &str, id: &str, stop: &str, guarded: &str, context: Value) {
+/// A confirm `id` whose "no" stops the run (no `on_no: continue`), asked before the
+/// destructive step `guarded`, with no step between them that could act without it.
+fn assert_no_stops_before(path: &str, id: &str, guarded: &str) {
     let runbook = shipped(path);
-    let stop_step = step(&runbook, stop);
-    let with_answer = |answer: bool| {
-        let mut context = context.clone();
-        context["steps"][id] = json!({"answer": answer});
-        context
+    let StepBody::Checkpoint(checkpoint) = &step(&runbook, id).body else {
+        panic!("{path}: `{id}` is not a checkpoint")
     };
     assert!(
-        runs(stop_step, &with_answer(false)),
-        "{path}: {stop} after no at {id}"
+        checkpoint.stops_on_no(),
+        "{path}: a no at `{id}` must stop the run"
     );
     assert!(
-        !runs(stop_step, &with_answer(true)),
-        "{path}: {stop} after yes at {id}"
-    );
-    assert!(param(stop_step, "run").contains("exit 1"));
-    assert!(stop_step.on_failure.is_none(), "{stop} aborts the run");
-    assert!(index(&runbook, id) < index(&runbook, stop));
-    assert!(
-        index(&runbook, stop) < index(&runbook, guarded),
-        "{stop} before {guarded}"
+        index(&runbook, id) < index(&runbook, guarded),
+        "{path}: `{id}` is asked before `{guarded}`"
     );
 }
 
 /// A6: a "no" at a confirm that guards a destructive step stops the run before it.
 #[test]
 fn confirms_that_guard_destructive_steps_stop_on_no() {
-    let none = json!({"steps": {}, "inputs": {"encryption_at_rest": true}});
-    assert_no_stops_before(
-        S3,
-        "unprovision",
-        "stop_if_not_unprovisioned",
-        "place_pki",
-        none.clone(),
-    );
-    assert_no_stops_before(
-        S3,
-        "kubeone_install",
-        "stop_if_not_installed",
-        "restore",
-        none.clone(),
-    );
-    assert_no_stops_before(
-        S3,
-        "kubeone_apply",
-        "stop_if_apply_not_started",
-        "leader_etcd_healthy",
-        none.clone(),
-    );
-    assert_no_stops_before(
-        S3,
-        "encryption_in_manifest",
-        "stop_if_no_encryption_config",
-        "kubeone_apply",
-        none.clone(),
-    );
-    let repair =
-        json!({"steps": {"quorum": {"answer": "intact"}, "approve_removal": {"answer": true}}});
-    assert_no_stops_before(
-        S4,
-        "recreate_vm",
-        "stop_if_vm_not_recreated",
-        "kubeone_apply",
-        repair,
-    );
-    assert_no_stops_before(
-        S8,
-        "rebuild_minio",
-        "stop_if_not_rebuilt",
-        "copy_back",
-        none,
-    );
+    assert_no_stops_before(S3, "unprovision", "place_pki");
+    assert_no_stops_before(S3, "kubeone_install", "restore");
+    assert_no_stops_before(S3, "kubeone_apply", "leader_etcd_healthy");
+    assert_no_stops_before(S3, "encryption_in_manifest", "kubeone_apply");
+    assert_no_stops_before(S4, "recreate_vm", "kubeone_apply");
+    assert_no_stops_before(S8, "rebuild_minio", "copy_back");
 }
 
 /// A3: the mirror CronJobs must be named (no default), and the runbook refuses while
