@@ -28,6 +28,16 @@ pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
+    // A boolean prints in the format's own spelling (`true`, `false`, as YAML and shell
+    // scripts write it), not Python's `True`: what a command receives and what `plan`
+    // shows is what the runbook's author wrote.
+    env.set_formatter(|out, state, value| {
+        if value.kind() == minijinja::value::ValueKind::Bool {
+            let text = if value.is_true() { "true" } else { "false" };
+            return out.write_str(text).map_err(minijinja::Error::from);
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     env
 }
 

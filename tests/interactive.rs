@@ -352,8 +352,8 @@ fn a_checkpoint_nobody_answers_takes_its_default_and_the_next_prompt_works() {
     pty.expect("Incident ticket");
     pty.send("INC-7");
     pty.send(ENTER);
-    // minijinja prints booleans as `True` and `False`.
-    pty.expect("ticket INC-7, writes stopped False");
+    // A boolean prints as the format spells it.
+    pty.expect("ticket INC-7, writes stopped false");
     pty.expect("run succeeded");
     assert_eq!(pty.exit_code(), 0);
     let journal = journal(&fixture, "to");

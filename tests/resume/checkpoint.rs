@@ -76,8 +76,8 @@ fn resume_and_answer(f: &Drbook, case: &str, effects_before: &[&str]) -> Vec<Val
     session.send("y").unwrap();
     assert_eq!(exit_code(session, &mut shown), 0, "{shown}");
     let mut effects: Vec<String> = effects_before.iter().map(|s| s.to_string()).collect();
-    // minijinja prints a boolean as Python does.
-    effects.push("restore True".into());
+    // A boolean prints as the format spells it.
+    effects.push("restore true".into());
     assert_eq!(effects_of(f, case), effects);
     let records = verified(&journal_bytes(f, case, "r1"));
     let approve: Vec<(&Value, &Value)> = step_records(&records, "step_finished", "approve")

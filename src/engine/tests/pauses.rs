@@ -107,7 +107,7 @@ async fn a_checkpoint_without_a_terminal_pauses_lets_running_work_finish_and_is_
         ["checkpoint approve", "checkpoint approve"]
     );
     assert_eq!(h.catalog.started_steps(), ["copy", "restore"]);
-    assert_eq!(h.catalog.starts()[1].params["run"], json!("restore True"));
+    assert_eq!(h.catalog.starts()[1].params["run"], json!("restore true"));
     assert!(story(&records).contains(&"started approve 2".to_string()));
 }
 
