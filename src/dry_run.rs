@@ -416,7 +416,9 @@ impl Planner {
             match self.render(text, &context, item.is_some()) {
                 Rendered::Text(t) => lines.push((name.to_string(), t)),
                 Rendered::RunTime(why) => {
-                    lines.push((name.to_string(), format!("{text}  ({why})")));
+                    // As far as it is known: each `{{ }}` that can be rendered now is.
+                    let known = self.partly(text, &context, item.is_some());
+                    lines.push((name.to_string(), format!("{known}  ({why})")));
                 }
                 Rendered::Failed(e) => {
                     lines.push((name.to_string(), text.to_string()));
@@ -452,9 +454,11 @@ impl Planner {
                         Yaml::String(text) => render(&name.value, text, &mut lines, planned),
                         _ => match self.node(node, &context) {
                             Ok(v) => lines.push((name.value.clone(), show(&v))),
+                            // Each value that is known now is shown rendered (a secret as
+                            // `***`), the others as written.
                             Err(why) => lines.push((
                                 name.value.clone(),
-                                format!("{}  ({why})", show(&node.to_json())),
+                                format!("{}  ({why})", show(&self.node_partly(node, &context))),
                             )),
                         },
                     }
@@ -465,6 +469,39 @@ impl Planner {
             item: item.as_ref().map(show),
             lines,
         });
+    }
+
+    /// A text with every `{{ expression }}` that can be rendered now rendered, and the
+    /// others left as written. A text with `{% %}` blocks is left whole.
+    fn partly(&self, text: &str, context: &Value, has_item: bool) -> String {
+        if text.contains("{%") {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}") else {
+                break;
+            };
+            let expression = &rest[start..start + len + 2];
+            out.push_str(&rest[..start]);
+            match self.render(expression, context, has_item) {
+                Rendered::Text(t) => out.push_str(&t),
+                _ => out.push_str(expression),
+            }
+            rest = &rest[start + len + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// A structured value with every string rendered as far as it is known.
+    fn node_partly(&self, node: &Node, context: &Value) -> Value {
+        let has_item = context.get("item").is_some();
+        render::node_with(node, &mut |text| {
+            Ok::<Value, String>(Value::String(self.partly(text, context, has_item)))
+        })
+        .unwrap_or_else(|_| node.to_json())
     }
 
     /// Renders every string inside a structured value; the reason when one cannot be.

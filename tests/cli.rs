@@ -126,6 +126,34 @@ fn plan_with_a_target_shows_its_values_and_applies_the_drill_guard() {
     assert!(refused.stdout.is_empty(), "{}", refused.stdout);
 }
 
+/// What is known before a run is shown rendered, also inside a text or a mapping that
+/// holds something only the run knows: a given input in a prompt, a secret as `***` in
+/// a nested remote, never its template.
+#[test]
+fn plan_renders_as_far_as_is_known() {
+    let test = Drbook::in_dir(&repo_root());
+    let repair = test.run_with(&[
+        "plan",
+        "runbooks/kubeone/control-plane-node-repair.yaml",
+        "-i",
+        "node=cp-3",
+    ]);
+    assert!(
+        repair
+            .stdout
+            .contains("asks: Node cp-3 is {{ steps.preflight.outputs.LOST_NODE_STATUS }}."),
+        "{}",
+        repair.stdout
+    );
+    let minio = test.run_with(&["plan", "runbooks/kkp/minio-lost.yaml"]);
+    assert!(
+        minio.stdout.contains(r#""secret_access_key":"***""#),
+        "{}",
+        minio.stdout
+    );
+    assert!(!minio.stdout.contains("{{ secrets."), "{}", minio.stdout);
+}
+
 #[test]
 fn plan_refuses_bad_inputs_with_usage_exit_code() {
     let test = Drbook::new().file("r.yaml", PLAN_FIXTURE);
