@@ -5,6 +5,10 @@
 //! know (an earlier step's output, an operator's answer, the target, a missing input) is
 //! shown verbatim and marked "decided at run time", with the reason. Secrets are shown as
 //! `***`: `plan` never resolves them.
+//!
+//! Slightly over 600 lines: the decisions (would run / skip / run time / fail) and the
+//! partial rendering they need belong together; the text rendering of a plan is the
+//! next piece to move out when it grows.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -3,6 +3,10 @@
 //! Parsing is version-first (as nextest reads its config): `apiVersion` and `kind` are
 //! read before anything else, and a version this build does not support stops the parse
 //! with the list of supported ones, because the rest of the file may follow other rules.
+//!
+//! One file for the whole v1 decoder (~740 lines): each section's function is short and
+//! reads its keys against the lists at the top, so the format can be followed top to
+//! bottom in one place. Split it by section (metadata, spec, steps) when it grows.
 
 use crate::runbook::model::*;
 use crate::source::decode::{Decoder, Fields};

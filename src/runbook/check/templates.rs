@@ -2,6 +2,11 @@
 //! filters and tests it applies and the order of the steps it reads are judged where it
 //! stands (a title may not show a secret; `item` exists only in `foreach` steps).
 //! Secrets must be used whole; `secret_use.rs` holds that check.
+//!
+//! Over 600 lines because every template position of a step (title, description,
+//! `when`, `foreach`, prompt, choices, `with`) is walked here with the one `TemplateSite`
+//! that decides what it may read; the separate concerns (secrets, outputs, answers,
+//! reads) already live in their own files beside it.
 
 mod secret_use;
 
