@@ -29,6 +29,10 @@ pub struct ActionRequest {
     pub params: Map<String, Value>,
     /// The run's work directory (the default working directory of commands).
     pub workdir: PathBuf,
+    /// The facts of the target the run is bound to (`{}` without one): an action may
+    /// default a parameter the step leaves out to the target's key of the same name
+    /// (the Kubernetes actions' `kubeconfig`, `context`, `cluster_uid`).
+    pub target: Value,
     /// Cancelled on Ctrl-C, abort or the step's timeout: stop promptly, leave nothing
     /// running.
     pub cancel: CancellationToken,
@@ -377,6 +381,7 @@ pub(crate) mod tests {
             step: "test".to_string(),
             params: params.as_object().expect("params are an object").clone(),
             workdir: workdir.to_path_buf(),
+            target: Value::Object(Map::new()),
             cancel: cancel.clone(),
             events,
         };

@@ -48,6 +48,7 @@ pub(super) fn start(
         step: step_id.to_string(),
         params,
         workdir: engine.workdir.clone(),
+        target: engine.context.target().clone(),
         cancel: cancel.clone(),
         events: events_tx,
     };

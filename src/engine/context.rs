@@ -54,6 +54,11 @@ impl RunContext {
             serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     }
 
+    /// The facts of the target the run is bound to (`{}` without one).
+    pub fn target(&self) -> &Value {
+        &self.target
+    }
+
     /// The context for one template: `item` is bound inside a `foreach` step.
     pub fn value(&self, item: Option<&Value>) -> Value {
         let mut context = json!({

@@ -98,7 +98,7 @@ impl SectionRun<'_> {
         self.in_flight += 1;
         let context = engine.context.value(item_value.as_ref());
         let params = match render::params(&engine.env, &call.with, &context) {
-            Ok(params) => with_target_cluster(&call.name.value, params, &context),
+            Ok(params) => params,
             Err(e) => {
                 let error = engine.masker.mask(&format!(
                     "parameters of step `{}` cannot be rendered: {e}",
@@ -280,27 +280,4 @@ fn show(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// A Kubernetes step reaches the cluster its target names when its `with:` names none:
-/// the target's `kubeconfig`, `context` and `cluster_uid` fill in what the step leaves
-/// out (see `actions::kube::FROM_TARGET`). Only string values count, as a target
-/// written by hand may hold anything.
-fn with_target_cluster(
-    action: &str,
-    mut params: serde_json::Map<String, serde_json::Value>,
-    context: &serde_json::Value,
-) -> serde_json::Map<String, serde_json::Value> {
-    if !action.starts_with("kube.") {
-        return params;
-    }
-    for key in crate::actions::kube::FROM_TARGET {
-        let given = params.get(key).is_some_and(|v| !v.is_null());
-        if let (false, Some(value)) = (given, context["target"].get(key))
-            && value.is_string()
-        {
-            params.insert(key.to_string(), value.clone());
-        }
-    }
-    params
 }

@@ -27,6 +27,7 @@ pub fn execute_until(
         step: "test".into(),
         params: params.as_object().expect("params are an object").clone(),
         workdir: workdir.to_path_buf(),
+        target: serde_json::json!({}),
         cancel: cancel.clone(),
         events,
     };

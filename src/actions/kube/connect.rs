@@ -1,8 +1,8 @@
 //! Reaching a cluster, and making sure it is the cluster the target means.
 //!
 //! The kubeconfig comes from the step's `kubeconfig` (a path, relative to the run's work
-//! directory) and `context`; the engine fills both in from the bound target's keys of the
-//! same names when the step leaves them out. Without either, `$KUBECONFIG` is read, then
+//! directory) and `context`, else the bound target's keys of the same names (the engine
+//! hands every action the target's facts in its request). Without either, `$KUBECONFIG` is read, then
 //! the in-cluster service account (drills that run as a Kubernetes Job). The home
 //! directory's `~/.kube/config` is deliberately not read: a step that names no cluster
 //! must not silently reach whatever the operator's shell last pointed at.
@@ -48,8 +48,18 @@ pub(crate) const CONNECTION_PARAMS: [ParamSpec; 3] = [
     },
 ];
 
-/// The names of the parameters the engine fills in from the bound target.
-pub const FROM_TARGET: [&str; 3] = ["kubeconfig", "context", "cluster_uid"];
+/// A connection setting: the step's parameter, else the bound target's key of the same
+/// name, so a step reaches the cluster its target names when its `with:` names none.
+/// Only a string counts from the target, as a target written by hand may hold anything.
+fn setting<'a>(
+    request: &'a ActionRequest,
+    key: &'static str,
+) -> Result<Option<&'a str>, ActionError> {
+    match optional_str(&request.params, key)? {
+        Some(given) => Ok(Some(given)),
+        None => Ok(request.target.get(key).and_then(Value::as_str)),
+    }
+}
 
 /// A reached cluster whose identity has been checked.
 pub(crate) struct Cluster {
@@ -70,9 +80,8 @@ impl Cluster {
 
 /// Reaches the cluster the step names and checks its identity against `cluster_uid`.
 pub(crate) async fn connect(request: &ActionRequest) -> Result<Cluster, ActionError> {
-    let params = &request.params;
-    let context = optional_str(params, "context")?.map(str::to_string);
-    let pinned = optional_str(params, "cluster_uid")?
+    let context = setting(request, "context")?.map(str::to_string);
+    let pinned = setting(request, "cluster_uid")?
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
@@ -81,7 +90,7 @@ pub(crate) async fn connect(request: &ActionRequest) -> Result<Cluster, ActionEr
         ..KubeConfigOptions::default()
     };
     let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
-    let config = match optional_str(params, "kubeconfig")? {
+    let config = match setting(request, "kubeconfig")? {
         Some(path) if !path.trim().is_empty() => {
             let path = request.workdir.join(path.trim());
             from_file(path, &options).await?

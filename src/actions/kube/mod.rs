@@ -15,7 +15,6 @@ mod patch;
 mod scale;
 mod wait;
 
-pub use connect::FROM_TARGET;
 pub use error::KubeError;
 
 pub(crate) use apply::SPEC as APPLY;
