@@ -137,3 +137,54 @@ fn lists_and_watches_select_by_label_and_name_and_start_with_the_current_objects
         other => panic!("expected a synthetic ADDED, got {other:?}"),
     }
 }
+
+/// A controller started on the fake sees a change made through the API and answers it
+/// with a write of its own, as Velero's and KKP's controllers will.
+#[test]
+fn a_controller_follows_changes_and_writes_back() {
+    let c = Cluster::start(43).with_shop();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let api = configmaps(&c, &runtime);
+    let handle = c.fake.handle_for_controllers();
+    let mut changes = handle.subscribe();
+    let writer = handle.clone();
+    handle.spawn(async move {
+        while let Ok(change) = changes.recv().await {
+            if change.event == "ADDED" && change.key.name == "ping" {
+                writer.put(json!({
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "pong", "namespace": "shop"},
+                    "data": {"answer": change.object["metadata"]["uid"]},
+                }));
+            }
+        }
+    });
+    let ping = runtime
+        .block_on(api.create(&PostParams::default(), &config_map("ping", json!({}))))
+        .unwrap();
+    let pong = runtime.block_on(async {
+        let mut events = api
+            .watch(&WatchParams::default().fields("metadata.name=pong"), "0")
+            .await
+            .unwrap()
+            .boxed();
+        loop {
+            match events.next().await {
+                Some(Ok(WatchEvent::Added(object))) => break object,
+                Some(Ok(_)) => continue,
+                other => panic!("the watch ended before pong appeared: {other:?}"),
+            }
+        }
+    });
+    assert_eq!(pong.data["data"]["answer"], json!(ping.metadata.uid));
+    let names: Vec<_> = c
+        .fake
+        .list("v1", "ConfigMap", Some("shop"))
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"ping".into()) && names.contains(&"pong".into()),
+        "{names:?}"
+    );
+}

@@ -20,8 +20,8 @@
 //! list-merge keys in apply (lists are owned whole), namespace termination (a deleted
 //! namespace goes at once, its objects stay), garbage collection by owner references,
 //! `generateName`, pagination (`limit`/`continue`), set-based label selectors
-//! (`in`, `notin`), bookmarks, the `status` subresource, controllers (nothing moves by
-//! itself: the test makes every change). It speaks plain HTTP on 127.0.0.1, or HTTPS
+//! (`in`, `notin`), bookmarks, the `status` subresource. Nothing moves by itself: the
+//! test makes every change, or starts a scripted controller that does (see [`Handle`]). It speaks plain HTTP on 127.0.0.1, or HTTPS
 //! with a certificate of its own (`start_tls`), which its kubeconfig trusts.
 
 mod fields;
@@ -55,9 +55,10 @@ pub struct Shared {
     ends: tokio::sync::watch::Sender<u64>,
 }
 
-/// One running fake cluster. Dropping it stops the server.
+/// One running fake cluster. Dropping it stops the server, and with it every controller.
+/// It derefs to its [`Handle`], so tests call `fake.put(…)`, `fake.change(…)` directly.
 pub struct FakeKube {
-    shared: Arc<Shared>,
+    handle: Handle,
     address: SocketAddr,
     /// The PEM certificate clients must trust, when the fake speaks HTTPS.
     certificate: Option<String>,
@@ -111,16 +112,21 @@ impl FakeKube {
             .expect("a non-blocking listener");
         let address = listener.local_addr().expect("the listener's address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (runtime_sender, runtime_handle) = std::sync::mpsc::channel();
         let serving = shared.clone();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("a runtime for the fake API server");
+            let _ = runtime_sender.send(runtime.handle().clone());
             runtime.block_on(serve(serving, listener, tls, stopped));
         });
+        let runtime = runtime_handle
+            .recv()
+            .expect("the fake API server's runtime started");
         let fake = FakeKube {
-            shared,
+            handle: Handle { shared, runtime },
             address,
             certificate: None,
             stop: Some(stop),
@@ -155,12 +161,76 @@ impl FakeKube {
 
     /// The bearer token the fake's kubeconfig carries (a secret for the tests).
     pub fn token(&self) -> &str {
-        &self.shared.token
+        &self.handle.shared.token
     }
 
     /// Writes a kubeconfig for this cluster (context `fake`) into `dir`; returns its path.
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
         write_kubeconfig(dir, "kubeconfig", &[("fake", self)])
+    }
+
+    /// How many writes (create, replace, patch, delete) came through the API.
+    pub fn api_writes(&self) -> u64 {
+        self.lock().api_writes
+    }
+
+    /// Waits until `count` watches have been opened through the API (at most 30 s).
+    pub fn wait_for_watches(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut store = self.lock();
+        while store.watches_opened < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no watch was opened within 30 s (opened: {})",
+                store.watches_opened
+            );
+            store = self
+                .handle
+                .shared
+                .opened
+                .wait_timeout(store, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Forgets the change history, so older resourceVersions are answered with 410.
+    pub fn compact(&self) {
+        self.lock().compact();
+    }
+
+    /// Ends every open watch stream; clients watch again from their last version.
+    pub fn end_watches(&self) {
+        self.handle.shared.ends.send_modify(|n| *n += 1);
+    }
+}
+
+/// What controllers (and tests) use to read and write the fake's objects, from any
+/// thread: a cheap clone of the server's shared state and of its runtime.
+///
+/// A controller of the fake (Velero's, KKP's) is a task on the fake's runtime
+/// ([`Handle::spawn`]) that follows every change ([`Handle::subscribe`]) and writes as a
+/// real controller would, through [`Handle::change`] and [`Handle::put`] (not counted
+/// as API writes). It stops when the fake is dropped.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::ops::Deref for FakeKube {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Handle {
+    /// A clone to move into a controller task.
+    pub fn handle_for_controllers(&self) -> Handle {
+        self.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -214,39 +284,24 @@ impl FakeKube {
         store.commit(kind, key, object, Some(("test-controller", "Update")))
     }
 
-    /// How many writes (create, replace, patch, delete) came through the API.
-    pub fn api_writes(&self) -> u64 {
-        self.lock().api_writes
+    /// Every object of a kind as the fake has it now, in one namespace or all.
+    pub fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
+        let kind = resources::by_kind(api_version, kind).expect("a kind the fake serves");
+        self.lock()
+            .list(kind, namespace)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
-    /// Waits until `count` watches have been opened through the API (at most 30 s).
-    pub fn wait_for_watches(&self, count: u64) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut store = self.lock();
-        while store.watches_opened < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no watch was opened within 30 s (opened: {})",
-                store.watches_opened
-            );
-            store = self
-                .shared
-                .opened
-                .wait_timeout(store, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+    /// Every change from now on (objects added, modified, deleted), for a controller.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<store::Change> {
+        self.lock().subscribe()
     }
 
-    /// Forgets the change history, so older resourceVersions are answered with 410.
-    pub fn compact(&self) {
-        self.lock().compact();
-    }
-
-    /// Ends every open watch stream; clients watch again from their last version.
-    pub fn end_watches(&self) {
-        self.shared.ends.send_modify(|n| *n += 1);
+    /// Runs a controller task on the fake's runtime until the fake is dropped.
+    pub fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
     }
 }
 

@@ -63,13 +63,24 @@ const fn kind(
     }
 }
 
-/// Every kind the fake serves: enough core and apps kinds for the generic actions, and
-/// the Velero kinds the restores will use (namespaced CRDs, no status subresource).
+/// Every kind the fake serves: enough core and apps kinds for the generic actions, the
+/// Velero kinds (namespaced CRDs, no status subresource) and the KKP kinds (`Cluster` is
+/// cluster-scoped). Kinds of one group stay together: discovery lists them by group.
 pub const KINDS: &[Kind] = &[
     kind("", "v1", "Namespace", "namespaces", false, false, true),
     kind("", "v1", "ConfigMap", "configmaps", true, false, true),
     kind("", "v1", "Pod", "pods", true, false, true),
     kind("", "v1", "Event", "events", true, false, true),
+    kind("", "v1", "Secret", "secrets", true, false, true),
+    kind(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+        false,
+        true,
+    ),
     kind("apps", "v1", "Deployment", "deployments", true, true, true),
     kind(
         "apps",
@@ -87,6 +98,60 @@ pub const KINDS: &[Kind] = &[
         "v1",
         "BackupStorageLocation",
         "backupstoragelocations",
+        true,
+        false,
+        false,
+    ),
+    kind(
+        "velero.io",
+        "v1",
+        "Schedule",
+        "schedules",
+        true,
+        false,
+        false,
+    ),
+    kind(
+        "velero.io",
+        "v1",
+        "DownloadRequest",
+        "downloadrequests",
+        true,
+        false,
+        false,
+    ),
+    kind(
+        "kubermatic.k8c.io",
+        "v1",
+        "Cluster",
+        "clusters",
+        false,
+        false,
+        false,
+    ),
+    kind(
+        "kubermatic.k8c.io",
+        "v1",
+        "Seed",
+        "seeds",
+        true,
+        false,
+        false,
+    ),
+    kind(
+        "kubermatic.k8c.io",
+        "v1",
+        "EtcdBackupConfig",
+        "etcdbackupconfigs",
+        true,
+        false,
+        false,
+    ),
+    kind(
+        "kubermatic.k8c.io",
+        "v1",
+        "EtcdRestore",
+        "etcdrestores",
         true,
         false,
         false,

@@ -249,6 +249,11 @@ impl Store {
         Ok((past, self.live.subscribe()))
     }
 
+    /// The live changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.live.subscribe()
+    }
+
     /// Forgets the history up to now, as etcd compaction does.
     pub fn compact(&mut self) {
         self.history.clear();
