@@ -2,8 +2,8 @@
 //! file, a step that needed a retry, a skipped step and a step that failed printing a
 //! secret. Each format carries the facts of the journal; the JSON parses with the fields
 //! docs/reports.md documents; the JUnit XML is well-formed with one case per step and
-//! per objective (and, when `$DRBOOK_JUNIT_XSD_DIR` holds `JUnit.xsd` and
-//! `junit-10.xsd`, validates against both with `xmllint`); the HTML refers to nothing on
+//! per objective, and validates with `xmllint` against both the strict Ant schema and
+//! Jenkins' `junit-10.xsd` (vendored in `tests/fixtures/junit/`); the HTML refers to nothing on
 //! the network and never shows the secret. A missed RTO says by how much; an unknown run
 //! and a bad id end as every command ends them (66, 64).
 
@@ -388,24 +388,29 @@ fn junit_has_one_case_per_step_and_per_objective_with_the_failures() {
     validate_with_xmllint(&ran, &xml);
 }
 
-/// Validates against the two schemas when `$DRBOOK_JUNIT_XSD_DIR` names a folder that
-/// holds them (they are not ours to ship: the strict Ant schema is windyroad's
-/// `JUnit.xsd`, Jenkins' is `junit-10.xsd`; docs/reports.md says where to get them).
+/// Validates against the two schemas vendored in `tests/fixtures/junit/` (the strict Ant
+/// schema, windyroad's `JUnit.xsd`, and Jenkins' `junit-10.xsd`; the README there names
+/// their sources) with `xmllint`, always: a machine without it fails here, saying what
+/// to install, rather than passing without having checked.
 fn validate_with_xmllint(ran: &Ran, xml: &str) {
-    let Some(dir) = std::env::var_os("DRBOOK_JUNIT_XSD_DIR") else {
-        eprintln!("DRBOOK_JUNIT_XSD_DIR not set: the JUnit XML was checked structurally only");
-        return;
-    };
     let file = ran.then().write("report.xml", xml);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit");
     for schema in ["JUnit.xsd", "junit-10.xsd"] {
-        let schema = Path::new(&dir).join(schema);
-        let out = Command::new("xmllint")
+        let schema = dir.join(schema);
+        let out = match Command::new("xmllint")
             .arg("--noout")
             .arg("--schema")
             .arg(&schema)
             .arg(&file)
             .output()
-            .expect("xmllint (Debian libxml2-utils) is installed");
+        {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+                "xmllint not found: the JUnit report cannot be validated; install it with \
+                 `apt-get install libxml2-utils` (scripts/ensure-tools does)"
+            ),
+            Err(e) => panic!("could not run xmllint: {e}"),
+        };
         assert!(
             out.status.success(),
             "{} refuses the report: {}\n{xml}",
@@ -480,13 +485,15 @@ fn a_missed_rto_says_by_how_much_in_every_format() {
     assert_eq!(json["rto"]["verdict"], "missed");
     let by = json["rto"]["missed_by_ms"].as_u64().unwrap();
     assert!((7_100_000..7_200_000).contains(&by), "{by}");
-    let facts = read_junit(&report(&ran, "junit"));
+    let xml = report(&ran, "junit");
+    let facts = read_junit(&xml);
     assert!(
         facts
             .failed_cases
             .contains(&"RTO within objective".to_string()),
         "{facts:?}"
     );
+    validate_with_xmllint(&ran, &xml);
 }
 
 #[test]
