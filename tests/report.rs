@@ -454,7 +454,7 @@ fn html_is_self_contained_has_the_timeline_and_never_the_secret() {
     for fact in [
         "Restore etcd from the latest snapshot?",
         "denied for ***",
-        "`flaky` tried again (attempt 2)",
+        "<code>flaky</code> tried again (attempt 2)",
         "staging",
         ran.events()[0]["runbook"]["sha256"].as_str().unwrap(),
     ] {

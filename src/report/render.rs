@@ -73,6 +73,9 @@ fn with_template(
     env.add_filter("duration", |ms: u64| format_ms(ms));
     env.add_filter("xml", |text: String| xml_safe(&text));
     env.add_filter("clock", clock);
+    env.add_filter("code_spans", |text: String| {
+        minijinja::Value::from_safe_string(code_spans(&text))
+    });
     env.add_template(name, source).map_err(error)?;
     env.get_template(name)
         .and_then(|t| t.render(context()))
@@ -83,6 +86,40 @@ fn with_template(
 /// header already gives; the whole text when it is not one.
 fn clock(time: String) -> String {
     time.get(11..23).map_or(time.clone(), str::to_string)
+}
+
+/// HTML of a model text written for Markdown too: escaped, with each `` `span` `` (a step
+/// id, a template) set as code, so the HTML shows what the Markdown shows rather than
+/// the backticks. An unpaired backtick stays as it is.
+fn code_spans(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;");
+    let parts: Vec<&str> = escaped.split('`').collect();
+    // An even number of backticks splits into an odd number of parts; a last unpaired
+    // backtick leaves its tail as text.
+    let paired = if parts.len() % 2 == 1 {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    let mut html = String::with_capacity(escaped.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        if i >= paired {
+            html.push('`');
+            html.push_str(part);
+        } else if i % 2 == 1 {
+            html.push_str("<code>");
+            html.push_str(part);
+            html.push_str("</code>");
+        } else {
+            html.push_str(part);
+        }
+    }
+    html
 }
 
 /// A value fit for one Markdown table cell: no line breaks, no column separators.
@@ -205,6 +242,19 @@ mod tests {
     fn rendered(format: ReportFormat) -> String {
         let (report, span) = steered_report();
         render(&report, &span, format).unwrap()
+    }
+
+    #[test]
+    fn code_spans_are_escaped_and_set_as_code() {
+        assert_eq!(
+            code_spans("`a<b>` & `c` \"x\""),
+            "<code>a&lt;b&gt;</code> &amp; <code>c</code> &quot;x&quot;"
+        );
+        assert_eq!(code_spans("no code"), "no code");
+        assert_eq!(
+            code_spans("`one` and a ` left"),
+            "<code>one</code> and a ` left"
+        );
     }
 
     #[test]

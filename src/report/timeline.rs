@@ -25,7 +25,7 @@ const BEYOND: f64 = 4.0;
 /// than this many times the run's own length.
 const ZOOM: f64 = 4.0;
 /// A bar is never thinner than this, so an instant step is still seen.
-const MIN_BAR: f64 = 2.0;
+const MIN_BAR: f64 = 4.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Timeline {
