@@ -100,6 +100,16 @@ const CANNOT_RUN_HERE: &[(&str, Check, &str)] = &[
         Check::Arguments,
         "the benchmark's runbook, which benches/run_500.sh writes",
     ),
+    (
+        "drbook validate --targets kind.targets.yaml runbooks/",
+        Check::Arguments,
+        "needs the targets file of the reader's own kind cluster (docs/kubernetes.md)",
+    ),
+    (
+        "drbook plan runbooks/kkp/minio-lost.yaml --drill --target kind --targets kind.targets.yaml -i kubeconfig=/home/me/drbook/staging.kubeconfig",
+        Check::Arguments,
+        "needs the targets file of the reader's own kind cluster (docs/kubernetes.md)",
+    ),
 ];
 
 /// Examples whose documented exit status is not 0, by their exact text, and where the

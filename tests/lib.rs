@@ -5,6 +5,7 @@ mod backup_roundtrip;
 mod checkpoint_answers;
 mod cli;
 mod demo;
+mod deploy;
 mod doc_examples;
 mod error_messages;
 mod etcd_actions;
