@@ -46,7 +46,7 @@ FROM debian:12-slim
 # etcd-client: etcdctl for the etcd snapshot actions. restic, rclone: the backup-store
 # actions. openssh-client: ssh for runbooks that reach nodes, ssh-keygen to check
 # signatures. ca-certificates: TLS to S3 stores and API servers. tini: PID 1 that
-# forwards SIGTERM to drbook (a CronJob's deadline) and reaps the steps' orphans.
+# forwards the stop signal to drbook and reaps the steps' orphans.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates etcd-client restic rclone openssh-client tini \
@@ -63,5 +63,10 @@ ENV DRBOOK_STATE_DIR=/var/lib/drbook/state \
     XDG_CACHE_HOME=/var/lib/drbook/cache
 WORKDIR /var/lib/drbook
 USER 65532:65532
+# Stopping the container (a Job's deadline, a deleted pod) sends SIGINT, drbook's
+# Ctrl-C: without a terminal it pauses the run, stopping the running steps and
+# recording the pause, so the record ends cleanly and is signed and stored. drbook does
+# not handle SIGTERM, which would end it where it stands.
+STOPSIGNAL SIGINT
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/drbook"]
 CMD ["--help"]

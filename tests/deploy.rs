@@ -118,6 +118,8 @@ fn the_image_holds_drbook_the_runbooks_and_the_tools_of_the_actions() {
         "COPY --from=build /drbook /usr/local/bin/drbook",
         &format!("COPY runbooks {}", IMAGE_RUNBOOKS.trim_end_matches('/')),
         "USER 65532:65532",
+        // drbook pauses cleanly on SIGINT; SIGTERM would end it where it stands.
+        "STOPSIGNAL SIGINT",
     ] {
         assert!(
             lines.contains(&line),
@@ -201,6 +203,10 @@ fn check_cronjob(all: &[(PathBuf, Value)], cronjob: &Value) -> Drill {
     assert!(job["activeDeadlineSeconds"].is_u64(), "{what}: no deadline");
     let pod = &job["template"]["spec"];
     assert_eq!(pod["restartPolicy"], "Never", "{what}");
+    assert!(
+        pod["terminationGracePeriodSeconds"].as_u64() >= Some(30),
+        "{what}: time to pause and store the record after the stop signal"
+    );
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{what}");
 
     let account = str_at(pod, "/serviceAccountName");
@@ -453,6 +459,10 @@ fn the_systemd_service_drills_a_shipped_runbook_on_its_timer() {
     assert_eq!(words[0], "/usr/local/bin/drbook");
     assert_eq!(words[1], "drill");
     let runbook = runbook_in_repo(&words[2], "the systemd service");
+    assert!(
+        joined.contains("\nKillSignal=SIGINT\n"),
+        "drbook pauses on SIGINT"
+    );
     for env in ["DRBOOK_SIGN_KEY=%d/", "DRBOOK_STORE=s3://"] {
         assert!(
             joined.contains(&format!("\nEnvironment={env}")),
