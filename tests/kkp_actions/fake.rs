@@ -1,5 +1,6 @@
 //! The fake's Events field selectors and status subresource, held to the real server's
-//! behaviour through the real client (`kkp.etcd.restore` relies on both).
+//! behaviour through the real client (`kkp.etcd.restore` relies on both), and the
+//! scripted KKP controller's one-restore-per-cluster mutex.
 
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{
@@ -7,7 +8,8 @@ use kube::api::{
 };
 use serde_json::json;
 
-use super::{NAMESPACE, Seed};
+use super::{CLUSTER, KKP, NAMESPACE, NEWEST, Seed};
+use crate::support::fake_kube::kkp::{Kkp, phases_after, restore_phase, wait_until};
 
 fn client(seed: &Seed, runtime: &tokio::runtime::Runtime) -> kube::Client {
     let config = runtime
@@ -119,4 +121,51 @@ fn a_kind_with_a_status_subresource_keeps_its_status_on_main_resource_writes() {
         "a replace keeps the status"
     );
     assert_eq!(replaced.data["spec"]["backupName"], "d");
+}
+
+/// KKP's mutex, as the scripted controller keeps it: a second EtcdRestore of a cluster
+/// another one holds gets no status (and no event) until the first has completed.
+#[test]
+fn the_kkp_controller_starts_a_second_restore_only_after_the_first_completed() {
+    let seed = Seed::start(53);
+    let kkp = Kkp::new().holding_etcd().start(&seed.fake);
+    let restore = |name: &str| {
+        json!({
+            "apiVersion": KKP, "kind": "EtcdRestore", "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {"name": name, "cluster": {"apiVersion": KKP, "kind": "Cluster", "name": CLUSTER}, "backupName": NEWEST, "destination": "minio"},
+        })
+    };
+    seed.fake.put(restore("first"));
+    wait_until(&seed.fake, "the first restore rebuilds etcd", |fake| {
+        restore_phase(fake, NAMESPACE, "first").as_deref() == Some("StsRebuilding")
+    });
+    assert_eq!(
+        seed.cluster()["metadata"]["annotations"]["kubermatic.k8c.io/active-restore"],
+        format!("{NAMESPACE}/first")
+    );
+    let phases = phases_after(
+        &seed.fake,
+        || {
+            seed.fake.put(restore("second"));
+            kkp.release_etcd();
+        },
+        |seen| {
+            seen.last()
+                .is_some_and(|(n, p)| n == "second" && p == "Completed")
+        },
+    );
+    let first_done = phases
+        .iter()
+        .position(|(n, p)| n == "first" && p == "Completed")
+        .expect("the first completed");
+    let second_started = phases
+        .iter()
+        .position(|(n, p)| n == "second" && p == "Started")
+        .expect("the second started");
+    assert!(first_done < second_started, "{phases:?}");
+    let events = seed.fake.list("v1", "Event", Some(NAMESPACE));
+    assert!(
+        events.is_empty(),
+        "waiting for the mutex is no failure: {events:?}"
+    );
 }

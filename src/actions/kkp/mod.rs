@@ -8,6 +8,7 @@
 //! failure is only a Warning event, and a Cluster's conditions are a map.
 
 mod backups;
+mod checks;
 mod error;
 mod follow;
 mod restore;

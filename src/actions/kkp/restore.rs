@@ -29,11 +29,12 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::task::JoinSet;
 
-use super::backups::{CLUSTER, listed, user_cluster};
+use super::backups::{CLUSTER, user_cluster};
+use super::checks::{check_seed, restored_point};
 use super::error::KkpError;
 use super::follow::{ACTIVE_RESTORE, Tracker};
 use super::watch::{self, Source};
-use super::{KKP_API_VERSION, backup_configs, clusters, kubectl, restores, seeds};
+use super::{KKP_API_VERSION, clusters, kubectl, restores};
 use crate::actions::by_hand::Given;
 use crate::actions::execute::{
     Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs, optional_duration,
@@ -255,7 +256,7 @@ async fn prepare(
         );
     }
     let restored_point = restored_point.map_err(ActionError::from)?;
-    check_seed(seed, asked).await?;
+    check_seed(seed, asked.seed.as_deref(), &asked.destination).await?;
     if cluster
         .pointer("/spec/features/etcdLauncher")
         .and_then(Value::as_bool)
@@ -392,128 +393,6 @@ fn resume(
     })
 }
 
-/// The backup's `backupFinishedTime`, when an EtcdBackupConfig of the namespace lists it
-/// as restorable; else why not.
-async fn restored_point(
-    seed: &Cluster,
-    namespace: &str,
-    backup: &str,
-) -> Result<Result<String, KkpError>, ActionError> {
-    let configs = backup_configs(seed, namespace)
-        .list(&Default::default())
-        .await
-        .map_err(|e| KkpError::Api {
-            verb: "list",
-            object: format!("the EtcdBackupConfigs in `{namespace}`"),
-            reason: describe(&e),
-        })?;
-    let mut restorable = Vec::new();
-    let mut why = format!("no EtcdBackupConfig in `{namespace}` lists it");
-    for config in &configs.items {
-        let value = serde_json::to_value(config).unwrap_or(Value::Null);
-        for listed in listed(&value) {
-            if listed.name == backup {
-                if listed.restorable() {
-                    return Ok(Ok(listed.finished_text()));
-                }
-                why = format!(
-                    "EtcdBackupConfig `{}` lists it with backupPhase `{}` and deletePhase `{}` (restorable: Completed and none)",
-                    config.metadata.name.as_deref().unwrap_or_default(),
-                    listed.phase,
-                    listed.delete_phase
-                );
-            } else if listed.restorable() {
-                restorable.push(listed.name.clone());
-            }
-        }
-    }
-    Ok(Err(KkpError::BackupNotRestorable {
-        backup: backup.to_string(),
-        namespace: namespace.to_string(),
-        why,
-        restorable: if restorable.is_empty() {
-            "none".into()
-        } else {
-            restorable.join(", ")
-        },
-    }))
-}
-
-/// The Seed has backup destinations, and `destination` among them.
-async fn check_seed(seed: &Cluster, asked: &Asked) -> Result<(), ActionError> {
-    let all = seeds(seed)
-        .list(&Default::default())
-        .await
-        .map_err(|e| KkpError::Api {
-            verb: "list",
-            object: "the Seed objects".into(),
-            reason: describe(&e),
-        })?;
-    let names: Vec<String> = all
-        .items
-        .iter()
-        .filter_map(|s| s.metadata.name.clone())
-        .collect();
-    let chosen = match &asked.seed {
-        Some(wanted) => all
-            .items
-            .iter()
-            .find(|s| s.metadata.name.as_deref() == Some(wanted))
-            .ok_or_else(|| KkpError::Seed {
-                problem: format!(
-                    "there is no Seed `{wanted}` on the cluster at {} (it has: {}); check `seed`",
-                    seed.server,
-                    list_or_none(&names)
-                ),
-            })?,
-        None => match all.items.as_slice() {
-            [only] => only,
-            [] => {
-                return Err(KkpError::Seed {
-                    problem: format!("the cluster at {} has no Seed object (namespace `kubermatic`); is the kubeconfig the seed's?", seed.server),
-                }
-                .into());
-            }
-            _ => {
-                return Err(KkpError::Seed {
-                    problem: format!("the cluster at {} has several Seeds ({}); name the one hosting the cluster in `seed`", seed.server, names.join(", ")),
-                }
-                .into());
-            }
-        },
-    };
-    let seed_name = chosen.metadata.name.clone().unwrap_or_default();
-    let value = serde_json::to_value(chosen).unwrap_or(Value::Null);
-    let destinations: Vec<String> = value
-        .pointer("/spec/etcdBackupRestore/destinations")
-        .and_then(Value::as_object)
-        .map(|d| d.keys().cloned().collect())
-        .unwrap_or_default();
-    if destinations.is_empty() {
-        return Err(KkpError::Seed {
-            problem: format!("Seed `{seed_name}` has no backup destinations (spec.etcdBackupRestore.destinations is empty), and KKP's restore controller does nothing at all without one: add the destination the backups are in to the Seed, then run the step again"),
-        }
-        .into());
-    }
-    if !destinations.contains(&asked.destination) {
-        return Err(KkpError::UnknownDestination {
-            seed: seed_name,
-            destination: asked.destination.clone(),
-            known: destinations.join(", "),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-fn list_or_none(names: &[String]) -> String {
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.join(", ")
-    }
-}
-
 /// Watches the EtcdRestore, its Cluster and the Warning events on it until `Completed`,
 /// failing when the phase stands still for `stall_after`.
 async fn follow(
@@ -572,7 +451,17 @@ async fn follow(
         let Some(sighting) = sighting else {
             return Err(stall(tracker).into());
         };
-        let sighting = sighting?;
+        let sighting = match sighting {
+            Ok(seen) => seen,
+            // Without the events (RBAC may not allow them) the restore is still followed.
+            Err((Source::Events, e)) => {
+                request.emit(ActionEvent::Progress(format!(
+                    "{e}; KKP's warnings on the EtcdRestore cannot be shown: read them with `kubectl -n {namespace} get events --field-selector involvedObject.name={name}`"
+                )));
+                continue;
+            }
+            Err((_, e)) => return Err(e.into()),
+        };
         let (lines, moved) = match sighting.source {
             Source::Restore if sighting.deleted => {
                 return Err(KkpError::Deleted {

@@ -30,8 +30,8 @@ pub(crate) struct Seen {
     pub deleted: bool,
 }
 
-/// What the follower tasks send: a sighting, or why a watch cannot go on.
-pub(crate) type Sighting = Result<Seen, KkpError>;
+/// What the follower tasks send: a sighting, or why the watch of a source cannot go on.
+pub(crate) type Sighting = Result<Seen, (Source, KkpError)>;
 
 /// Starts following the objects of `api` that `fields` selects; the task ends with the
 /// set (dropping a `JoinSet` aborts its tasks).
@@ -45,11 +45,14 @@ pub(crate) fn start(
 ) {
     tasks.spawn(async move {
         if let Err(e) = follow(&api, &fields, source, &sink).await {
-            let _ = sink.send(Err(KkpError::Api {
-                verb: "watch",
-                object: label,
-                reason: e,
-            }));
+            let _ = sink.send(Err((
+                source,
+                KkpError::Api {
+                    verb: "watch",
+                    object: label,
+                    reason: e,
+                },
+            )));
         }
     });
 }

@@ -511,3 +511,40 @@ pub fn restore_phase(fake: &Handle, namespace: &str, name: &str) -> Option<Strin
     fake.object(KKP, "EtcdRestore", Some(namespace), name)
         .map(|r| text(&r, "/status/phase").to_string())
 }
+
+/// Runs `act`, then records every EtcdRestore phase change as `(name, phase)` in the
+/// order the fake committed them, until `done` holds of the record (at most 30 s).
+pub fn phases_after(
+    fake: &Handle,
+    act: impl FnOnce(),
+    done: impl Fn(&[(String, String)]) -> bool,
+) -> Vec<(String, String)> {
+    let mut changes = fake.subscribe();
+    act();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let finished = fake.runtime.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while !done(&seen) {
+                let Ok(change) = changes.recv().await else {
+                    return;
+                };
+                if change.key.resource != "etcdrestores.kubermatic.k8c.io" {
+                    continue;
+                }
+                let entry = (
+                    change.key.name.clone(),
+                    text(&change.object, "/status/phase").to_string(),
+                );
+                if seen.iter().rev().find(|(n, _)| *n == entry.0) != Some(&entry) {
+                    seen.push(entry);
+                }
+            }
+        })
+        .await
+    });
+    assert!(
+        finished.is_ok(),
+        "the phases did not get there within 30 s: {seen:?}"
+    );
+    seen
+}
