@@ -13,6 +13,7 @@ mod exit_codes;
 mod fuzz;
 mod guidance;
 mod interactive;
+mod kkp_actions;
 mod kube_actions;
 mod minio_lost_drill;
 mod orphans;

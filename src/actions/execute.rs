@@ -24,6 +24,9 @@ use crate::journal::event::Stream;
 pub struct ActionRequest {
     /// The step id, for messages.
     pub step: String,
+    /// The run's id: an action that creates an object names it after the run and the
+    /// step, so a re-run after a crash finds the object it created (`kkp.etcd.restore`).
+    pub run_id: String,
     /// The rendered `with:` parameters (templates already rendered); durations arrive as
     /// strings like `"2m"`.
     pub params: Map<String, Value>,
@@ -170,6 +173,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Kube(#[from] super::kube::KubeError),
+
+    #[error(transparent)]
+    Kkp(#[from] super::kkp::KkpError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".
@@ -379,6 +385,7 @@ pub(crate) mod tests {
         let cancel = CancellationToken::new();
         let request = ActionRequest {
             step: "test".to_string(),
+            run_id: "test-run".to_string(),
             params: params.as_object().expect("params are an object").clone(),
             workdir: workdir.to_path_buf(),
             target: Value::Object(Map::new()),

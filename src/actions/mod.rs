@@ -10,6 +10,7 @@ mod by_hand;
 mod durable;
 pub mod etcd;
 mod execute;
+pub mod kkp;
 pub mod kube;
 mod lifeline;
 mod pki;
@@ -164,6 +165,8 @@ pub const CATALOG: &[ActionSpec] = &[
     self::kube::SCALE,
     self::kube::DELETE,
     self::kube::WAIT,
+    kkp::BACKUPS,
+    kkp::RESTORE,
 ];
 
 /// Looks an action up by the name a runbook uses.

@@ -46,6 +46,7 @@ pub(super) fn start(
     let (events_tx, mut events_rx) = unbounded_channel();
     let request = ActionRequest {
         step: step_id.to_string(),
+        run_id: engine.context.run_id().to_string(),
         params,
         workdir: engine.workdir.clone(),
         target: engine.context.target().clone(),

@@ -54,6 +54,11 @@ impl RunContext {
             serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     }
 
+    /// The run's id (`run.id`; empty in tests that give none).
+    pub fn run_id(&self) -> &str {
+        self.run["id"].as_str().unwrap_or_default()
+    }
+
     /// The facts of the target the run is bound to (`{}` without one).
     pub fn target(&self) -> &Value {
         &self.target

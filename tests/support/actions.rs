@@ -25,6 +25,7 @@ pub fn execute_until(
     let cancel = CancellationToken::new();
     let request = ActionRequest {
         step: "test".into(),
+        run_id: "test-run".into(),
         params: params.as_object().expect("params are an object").clone(),
         workdir: workdir.to_path_buf(),
         target: serde_json::json!({}),

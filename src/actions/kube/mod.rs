@@ -17,6 +17,10 @@ mod wait;
 
 pub use error::KubeError;
 
+// The KKP actions reach their seed and name its objects the same way.
+pub(crate) use connect::{CONNECTION_PARAMS, Cluster, connect};
+pub(crate) use error::{describe, is_not_found};
+
 pub(crate) use apply::SPEC as APPLY;
 pub(crate) use delete::SPEC as DELETE;
 pub(crate) use get::SPEC as GET;
@@ -27,7 +31,7 @@ pub(crate) use wait::SPEC as WAIT;
 use crate::actions::by_hand::Given;
 
 /// `--kubeconfig` and `--context` for the by-hand kubectl command, when the step names them.
-fn kubectl_flags(given: &Given) -> String {
+pub(crate) fn kubectl_flags(given: &Given) -> String {
     let mut flags = String::new();
     if let Some(path) = given.opt("kubeconfig") {
         flags.push_str(&format!(

@@ -5,11 +5,15 @@
 //!
 //! What it does, as the real server does: discovery (`/api`, `/api/v1`,
 //! `/apis/<group>/<version>`) for the kinds in `resources`; get and list with label
-//! (`a=b`, `a!=b`, `a`, `!a`) and field (`metadata.name`, `metadata.namespace`)
-//! selectors; create, replace (409 on a stale resourceVersion), merge and JSON patches,
+//! (`a=b`, `a!=b`, `a`, `!a`) and field (`metadata.name`, `metadata.namespace`; for
+//! Events also `involvedObject.kind`/`name`/`uid`/`namespace`/`apiVersion`, `type`,
+//! `reason`, `source`, `reportingComponent`; any other field is a 400 `field label not
+//! supported`) selectors; create, replace (409 on a stale resourceVersion), merge and JSON patches,
 //! server-side apply with field managers and conflicts (409 naming the owner; `force`),
 //! delete (finalizers keep an object, with `deletionTimestamp`; built-in kinds answer a
-//! `Status`, CRDs the object); the `scale` subresource; watches (synthetic `ADDED`
+//! `Status`, CRDs the object); the `scale` subresource; the `status` subresource of the
+//! kinds that have one (KKP's, the workload kinds; not Velero's): a write of the main
+//! resource keeps their status, a write of `/status` changes only it; watches (synthetic `ADDED`
 //! without a version, replay from a version, 410 as an in-stream `ERROR` after
 //! `compact`, `timeoutSeconds`, `end_watches` as a restart would); 404/409/422 `Status`
 //! bodies with the real texts; a bearer token that must match; namespaces `default` and
@@ -20,12 +24,14 @@
 //! list-merge keys in apply (lists are owned whole), namespace termination (a deleted
 //! namespace goes at once, its objects stay), garbage collection by owner references,
 //! `generateName`, pagination (`limit`/`continue`), set-based label selectors
-//! (`in`, `notin`), bookmarks, the `status` subresource. Nothing moves by itself: the
-//! test makes every change, or starts a scripted controller that does (see [`Handle`]). It speaks plain HTTP on 127.0.0.1, or HTTPS
+//! (`in`, `notin`), bookmarks, event aggregation by the server. Nothing moves by itself:
+//! the test makes every change, or starts a scripted controller that does (see
+//! [`Handle`]; KKP's seed controller for EtcdRestores is [`kkp`]). It speaks plain HTTP on 127.0.0.1, or HTTPS
 //! with a certificate of its own (`start_tls`), which its kubeconfig trusts.
 
 mod fields;
 mod http;
+pub mod kkp;
 mod objects;
 mod resources;
 mod status;
@@ -282,6 +288,21 @@ impl Handle {
         let mut object = store.get(&key).cloned().expect("the object exists");
         edit(&mut object);
         store.commit(kind, key, object, Some(("test-controller", "Update")))
+    }
+
+    /// Deletes an object as a controller would (finalizers keep it, marked deleting; not
+    /// counted as an API write); false when there was none.
+    pub fn remove(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
+        let kind = resources::by_kind(api_version, kind).expect("a kind the fake serves");
+        self.lock()
+            .delete(kind, &Key::new(kind, namespace, name))
+            .is_ok()
     }
 
     /// Every object of a kind as the fake has it now, in one namespace or all.

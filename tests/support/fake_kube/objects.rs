@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::fields::{self, Owners};
 use super::http::{Query, Target, deleted_status};
-use super::resources::Kind;
+use super::resources::{Kind, has_status};
 use super::status::{self, Failure};
 use super::store::{Key, Store};
 
@@ -45,6 +45,36 @@ fn validate(kind: &Kind, name: &str, object: &Value) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A write of the main resource of a kind with a `status` subresource keeps the status
+/// the object has (none on create), as the real server ignores the status it is sent.
+fn keep_status(kind: &Kind, current: Option<&Value>, written: &mut Value) {
+    if !has_status(kind) {
+        return;
+    }
+    match current.and_then(|c| c.get("status")) {
+        Some(status) => written["status"] = status.clone(),
+        None => {
+            if let Some(map) = written.as_object_mut() {
+                map.remove("status");
+            }
+        }
+    }
+}
+
+/// A write of `/status`: the current object with only the written status.
+fn only_status(current: &Value, written: &Value) -> Value {
+    let mut object = current.clone();
+    match written.get("status") {
+        Some(status) => object["status"] = status.clone(),
+        None => {
+            if let Some(map) = object.as_object_mut() {
+                map.remove("status");
+            }
+        }
+    }
+    object
+}
+
 /// GET one object, its scale, or a list.
 pub fn read(store: &Store, call: &Call) -> Answer {
     let target = call.target;
@@ -56,6 +86,7 @@ pub fn read(store: &Store, call: &Call) -> Answer {
         .ok_or_else(|| status::not_found(target.kind, name))?;
     match target.subresource.as_deref() {
         None => Ok((200, object.clone())),
+        Some("status") if has_status(target.kind) => Ok((200, object.clone())),
         Some("scale") if target.kind.scale => Ok((200, scale_of(object))),
         Some(_) => Err(status::no_route()),
     }
@@ -82,33 +113,85 @@ pub fn labels_match(object: &Value, selector: &str) -> bool {
         })
 }
 
-/// Whether an object satisfies a field selector on `metadata.name`/`metadata.namespace`.
-pub fn fields_match(object: &Value, selector: &str) -> bool {
+/// The fields a selector may name: every kind's `metadata.name` and `metadata.namespace`,
+/// and for core Events the ones the real server indexes for them.
+const EVENT_FIELDS: &[&str] = &[
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "reason",
+    "type",
+    "source",
+    "reportingComponent",
+];
+
+/// The value of a selectable field of an object (`None` for an unknown field).
+fn field_value<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
+    let event = object["kind"] == "Event";
+    match field {
+        "metadata.name" => object["metadata"]["name"].as_str(),
+        "metadata.namespace" => object["metadata"]["namespace"].as_str(),
+        "source" if event => object["source"]["component"].as_str().or(Some("")),
+        f if event && EVENT_FIELDS.contains(&f) => {
+            let mut value = object;
+            for part in f.split('.') {
+                value = &value[part];
+            }
+            value.as_str().or(Some(""))
+        }
+        _ => None,
+    }
+}
+
+/// The requirements of a field selector: (field, value, equal).
+fn requirements(selector: &str) -> impl Iterator<Item = Option<(&str, &str, bool)>> {
     selector
         .split(',')
         .map(str::trim)
         .filter(|r| !r.is_empty())
-        .all(|requirement| {
-            let (field, value, equal) = match requirement.split_once("!=") {
-                Some((f, v)) => (f, v, false),
-                None => match requirement.split_once('=') {
-                    Some((f, v)) => (f, v.trim_start_matches('='), true),
-                    None => return false,
-                },
-            };
-            let actual = match field.trim() {
-                "metadata.name" => object["metadata"]["name"].as_str(),
-                "metadata.namespace" => object["metadata"]["namespace"].as_str(),
-                _ => None,
-            };
-            (actual == Some(value.trim())) == equal
+        .map(|requirement| match requirement.split_once("!=") {
+            Some((f, v)) => Some((f.trim(), v.trim(), false)),
+            None => requirement
+                .split_once('=')
+                .map(|(f, v)| (f.trim(), v.trim_start_matches('=').trim(), true)),
         })
+}
+
+/// 400 for a field selector naming a field the kind cannot be selected by, with the
+/// real server's text.
+pub fn check_fields(kind: &Kind, selector: &str) -> Result<(), Failure> {
+    for requirement in requirements(selector) {
+        let Some((field, _, _)) = requirement else {
+            return Err(status::bad_request(format!(
+                "invalid field selector: `{selector}`"
+            )));
+        };
+        let known = matches!(field, "metadata.name" | "metadata.namespace")
+            || (kind.kind == "Event" && kind.group.is_empty() && EVENT_FIELDS.contains(&field));
+        if !known {
+            return Err(status::bad_request(format!(
+                "field label not supported: {field}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an object satisfies a field selector (`check_fields` has vetted its fields).
+pub fn fields_match(object: &Value, selector: &str) -> bool {
+    requirements(selector).all(|requirement| match requirement {
+        Some((field, value, equal)) => (field_value(object, field) == Some(value)) == equal,
+        None => false,
+    })
 }
 
 fn list(store: &Store, call: &Call) -> Answer {
     let target = call.target;
     let labels = call.query.get("labelSelector").unwrap_or("");
     let fields = call.query.get("fieldSelector").unwrap_or("");
+    check_fields(target.kind, fields)?;
     let items: Vec<Value> = store
         .list(target.kind, target.namespace.as_deref())
         .into_iter()
@@ -189,6 +272,8 @@ pub fn create(store: &mut Store, call: &Call) -> Answer {
     if store.get(&key).is_some() {
         return Err(status::already_exists(target.kind, &name));
     }
+    let mut body = body;
+    keep_status(target.kind, None, &mut body);
     store.api_writes += 1;
     Ok((
         201,
@@ -200,9 +285,11 @@ pub fn create(store: &mut Store, call: &Call) -> Answer {
 pub fn replace(store: &mut Store, call: &Call) -> Answer {
     let target = call.target;
     let name = name_of(call)?;
-    if target.subresource.is_some() {
-        return Err(status::no_route());
-    }
+    let to_status = match target.subresource.as_deref() {
+        None => false,
+        Some("status") if has_status(target.kind) => true,
+        Some(_) => return Err(status::no_route()),
+    };
     let body = call
         .body
         .clone()
@@ -223,6 +310,13 @@ pub fn replace(store: &mut Store, call: &Call) -> Answer {
     {
         return Err(status::conflict(target.kind, name));
     }
+    let body = if to_status {
+        only_status(current, &body)
+    } else {
+        let mut body = body;
+        keep_status(target.kind, Some(current), &mut body);
+        body
+    };
     validate(target.kind, name, &body)?;
     store.api_writes += 1;
     Ok((
@@ -285,9 +379,17 @@ pub fn patch(store: &mut Store, call: &Call) -> Answer {
         .cloned()
         .ok_or_else(|| status::not_found(target.kind, &name))?;
     match target.subresource.as_deref() {
-        None => {
-            let mut changed = current;
+        None | Some("status") => {
+            if target.subresource.is_some() && !has_status(target.kind) {
+                return Err(status::no_route());
+            }
+            let mut changed = current.clone();
             apply_patch(target.kind, &name, call.content_type, &mut changed, &body)?;
+            if target.subresource.is_some() {
+                changed = only_status(&current, &changed);
+            } else {
+                keep_status(target.kind, Some(&current), &mut changed);
+            }
             validate(target.kind, &name, &changed)?;
             store.api_writes += 1;
             Ok((
@@ -378,6 +480,7 @@ fn apply(store: &mut Store, call: &Call, key: Key, name: &str, config: Value) ->
         owners.leaves.remove(pointer);
     }
     json_patch::merge(&mut object, &config);
+    keep_status(target.kind, current.as_ref(), &mut object);
     for (pointer, _) in &applied {
         owners
             .leaves

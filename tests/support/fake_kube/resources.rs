@@ -158,6 +158,18 @@ pub const KINDS: &[Kind] = &[
     ),
 ];
 
+/// Whether a kind has a `status` subresource: the KKP kinds and the built-in workload
+/// kinds do, ConfigMaps, Secrets, Events and Velero's kinds do not (domain-facts §9.1,
+/// §9.2). A write of the main resource of such a kind leaves its status alone.
+pub fn has_status(kind: &Kind) -> bool {
+    matches!(
+        (kind.group, kind.kind),
+        ("kubermatic.k8c.io", _)
+            | ("apps", _)
+            | ("", "Pod" | "PersistentVolumeClaim" | "Namespace")
+    )
+}
+
 /// The kind served at `group`/`version` under `plural`.
 pub fn by_plural(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {
     KINDS
@@ -216,6 +228,12 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "name": k.plural, "singularName": k.kind.to_lowercase(), "namespaced": k.namespaced,
             "kind": k.kind, "verbs": verbs,
         }));
+        if has_status(k) {
+            resources.push(json!({
+                "name": format!("{}/status", k.plural), "singularName": "", "namespaced": k.namespaced,
+                "kind": k.kind, "verbs": ["get", "patch", "update"],
+            }));
+        }
         if k.scale {
             resources.push(json!({
                 "name": format!("{}/scale", k.plural), "singularName": "", "namespaced": k.namespaced,

@@ -28,6 +28,9 @@ use super::store::Change;
 pub fn open(shared: Arc<Shared>, target: &Target, query: &Query) -> Response<Body> {
     let labels = query.get("labelSelector").unwrap_or("").to_string();
     let fields = query.get("fieldSelector").unwrap_or("").to_string();
+    if let Err((code, body)) = super::objects::check_fields(target.kind, &fields) {
+        return super::http::reply(code, &body);
+    }
     let timeout = query
         .get("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
