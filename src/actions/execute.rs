@@ -176,6 +176,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Kkp(#[from] super::kkp::KkpError),
+
+    #[error(transparent)]
+    Age(#[from] super::check_age::AgeError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

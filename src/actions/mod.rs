@@ -7,6 +7,7 @@
 //! `CATALOG`.
 
 mod by_hand;
+mod check_age;
 mod durable;
 pub mod etcd;
 mod execute;
@@ -142,6 +143,7 @@ impl ActionSpec {
 pub const CATALOG: &[ActionSpec] = &[
     shell::SPEC,
     wait::SPEC,
+    check_age::SPEC,
     etcd::HEALTH,
     etcd::MEMBERS,
     etcd::STATUS,
@@ -160,6 +162,7 @@ pub const CATALOG: &[ActionSpec] = &[
     rclone::SYNC,
     rclone::CHECK,
     self::kube::GET,
+    self::kube::LIST,
     self::kube::APPLY,
     self::kube::PATCH,
     self::kube::SCALE,
