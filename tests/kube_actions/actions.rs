@@ -261,7 +261,10 @@ fn list_names_every_object_sorted_in_a_namespace_all_of_them_or_by_label() {
             "data": {"k": name},
         }));
     }
-    let all = c.ok("kube.list", json!({"api_version": "v1", "kind": "ConfigMap"}));
+    let all = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "ConfigMap"}),
+    );
     let names: Vec<&str> = all["names"]
         .as_array()
         .unwrap()
@@ -302,7 +305,10 @@ fn list_names_every_object_sorted_in_a_namespace_all_of_them_or_by_label() {
     assert_eq!(none["count"], 0);
 
     // Cluster-scoped kinds ignore the namespace.
-    let namespaces = c.ok("kube.list", json!({"api_version": "v1", "kind": "Namespace"}));
+    let namespaces = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "Namespace"}),
+    );
     assert!(
         namespaces["names"]
             .as_array()

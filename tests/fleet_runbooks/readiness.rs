@@ -1,0 +1,173 @@
+//! S9 (`runbooks/kkp/backup-readiness.yaml`) as an unattended drill against the fake
+//! seed: every user cluster's newest etcd backup is held to its age and its config to
+//! `SchedulingActive`, the newest backup of the first cluster is downloaded from a real
+//! S3 server, integrity-checked, restored into a real throwaway etcd and its keys
+//! counted; the RPO of each layer is said; and a stale backup or a config that stopped
+//! scheduling fails the run, naming what failed, after every cluster was checked.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use super::{assert_no_secret, drill, finished, outputs, put_cluster, put_fleet, targets};
+use crate::support::Drbook;
+use crate::support::etcd::EtcdCluster;
+use crate::support::fake_kube::FakeKube;
+use crate::support::s3::S3Server;
+
+const RUNBOOK: &str = "runbooks/kkp/backup-readiness.yaml";
+const KKP: &str = "kubermatic.k8c.io/v1";
+
+/// A real etcd snapshot holding `keys` Kubernetes-like keys, gzip'd as KKP stores it.
+fn kkp_snapshot(dir: &std::path::Path, keys: usize) -> Vec<u8> {
+    let root = dir.join("source");
+    std::fs::create_dir_all(&root).unwrap();
+    let etcd = EtcdCluster::start(&root, 1);
+    etcd.load("/registry/configmaps/shop", keys);
+    let file = dir.join("snapshot.db");
+    etcd.etcdctl(&["snapshot", "save", file.to_str().unwrap()])
+        .expect("snapshot save");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(&file).unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
+    let fake = FakeKube::start(301);
+    let clusters = put_fleet(&fake, 3, 5);
+    let f = Drbook::new();
+    let work = tempfile::TempDir::new().unwrap();
+
+    // The seed's bucket holds the first cluster's newest backup, a real etcd snapshot.
+    let s3 = S3Server::start();
+    s3.create_bucket("kkpbackup");
+    let config = fake
+        .object(
+            KKP,
+            "EtcdBackupConfig",
+            Some("cluster-fleet00000"),
+            "default-backups",
+        )
+        .unwrap();
+    let newest = config["status"]["currentBackups"][1]["backupName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s3.put(
+        "kkpbackup",
+        &format!("{}-{newest}", clusters[0]),
+        &kkp_snapshot(work.path(), 40),
+    );
+
+    let targets = targets(&fake, f.path());
+    let ran = drill(
+        f.targets(&targets),
+        RUNBOOK,
+        "s9",
+        "review: none\n",
+        &[
+            format!("etcd_endpoint={}", s3.endpoint()),
+            "etcd_bucket=kkpbackup".into(),
+        ],
+    );
+    ran.assert_code(0, "the S9 drill");
+    let events = ran.events();
+
+    assert_eq!(outputs(&events, "clusters")["names"], json!(clusters));
+    for step in ["etcd_backups", "etcd_scheduling", "etcd_age"] {
+        let items = finished(&events, step);
+        assert_eq!(items.len(), 3, "{step}: {items:#?}");
+        assert!(
+            items.iter().all(|e| e["outcome"]["result"] == "succeeded"),
+            "{step}: {items:#?}"
+        );
+    }
+    // The newest backup finished 5 minutes ago: that is each cluster's RPO now.
+    for item in finished(&events, "etcd_age") {
+        let age = item["outcome"]["outputs"]["age_seconds"].as_u64().unwrap();
+        assert!((300..400).contains(&age), "{item}");
+    }
+    // The proof: the downloaded backup restored into an etcd that holds its keys.
+    let sample = outputs(&events, "sample_backup");
+    assert_eq!(sample["backup"], newest.as_str());
+    let read = outputs(&events, "sample_read");
+    assert_eq!(read["REGISTRY_KEYS"], "40", "{read}");
+    let rpo = outputs(&events, "rpo");
+    assert_eq!(rpo["ETCD_FRESH"], "3");
+    assert_eq!(rpo["RESTIC"], "skipped (no repository given)");
+    let said = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(
+        said.contains(
+            "user-cluster etcd: 3 of 3 clusters have a backup within policy; worst RPO now: 5m"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("test restore: {newest} restored: ")),
+        "{said}"
+    );
+    assert!(
+        said.contains("every checked layer is within policy"),
+        "{said}"
+    );
+    assert_no_secret(&ran);
+    // Nothing changed on the seed: no restore, no new backup config.
+    assert!(fake.list(KKP, "EtcdRestore", None).is_empty());
+    assert_eq!(fake.list(KKP, "EtcdBackupConfig", None).len(), 3);
+}
+
+#[test]
+fn the_s9_drill_fails_naming_a_stale_backup_and_a_config_that_stopped_scheduling() {
+    let fake = FakeKube::start(302);
+    put_fleet(&fake, 2, 5);
+    put_cluster(&fake, "fleetstale", 90);
+    fake.change(
+        KKP,
+        "EtcdBackupConfig",
+        Some("cluster-fleet00001"),
+        "default-backups",
+        |c| {
+            c["status"]["conditions"]["SchedulingActive"] =
+                json!({"status": "False", "reason": "TooManyBackups"});
+        },
+    );
+    let f = Drbook::new();
+    let targets = targets(&fake, f.path());
+    let ran = drill(
+        f.targets(&targets),
+        RUNBOOK,
+        "s9-stale",
+        "review: none\n",
+        &[],
+    );
+    ran.assert_code(1, "the S9 drill with a stale backup");
+    let events = ran.events();
+
+    // Every cluster was still checked.
+    let ages = finished(&events, "etcd_age");
+    assert_eq!(ages.len(), 3);
+    let stale: Vec<_> = ages
+        .iter()
+        .filter(|e| e["outcome"]["result"] != "succeeded")
+        .collect();
+    assert_eq!(stale.len(), 1, "{ages:#?}");
+    let said = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(
+        said.contains("the newest etcd backup of cluster-fleetstale"),
+        "{said}"
+    );
+    assert!(said.contains("older than the allowed 40m"), "{said}");
+    assert!(
+        said.contains("not ready; 1 clusters' newest etcd backup is too old; 1 configs no longer schedule backups"),
+        "{said}"
+    );
+    assert!(
+        said.contains("worst RPO now: 5m"),
+        "the stale backup is a failure, not the worst RPO: {said}"
+    );
+    assert!(
+        said.contains("test restore: skipped (no bucket given)"),
+        "{said}"
+    );
+}
