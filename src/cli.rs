@@ -136,7 +136,7 @@ pub enum Command {
         state_dir: Option<PathBuf>,
     },
 
-    /// Check a run record: its hash chain, every SSH signature and its review
+    /// Check a run record: its hash chain, SSH signatures and review
     #[command(
         after_help = "Examples:\n  drbook verify 20261124T031200Z-4f2a9c --allowed-signers allowed_signers\n  drbook verify records/20261124T031200Z-4f2a9c --allowed-signers allowed_signers --output json\n\nExit status 0 when everything verified, 6 when anything did not (docs/signing.md)."
     )]
@@ -154,8 +154,7 @@ pub enum Command {
         output: OutputFormat,
     },
 
-    /// Write the signed review of a finished drill: lessons learned, corrective actions,
-    /// sign-off by the scenario owner (not the operator)
+    /// Write a finished drill's signed review: lessons, corrective actions, sign-off
     #[command(
         after_help = "Examples:\n  drbook review 20261124T031200Z-4f2a9c --sign-key ~/.ssh/id_ed25519\n  drbook review 20261124T031200Z-4f2a9c --from review-input.yaml --sign-key ~/.ssh/id_ed25519"
     )]

@@ -33,8 +33,8 @@ pub mod targets;
 pub mod template;
 mod validate;
 mod validate_targets;
-mod verify;
 mod verdict;
+mod verify;
 pub mod view;
 
 pub use run::run;

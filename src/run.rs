@@ -18,8 +18,8 @@ use crate::run_dir::StateDir;
 use crate::session::{ResumeRequest, binding};
 use crate::signing::Signer;
 use crate::{
-    dry_run, input_values, load, printable, report, resume, review, runbook, runs, start,
-    validate, verify,
+    dry_run, input_values, load, printable, report, resume, review, runbook, runs, start, validate,
+    verify,
 };
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the

@@ -48,10 +48,7 @@ targets:
 
 /// `ssh-keygen`, or a failure saying how to install it: these tests never skip.
 pub fn ssh_keygen() -> &'static str {
-    let found = Command::new("ssh-keygen")
-        .arg("-?")
-        .output()
-        .is_ok();
+    let found = Command::new("ssh-keygen").arg("-?").output().is_ok();
     assert!(
         found,
         "ssh-keygen is missing: these tests check drbook's signatures with real OpenSSH; install it with `apt-get install openssh-client`"
@@ -111,7 +108,14 @@ pub fn drill_dir(answer: bool) -> Drbook {
 /// Runs the drill as `id`, signed with `key`.
 pub fn drill(f: &Drbook, id: &str, key: &Key) -> Ran {
     f.clone()
-        .args(["drill", "runbook.yaml", "--target", "staging", "--answers", "answers.yaml"])
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "answers.yaml",
+        ])
         .args(["--run-id", id, "--sign-key"])
         .args([&key.private])
         .run()

@@ -254,7 +254,10 @@ mod tests {
     fn every_format_shows_the_review() {
         let html = reviewed(ReportFormat::Html);
         assert!(html.contains("<h2>Review</h2>"), "{html}");
-        assert!(html.contains("&lt;timeout&gt;"), "values are escaped: {html}");
+        assert!(
+            html.contains("&lt;timeout&gt;"),
+            "values are escaped: {html}"
+        );
         assert!(html.contains("<td>OPS-1234</td>"), "{html}");
         let junit = reviewed(ReportFormat::Junit);
         assert!(
@@ -263,7 +266,10 @@ mod tests {
         );
         let json: serde_json::Value = serde_json::from_str(&reviewed(ReportFormat::Json)).unwrap();
         assert_eq!(json["review"]["sign_off_by"], "carol");
-        assert_eq!(json["review"]["corrective_actions"][0]["ticket"], "OPS-1234");
+        assert_eq!(
+            json["review"]["corrective_actions"][0]["ticket"],
+            "OPS-1234"
+        );
         // Without a review, the JSON has no `review` key at all.
         assert!(!rendered(ReportFormat::Json).contains("\"review\""));
     }

@@ -19,8 +19,8 @@ use crate::app_error::AppError;
 use crate::journal::RunLock;
 use crate::journal::event::Event;
 use crate::run_dir::StateDir;
-use crate::signing::journal_signature::{self, write_new};
 use crate::signing::Signer;
+use crate::signing::journal_signature::{self, write_new};
 
 /// What `drbook review` was asked to do.
 pub(crate) struct ReviewRequest {
@@ -57,8 +57,9 @@ pub(crate) fn review(request: ReviewRequest, state: &StateDir) -> Result<String,
         })?;
     let input = match &request.from {
         Some(path) => read_input(path)?,
-        None if crate::operator::terminal_available() => prompt::ask()
-            .map_err(|e| AppError::failed(format!("the review prompt failed: {e}")))?,
+        None if crate::operator::terminal_available() => {
+            prompt::ask().map_err(|e| AppError::failed(format!("the review prompt failed: {e}")))?
+        }
         None => {
             return Err(AppError::refused(
                 "no terminal to ask for the review on: write it in a YAML file and pass `--from FILE` (docs/signing.md shows one)",
@@ -88,7 +89,8 @@ pub(crate) fn review(request: ReviewRequest, state: &StateDir) -> Result<String,
             input.sign_off.by
         )));
     }
-    let bytes = std::fs::read(dir.journal()).map_err(|e| AppError::unreadable(dir.journal(), &e))?;
+    let bytes =
+        std::fs::read(dir.journal()).map_err(|e| AppError::unreadable(dir.journal(), &e))?;
     let lines = journal.records.len();
     let signed = journal_signature::prefix(&bytes, lines).unwrap_or(&bytes);
     let review = Review {

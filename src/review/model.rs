@@ -88,7 +88,9 @@ impl ReviewInput {
                 problems.push(format!("`{at}.action` is empty"));
             }
             if action.owner.trim().is_empty() {
-                problems.push(format!("`{at}.owner` is empty: every action needs an owner"));
+                problems.push(format!(
+                    "`{at}.owner` is empty: every action needs an owner"
+                ));
             }
             if let Err(why) = due_date(&action.due) {
                 problems.push(format!("`{at}.due` {why}"));
@@ -131,7 +133,10 @@ mod tests {
         .unwrap();
         let problems = input.problems();
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].contains("corrective_actions[0].owner"), "{problems:?}");
+        assert!(
+            problems[0].contains("corrective_actions[0].owner"),
+            "{problems:?}"
+        );
         assert!(problems[1].contains("is not a date"), "{problems:?}");
     }
 

@@ -22,8 +22,8 @@ use crate::journal::JournalWriter;
 use crate::journal::event::{Event, Outcome};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
-use crate::signing::Signer;
 use crate::runbook::model::{Step, StepBody};
+use crate::signing::Signer;
 
 /// What `resume` was asked to do.
 pub struct ResumeRequest {

@@ -144,7 +144,10 @@ fn parse_line(line: &str) -> Result<Entry, String> {
     if !is_key_type(&next) {
         for option in split_list(&next) {
             let (name, value) = match option.split_once('=') {
-                Some((n, v)) => (n.to_ascii_lowercase(), Some(v.trim_matches('"').to_string())),
+                Some((n, v)) => (
+                    n.to_ascii_lowercase(),
+                    Some(v.trim_matches('"').to_string()),
+                ),
                 None => (option.to_ascii_lowercase(), None),
             };
             match (name.as_str(), value) {
@@ -159,8 +162,12 @@ fn parse_line(line: &str) -> Result<Entry, String> {
         next = words.next().ok_or("no key after the options")?;
     }
     let base64 = words.next().ok_or("the key has no base64 part")?;
-    let key = PublicKey::from_openssh(&format!("{next} {base64}"))
-        .map_err(|e| format!("the key `{next} {}…` cannot be read: {e}", &base64[..base64.len().min(12)]))?;
+    let key = PublicKey::from_openssh(&format!("{next} {base64}")).map_err(|e| {
+        format!(
+            "the key `{next} {}…` cannot be read: {e}",
+            &base64[..base64.len().min(12)]
+        )
+    })?;
     Ok(Entry {
         principals: split_list(&principals),
         namespaces,
@@ -245,7 +252,8 @@ fn matches_pattern(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const ALICE: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
+    const ALICE: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
 
     fn key() -> KeyData {
         PublicKey::from_openssh(ALICE).unwrap().key_data().clone()
@@ -276,6 +284,9 @@ mod tests {
         let error = AllowedSigners::parse(Path::new("allowed"), &text)
             .unwrap_err()
             .to_string();
-        assert!(error.contains("`allowed` line 1: option `cert-authority`"), "{error}");
+        assert!(
+            error.contains("`allowed` line 1: option `cert-authority`"),
+            "{error}"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub enum SigningError {
         "`--sign-program {program}` is not a program on the PATH; install OpenSSH's ssh-keygen (Debian: `apt-get install openssh-client`) or name it by its path"
     )]
     ProgramMissing { program: String },
-    #[error("`--sign-program` needs `--sign-key FILE` (or $DRBOOK_SIGN_KEY): the key {program} signs with")]
+    #[error(
+        "`--sign-program` needs `--sign-key FILE` (or $DRBOOK_SIGN_KEY): the key {program} signs with"
+    )]
     ProgramWithoutKey { program: String },
     #[error("`{program} -Y sign` failed to sign {what}: {why}")]
     ProgramFailed {

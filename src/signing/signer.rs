@@ -23,10 +23,7 @@ pub const SIGN_KEY_ENV: &str = "DRBOOK_SIGN_KEY";
 /// A resolved signer.
 pub enum Signer {
     /// drbook signs with the key itself.
-    Key {
-        path: PathBuf,
-        key: Box<PrivateKey>,
-    },
+    Key { path: PathBuf, key: Box<PrivateKey> },
     /// `PROGRAM -Y sign -f KEY -n NAMESPACE` signs what it reads on stdin.
     Program { program: String, key: PathBuf },
 }
@@ -111,7 +108,12 @@ impl Signer {
 
     /// The armored SSH signature (`-----BEGIN SSH SIGNATURE-----`, as `ssh-keygen -Y
     /// sign` writes it) of `message` in `namespace`. `what` names the message in errors.
-    pub fn sign(&self, namespace: &str, message: &[u8], what: &str) -> Result<String, SigningError> {
+    pub fn sign(
+        &self,
+        namespace: &str,
+        message: &[u8],
+        what: &str,
+    ) -> Result<String, SigningError> {
         let failed = |why: String| SigningError::Sign {
             what: what.to_string(),
             why,
@@ -126,11 +128,16 @@ impl Signer {
                 let armored = run_program(program, key, namespace, message, what)?;
                 // What the program wrote is stored as it is, once it is known to be a
                 // signature of this message in this namespace.
-                let sig = SshSig::from_pem(armored.as_bytes())
-                    .map_err(|e| failed(format!("`{program}` did not write an SSH signature: {e}")))?;
+                let sig = SshSig::from_pem(armored.as_bytes()).map_err(|e| {
+                    failed(format!("`{program}` did not write an SSH signature: {e}"))
+                })?;
                 ssh_key::PublicKey::new(sig.public_key().clone(), "")
                     .verify(namespace, message, &sig)
-                    .map_err(|e| failed(format!("the signature `{program}` wrote does not verify: {e}")))?;
+                    .map_err(|e| {
+                        failed(format!(
+                            "the signature `{program}` wrote does not verify: {e}"
+                        ))
+                    })?;
                 Ok(armored)
             }
         }
@@ -181,16 +188,25 @@ fn run_program(
         .map_err(|e| failed(format!("cannot start it: {e}")))?;
     // Written from a thread: a large journal must not fill the pipe while the program
     // waits to be read.
-    let mut stdin = child.stdin.take().ok_or_else(|| failed("no stdin".into()))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| failed("no stdin".into()))?;
     let bytes = message.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&bytes));
     let output = child
         .wait_with_output()
         .map_err(|e| failed(format!("cannot wait for it: {e}")))?;
-    let written = writer.join().map_err(|_| failed("the writer panicked".into()))?;
+    let written = writer
+        .join()
+        .map_err(|_| failed("the writer panicked".into()))?;
     if !output.status.success() {
-        return Err(failed(format!("it exited with {} (its message is above)", output.status)));
+        return Err(failed(format!(
+            "it exited with {} (its message is above)",
+            output.status
+        )));
     }
     written.map_err(|e| failed(format!("cannot write the message to it: {e}")))?;
-    String::from_utf8(output.stdout).map_err(|_| failed("it wrote something that is not text".into()))
+    String::from_utf8(output.stdout)
+        .map_err(|_| failed("it wrote something that is not text".into()))
 }

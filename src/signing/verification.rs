@@ -90,26 +90,40 @@ pub enum SignatureStatus {
         fingerprint: String,
     },
     /// Valid, but the key is in no line of the allowed signers file.
-    UnknownSigner { fingerprint: String },
+    UnknownSigner {
+        fingerprint: String,
+    },
     /// Valid, but the allowed signers file lists the key only for other namespaces.
     NotAllowedForNamespace {
         principals: Vec<String>,
         fingerprint: String,
     },
     /// Made for another purpose (namespace) than this file.
-    WrongNamespace { found: String },
+    WrongNamespace {
+        found: String,
+    },
     /// Does not match the signed bytes: they were changed, or the signature was.
-    BadSignature { fingerprint: String },
+    BadSignature {
+        fingerprint: String,
+    },
     /// Covers more lines than the journal has: the journal was cut below a signed point.
-    BeyondJournal { journal_lines: usize },
+    BeyondJournal {
+        journal_lines: usize,
+    },
     /// The review was signed with a key that signed the journal: operators cannot
     /// review their own drill.
-    SignedWithJournalKey { fingerprint: String },
+    SignedWithJournalKey {
+        fingerprint: String,
+    },
     /// The review is of another run, or of a journal that is not this one's first lines.
-    ReviewsAnotherJournal { reason: String },
+    ReviewsAnotherJournal {
+        reason: String,
+    },
     /// No `review.sig` beside `review.yaml`.
     Unsigned,
-    Unreadable { reason: String },
+    Unreadable {
+        reason: String,
+    },
 }
 
 impl SignatureStatus {
@@ -269,7 +283,9 @@ fn journal_signatures(
     for (lines, path) in signature_files(dir) {
         let file = format!(
             "{SIGNATURES_DIR}/{}",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
         );
         let Some(lines) = lines else {
             parts.push(SignedPart {
@@ -284,32 +300,33 @@ fn journal_signatures(
             continue;
         };
         let operator = operator_within(values, lines);
-        let status = match journal_signature::prefix(bytes, lines).filter(|_| lines <= journal_lines) {
-            None => SignatureStatus::BeyondJournal { journal_lines },
-            Some(signed) => match std::fs::read(&path) {
-                Err(e) => SignatureStatus::Unreadable {
-                    reason: crate::source::source_file::describe_io(&e),
-                },
-                Ok(armored) => {
-                    let status = check_signature(&armored, signed, JOURNAL_NAMESPACE, allowed);
-                    match (status, &operator) {
-                        (
-                            SignatureStatus::Verified {
-                                principals,
-                                fingerprint,
-                            },
-                            Some(operator),
-                        ) if !allowed_signers::names(&principals, operator) => {
-                            SignatureStatus::SignerNotOperator {
-                                principals,
-                                fingerprint,
+        let status =
+            match journal_signature::prefix(bytes, lines).filter(|_| lines <= journal_lines) {
+                None => SignatureStatus::BeyondJournal { journal_lines },
+                Some(signed) => match std::fs::read(&path) {
+                    Err(e) => SignatureStatus::Unreadable {
+                        reason: crate::source::source_file::describe_io(&e),
+                    },
+                    Ok(armored) => {
+                        let status = check_signature(&armored, signed, JOURNAL_NAMESPACE, allowed);
+                        match (status, &operator) {
+                            (
+                                SignatureStatus::Verified {
+                                    principals,
+                                    fingerprint,
+                                },
+                                Some(operator),
+                            ) if !allowed_signers::names(&principals, operator) => {
+                                SignatureStatus::SignerNotOperator {
+                                    principals,
+                                    fingerprint,
+                                }
                             }
+                            (status, _) => status,
                         }
-                        (status, _) => status,
                     }
-                }
-            },
-        };
+                },
+            };
         parts.push(SignedPart {
             file,
             lines,
@@ -440,7 +457,11 @@ fn check_review(
 }
 
 /// Why the review is not of this journal, if it is not.
-pub(crate) fn binding_problem(review: &Review, run_id: Option<&str>, journal: &[u8]) -> Option<String> {
+pub(crate) fn binding_problem(
+    review: &Review,
+    run_id: Option<&str>,
+    journal: &[u8],
+) -> Option<String> {
     if Some(review.run_id.as_str()) != run_id {
         return Some(format!(
             "the review is of run `{}`, this record is of run `{}`",

@@ -47,15 +47,23 @@ fn a_signature_drbook_made_verifies_with_ssh_keygen_and_is_the_bytes_ssh_keygen_
     let allowed = allowed_signers(f.path(), "allowed", &[("test-operator", &alice)]);
     let (ok, stdout, stderr) = ssh_keygen_with(
         &[
-            "-Y", "verify",
-            "-f", allowed.to_str().unwrap(),
-            "-I", "test-operator",
-            "-n", "drbook-journal",
-            "-s", sig.to_str().unwrap(),
+            "-Y",
+            "verify",
+            "-f",
+            allowed.to_str().unwrap(),
+            "-I",
+            "test-operator",
+            "-n",
+            "drbook-journal",
+            "-s",
+            sig.to_str().unwrap(),
         ],
         &journal,
     );
-    assert!(ok, "ssh-keygen -Y verify refused drbook's signature: {stdout}{stderr}");
+    assert!(
+        ok,
+        "ssh-keygen -Y verify refused drbook's signature: {stdout}{stderr}"
+    );
     assert!(
         stdout.contains("Good \"drbook-journal\" signature for test-operator"),
         "{stdout}{stderr}"
@@ -68,11 +76,16 @@ fn a_signature_drbook_made_verifies_with_ssh_keygen_and_is_the_bytes_ssh_keygen_
     ] {
         let (ok, ..) = ssh_keygen_with(
             &[
-                "-Y", "verify",
-                "-f", allowed.to_str().unwrap(),
-                "-I", identity,
-                "-n", namespace,
-                "-s", sig.to_str().unwrap(),
+                "-Y",
+                "verify",
+                "-f",
+                allowed.to_str().unwrap(),
+                "-I",
+                identity,
+                "-n",
+                namespace,
+                "-s",
+                sig.to_str().unwrap(),
             ],
             &input,
         );
@@ -81,7 +94,14 @@ fn a_signature_drbook_made_verifies_with_ssh_keygen_and_is_the_bytes_ssh_keygen_
     // ed25519 signatures are deterministic: ssh-keygen's of the same lines with the same
     // key is byte for byte the file drbook wrote.
     let (ok, theirs, stderr) = ssh_keygen_with(
-        &["-Y", "sign", "-f", alice.private.to_str().unwrap(), "-n", "drbook-journal"],
+        &[
+            "-Y",
+            "sign",
+            "-f",
+            alice.private.to_str().unwrap(),
+            "-n",
+            "drbook-journal",
+        ],
         &journal,
     );
     assert!(ok, "{stderr}");
@@ -95,7 +115,16 @@ fn a_signature_ssh_keygen_made_verifies_with_drbook() {
     let bob = key(f.path(), "bob");
     // Run unsigned; bob's OpenSSH signs the record afterwards.
     f.clone()
-        .args(["drill", "runbook.yaml", "--target", "staging", "--answers", "answers.yaml", "--run-id", "d1"])
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "answers.yaml",
+            "--run-id",
+            "d1",
+        ])
         .run()
         .assert_code(0, "the drill finishes");
     let dir = f.run_dir("d1");
@@ -103,7 +132,14 @@ fn a_signature_ssh_keygen_made_verifies_with_drbook() {
     let journal = std::fs::read(dir.join("journal.jsonl")).unwrap();
     let lines = journal.iter().filter(|&&b| b == b'\n').count();
     let (ok, armored, stderr) = ssh_keygen_with(
-        &["-Y", "sign", "-f", bob.private.to_str().unwrap(), "-n", "drbook-journal"],
+        &[
+            "-Y",
+            "sign",
+            "-f",
+            bob.private.to_str().unwrap(),
+            "-n",
+            "drbook-journal",
+        ],
         &journal,
     );
     assert!(ok, "{stderr}");
@@ -128,12 +164,25 @@ fn sign_program_ssh_keygen_signs_the_record_through_openssh() {
     let f = drill_dir(true);
     let alice = key(f.path(), "alice");
     f.clone()
-        .args(["drill", "runbook.yaml", "--target", "staging", "--answers", "answers.yaml", "--run-id", "d1"])
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "answers.yaml",
+            "--run-id",
+            "d1",
+        ])
         .args(["--sign-program", "ssh-keygen", "--sign-key"])
         .args([&alice.private])
         .run()
         .assert_code(0, "the drill finishes, signed by ssh-keygen");
-    let allowed = load(&allowed_signers(f.path(), "allowed", &[("test-operator", &alice)]));
+    let allowed = load(&allowed_signers(
+        f.path(),
+        "allowed",
+        &[("test-operator", &alice)],
+    ));
     let v = verify_record(&f.run_dir("d1"), &allowed);
     assert!(v.is_verified(), "{v:#?}");
 }

@@ -9,12 +9,24 @@ use super::*;
 fn refused(f: &Drbook, args: &[&str], code: i32, says: &str) -> String {
     let ran = f
         .clone()
-        .args(["drill", "runbook.yaml", "--target", "staging", "--answers", "answers.yaml", "--run-id", "d1"])
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "answers.yaml",
+            "--run-id",
+            "d1",
+        ])
         .args(args)
         .run();
     assert_eq!(ran.code, code, "{}", ran.stderr);
     assert!(ran.stderr.contains(says), "{}", ran.stderr);
-    assert!(!f.run_dir("d1").exists(), "a refused run made its directory");
+    assert!(
+        !f.run_dir("d1").exists(),
+        "a refused run made its directory"
+    );
     ran.stderr
 }
 
@@ -60,7 +72,12 @@ fn a_key_drbook_cannot_sign_with_refuses_the_run_before_it_starts() {
     let alice = key(f.path(), "alice");
     refused(
         &f,
-        &["--sign-program", "no-such-ssh-keygen", "--sign-key", alice.private.to_str().unwrap()],
+        &[
+            "--sign-program",
+            "no-such-ssh-keygen",
+            "--sign-key",
+            alice.private.to_str().unwrap(),
+        ],
         4,
         "`--sign-program no-such-ssh-keygen` is not a program on the PATH",
     );

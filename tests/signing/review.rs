@@ -36,22 +36,42 @@ fn the_operator_cannot_review_their_own_drill_and_the_owner_can() {
     let own = review(&f, &alice);
     own.assert_code(4, "a review signed with the journal's key is refused");
     assert!(
-        own.stderr.contains("the key that signed the run's journal. The operator cannot review their own drill"),
+        own.stderr.contains(
+            "the key that signed the run's journal. The operator cannot review their own drill"
+        ),
         "{}",
         own.stderr
     );
     assert!(!dir.join("review.yaml").exists(), "nothing was written");
 
-    f.write("operator-signs-off.yaml", &REVIEW.replace("by: carol", "by: test-operator"));
+    f.write(
+        "operator-signs-off.yaml",
+        &REVIEW.replace("by: carol", "by: test-operator"),
+    );
     let ran = f
         .clone()
-        .args(["review", "d1", "--from", "operator-signs-off.yaml", "--sign-key"])
+        .args([
+            "review",
+            "d1",
+            "--from",
+            "operator-signs-off.yaml",
+            "--sign-key",
+        ])
         .args([&carol.private])
         .run();
     ran.assert_code(4, "the operator cannot sign off");
-    assert!(ran.stderr.contains("`test-operator` operated run `d1` and cannot sign off"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("`test-operator` operated run `d1` and cannot sign off"),
+        "{}",
+        ran.stderr
+    );
 
-    let ran = f.clone().args(["review", "d1", "--sign-key"]).args([&carol.private]).run();
+    let ran = f
+        .clone()
+        .args(["review", "d1", "--sign-key"])
+        .args([&carol.private])
+        .run();
     ran.assert_code(4, "no terminal, no --from");
     assert!(ran.stderr.contains("pass `--from FILE`"), "{}", ran.stderr);
 
@@ -75,33 +95,50 @@ fn the_operator_cannot_review_their_own_drill_and_the_owner_can() {
     let md = f.clone().args(["report", "d1", "--format", "md"]).run();
     md.assert_code(0, "the report");
     assert!(md.stdout.contains("## Review"), "{}", md.stdout);
-    assert!(md.stdout.contains("Signed off by **carol**"), "{}", md.stdout);
     assert!(
-        md.stdout.contains("| Put the restic password in the team vault | bob | 2027-01-31 | OPS-1234 |"),
+        md.stdout.contains("Signed off by **carol**"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout.contains(
+            "| Put the restic password in the team vault | bob | 2027-01-31 | OPS-1234 |"
+        ),
         "{}",
         md.stdout
     );
 
     // An edited review no longer matches its signature.
     let text = std::fs::read_to_string(dir.join("review.yaml")).unwrap();
-    std::fs::write(dir.join("review.yaml"), text.replace("2027-01-31", "2028-01-31")).unwrap();
+    std::fs::write(
+        dir.join("review.yaml"),
+        text.replace("2027-01-31", "2028-01-31"),
+    )
+    .unwrap();
     let v = verify_record(&dir, &load(&allowed));
     assert!(!v.is_verified());
-    assert!(
-        matches!(v.review.unwrap().status, SignatureStatus::BadSignature { .. }),
-    );
+    assert!(matches!(
+        v.review.unwrap().status,
+        SignatureStatus::BadSignature { .. }
+    ),);
 }
 
 #[test]
 fn a_review_with_a_bad_date_or_an_unknown_key_is_refused_with_the_field() {
     let f = drill_dir(true)
         .file("bad-date.yaml", &REVIEW.replace("2027-01-31", "31.01.2027"))
-        .file("typo.yaml", &REVIEW.replace("corrective_actions", "corective_actions"));
+        .file(
+            "typo.yaml",
+            &REVIEW.replace("corrective_actions", "corective_actions"),
+        );
     let alice = key(f.path(), "alice");
     let carol = key(f.path(), "carol");
     drill(&f, "d1", &alice).assert_code(0, "the drill finishes");
     for (file, says) in [
-        ("bad-date.yaml", "`corrective_actions[0].due` `31.01.2027` is not a date"),
+        (
+            "bad-date.yaml",
+            "`corrective_actions[0].due` `31.01.2027` is not a date",
+        ),
         ("typo.yaml", "corective_actions"),
     ] {
         let ran = f

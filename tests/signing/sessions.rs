@@ -15,7 +15,10 @@ fn a_stop_and_a_resume_leave_two_signatures_that_both_verify() {
     stopped.assert_code(5, "the answers file says no: the drill stops");
     let dir = f.run_dir("d1");
     let first = f.journal("d1").len();
-    assert!(dir.join(format!("signatures/{first}.sig")).is_file(), "the stop signed");
+    assert!(
+        dir.join(format!("signatures/{first}.sig")).is_file(),
+        "the stop signed"
+    );
 
     f.write("answers.yaml", "approve: true\n");
     let resumed = f
@@ -54,7 +57,11 @@ fn a_stop_and_a_resume_leave_two_signatures_that_both_verify() {
         .args(["verify", "d1", "--allowed-signers", "allowed"])
         .run();
     text.assert_code(0, "everything verified");
-    assert!(text.stdout.contains(&format!("chain: intact, {all} lines")), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(&format!("chain: intact, {all} lines")),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout.contains(&format!(
             "signatures/{first}.sig: lines 1-{first}: verified: signed by test-operator ({fingerprint}); the session's operator is test-operator"
@@ -62,10 +69,21 @@ fn a_stop_and_a_resume_leave_two_signatures_that_both_verify() {
         "{}",
         text.stdout
     );
-    assert!(text.stdout.ends_with("result: verified\n"), "{}", text.stdout);
+    assert!(
+        text.stdout.ends_with("result: verified\n"),
+        "{}",
+        text.stdout
+    );
     let json = f
         .clone()
-        .args(["verify", &dir.display().to_string(), "--allowed-signers", "allowed", "--output", "json"])
+        .args([
+            "verify",
+            &dir.display().to_string(),
+            "--allowed-signers",
+            "allowed",
+            "--output",
+            "json",
+        ])
         .run();
     json.assert_code(0, "the run directory is a record too");
     let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
@@ -81,7 +99,16 @@ fn the_key_from_the_environment_signs_and_an_unsigned_tail_is_reported() {
     let ran = f
         .clone()
         .env("DRBOOK_SIGN_KEY", &alice.private)
-        .args(["drill", "runbook.yaml", "--target", "staging", "--answers", "answers.yaml", "--run-id", "d1"])
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "answers.yaml",
+            "--run-id",
+            "d1",
+        ])
         .run();
     ran.assert_code(0, "the drill finishes");
     let lines = f.journal("d1").len();
@@ -119,9 +146,64 @@ fn the_key_from_the_environment_signs_and_an_unsigned_tail_is_reported() {
         .run();
     ran.assert_code(6, "an unsigned tail is not verified");
     assert!(
-        ran.stdout
-            .contains(&format!("UNSIGNED TAIL: lines {lines}-{lines} are covered by no signature")),
+        ran.stdout.contains(&format!(
+            "UNSIGNED TAIL: lines {lines}-{lines} are covered by no signature"
+        )),
         "{}",
         ran.stdout
     );
+}
+
+/// A step that kills drbook (its parent) the first time it runs, and succeeds after.
+const CRASHING: &str = "apiVersion: drbook.io/v1
+kind: Runbook
+metadata: {name: crashing, version: 1.0.0, title: Crashing}
+spec:
+  steps:
+    - id: crash
+      action: shell
+      idempotent: true
+      with: {run: 'if [ ! -e crashed ]; then touch crashed; kill -9 $PPID; fi'}
+    - id: after
+      action: shell
+      with: {run: echo after}
+";
+
+#[test]
+fn the_lines_of_a_session_that_died_are_signed_at_the_next_end() {
+    let f = Drbook::new().file("crashing.yaml", CRASHING);
+    let alice = key(f.path(), "alice");
+    let crashed = f
+        .clone()
+        .args(["run", "crashing.yaml", "--run-id", "r1", "--sign-key"])
+        .args([&alice.private])
+        .run();
+    assert_ne!(crashed.code, 0, "drbook was killed: {crashed:?}");
+    let dir = f.run_dir("r1");
+    assert!(
+        !dir.join("signatures").exists(),
+        "a session that died has no end to sign at"
+    );
+    let allowed = load(&allowed_signers(
+        f.path(),
+        "allowed",
+        &[("test-operator", &alice)],
+    ));
+    let v = verify_record(&dir, &allowed);
+    assert!(!v.is_verified());
+    assert_eq!(v.unsigned_tail.map(|t| t.first), Some(1));
+
+    f.clone()
+        .args(["resume", "r1", "--sign-key"])
+        .args([&alice.private])
+        .run()
+        .assert_code(0, "the resumed run finishes");
+    let v = verify_record(&dir, &allowed);
+    assert!(v.is_verified(), "{v:#?}");
+    assert_eq!(v.signatures.len(), 1);
+    assert_eq!(
+        v.signatures[0].part.first, 1,
+        "the dead session's lines are covered"
+    );
+    assert_eq!(v.signatures[0].lines, f.journal("r1").len());
 }
