@@ -150,3 +150,48 @@ fn a_review_with_a_bad_date_or_an_unknown_key_is_refused_with_the_field() {
         assert!(ran.stderr.contains(says), "{file}: {}", ran.stderr);
     }
 }
+
+#[test]
+fn the_review_is_asked_at_a_terminal() {
+    let f = drill_dir(true);
+    let alice = key(f.path(), "alice");
+    let carol = key(f.path(), "carol");
+    drill(&f, "d1", &alice).assert_code(0, "the drill finishes");
+    let command = f
+        .clone()
+        .args(["review", "d1", "--sign-key"])
+        .args([&carol.private])
+        .command();
+    let mut pty = crate::interactive::Pty::spawn(command);
+    pty.expect("Lessons learned");
+    pty.send("Backups were fine\r");
+    pty.expect("…");
+    pty.send("\r");
+    pty.expect("Add a corrective action?");
+    pty.send("y");
+    pty.expect("Action");
+    pty.send("Rotate the restic key\r");
+    pty.expect("Owner");
+    pty.send("bob\r");
+    pty.expect("Due (YYYY-MM-DD)");
+    pty.send("soon\r");
+    pty.expect("is not a date");
+    pty.send("2027-02-01\r");
+    pty.expect("Ticket");
+    pty.send("\r");
+    pty.expect("Add a corrective action?");
+    pty.send("n");
+    pty.expect("Signed off by");
+    pty.send("carol\r");
+    pty.expect("review of run d1 written");
+    assert_eq!(pty.exit_code(), 0);
+    let review = drbook::review::Review::parse(
+        &std::fs::read_to_string(f.run_dir("d1").join("review.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(review.lessons_learned, "Backups were fine");
+    assert_eq!(review.corrective_actions.len(), 1);
+    assert_eq!(review.corrective_actions[0].due, "2027-02-01");
+    assert_eq!(review.corrective_actions[0].ticket, None);
+    assert_eq!(review.sign_off.by, "carol");
+}
