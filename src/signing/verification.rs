@@ -178,6 +178,23 @@ impl SignatureStatus {
 }
 
 impl Verification {
+    /// The journal has no signature at all.
+    pub fn is_unsigned(&self) -> bool {
+        self.signatures.is_empty()
+    }
+
+    /// Some signature covers more lines than the journal has: it was cut.
+    pub fn is_truncated(&self) -> bool {
+        self.signatures
+            .iter()
+            .any(|s| matches!(s.status, SignatureStatus::BeyondJournal { .. }))
+    }
+
+    /// There is a review and it verified.
+    pub fn is_reviewed(&self) -> bool {
+        self.review.as_ref().is_some_and(|r| r.status.is_verified())
+    }
+
     /// True when everything checked out: the chain is intact, every signature is valid
     /// and made by an allowed signer (the session's operator), no line is unsigned, and
     /// the review, when there is one, is verified too.

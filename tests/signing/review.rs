@@ -86,6 +86,7 @@ fn the_operator_cannot_review_their_own_drill_and_the_owner_can() {
     );
     let v = verify_record(&dir, &load(&allowed));
     assert!(v.is_verified(), "{v:#?}");
+    assert!(v.is_reviewed() && !v.is_truncated());
     let checked = v.review.expect("the review is checked");
     assert_eq!(checked.sign_off_by.as_deref(), Some("carol"));
     assert!(
@@ -116,7 +117,7 @@ fn the_operator_cannot_review_their_own_drill_and_the_owner_can() {
     )
     .unwrap();
     let v = verify_record(&dir, &load(&allowed));
-    assert!(!v.is_verified());
+    assert!(!v.is_verified() && !v.is_reviewed());
     assert!(matches!(
         v.review.unwrap().status,
         SignatureStatus::BadSignature { .. }

@@ -94,6 +94,7 @@ fn a_journal_cut_below_a_signed_point_is_reported_as_truncated() {
     let v = verify_record(&copy, &allowed);
     assert!(!v.is_verified());
     assert_eq!(v.chain.broken, None, "what is left chains");
+    assert!(v.is_truncated() && !v.is_unsigned());
     assert_eq!(
         statuses(&v).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
         vec![
