@@ -88,7 +88,7 @@ impl AllowedSigners {
                 line: index + 1,
                 reason,
             })?;
-            entries.push(entry);
+            entries.extend(entry);
         }
         Ok(AllowedSigners {
             path: path.to_path_buf(),
@@ -135,7 +135,10 @@ pub fn names(principals: &[String], name: &str) -> bool {
     principals.iter().any(|p| matches_pattern(p, name))
 }
 
-fn parse_line(line: &str) -> Result<Entry, String> {
+/// One line as an entry; `None` for a key of a type drbook cannot read (a signature by
+/// such a key cannot be checked by drbook either, and is reported as one to check with
+/// `ssh-keygen -Y verify`), so one such line does not make a whole file unusable.
+fn parse_line(line: &str) -> Result<Option<Entry>, String> {
     let words = split_words(line)?;
     let mut words = words.into_iter();
     let principals = words.next().ok_or("no principals")?;
@@ -162,17 +165,25 @@ fn parse_line(line: &str) -> Result<Entry, String> {
         next = words.next().ok_or("no key after the options")?;
     }
     let base64 = words.next().ok_or("the key has no base64 part")?;
-    let key = PublicKey::from_openssh(&format!("{next} {base64}")).map_err(|e| {
-        format!(
-            "the key `{next} {}…` cannot be read: {e}",
-            &base64[..base64.len().min(12)]
-        )
-    })?;
-    Ok(Entry {
+    let key = match PublicKey::from_openssh(&format!("{next} {base64}")) {
+        Ok(key) => key,
+        Err(ssh_key::Error::AlgorithmUnknown | ssh_key::Error::AlgorithmUnsupported { .. })
+            if !next.contains("ed25519") =>
+        {
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(format!(
+                "the key `{next} {}…` cannot be read: {e}",
+                base64.get(..12).unwrap_or(&base64)
+            ));
+        }
+    };
+    Ok(Some(Entry {
         principals: split_list(&principals),
         namespaces,
         key: key.key_data().clone(),
-    })
+    }))
 }
 
 fn is_key_type(word: &str) -> bool {
@@ -286,6 +297,25 @@ mod tests {
             .to_string();
         assert!(
             error.contains("`allowed` line 1: option `cert-authority`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn keys_of_other_types_are_read_and_a_damaged_ed25519_key_is_an_error() {
+        let ecdsa = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHto1nKZq5yvev2KTxs8L/TJSFexYarkehVx7FYbJnM5XRn23FQwS9OeKjkcrcKT+RF8vty1dIn58W6Fdz/RINc=";
+        let text = format!("eve {ecdsa}\nalice {ALICE}\n");
+        let signers = AllowedSigners::parse(Path::new("allowed"), &text).unwrap();
+        assert_eq!(
+            signers.lookup(&key(), "drbook-journal"),
+            Lookup::Allowed(vec!["alice".into()])
+        );
+        let damaged = format!("alice {}\n", ALICE.replace("AAAAC3", "AAAAC4"));
+        let error = AllowedSigners::parse(Path::new("allowed"), &damaged)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`allowed` line 1: the key `ssh-ed25519"),
             "{error}"
         );
     }
