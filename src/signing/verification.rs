@@ -89,6 +89,12 @@ pub enum SignatureStatus {
         principals: Vec<String>,
         fingerprint: String,
     },
+    /// A review validly signed by an allowed reviewer whose principals do not include
+    /// the person the review says signs off.
+    SignerNotSignOff {
+        principals: Vec<String>,
+        fingerprint: String,
+    },
     /// Valid, but the key is in no line of the allowed signers file.
     UnknownSigner {
         fingerprint: String,
@@ -144,6 +150,13 @@ impl SignatureStatus {
                 fingerprint,
             } => format!(
                 "WRONG KEY: signed by {} ({fingerprint}), which is not the session's operator",
+                who(principals)
+            ),
+            SignatureStatus::SignerNotSignOff {
+                principals,
+                fingerprint,
+            } => format!(
+                "WRONG KEY: signed by {} ({fingerprint}), who is not the person the review says signs off",
                 who(principals)
             ),
             SignatureStatus::UnknownSigner { fingerprint } => format!(
@@ -457,6 +470,12 @@ fn check_review(
                     fingerprint,
                 } => match binding_problem(&review, run_id, journal) {
                     Some(reason) => SignatureStatus::ReviewsAnotherJournal { reason },
+                    None if !allowed_signers::names(&principals, review.sign_off.by.trim()) => {
+                        SignatureStatus::SignerNotSignOff {
+                            principals,
+                            fingerprint,
+                        }
+                    }
                     None => SignatureStatus::Verified {
                         principals,
                         fingerprint,

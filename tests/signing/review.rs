@@ -93,6 +93,31 @@ fn the_operator_cannot_review_their_own_drill_and_the_owner_can() {
         matches!(&checked.status, SignatureStatus::Verified { principals, .. } if principals == &["carol".to_string()])
     );
 
+    // The key of someone else than the person who signs off: the wrong key.
+    let dave = key(f.path(), "dave");
+    let as_dave = allowed_signers(
+        f.path(),
+        "dave-for-carol",
+        &[
+            ("test-operator", &alice),
+            ("dave", &dave),
+            ("carol", &carol),
+        ],
+    );
+    std::fs::write(
+        &as_dave,
+        std::fs::read_to_string(&as_dave).unwrap().replace(
+            &format!("carol {}", carol.public),
+            &format!("dave {}", carol.public),
+        ),
+    )
+    .unwrap();
+    let v = verify_record(&dir, &load(&as_dave));
+    assert!(
+        matches!(&v.review.as_ref().unwrap().status, SignatureStatus::SignerNotSignOff { principals, .. } if principals == &["dave".to_string()]),
+        "{v:#?}"
+    );
+
     let md = f.clone().args(["report", "d1", "--format", "md"]).run();
     md.assert_code(0, "the report");
     assert!(md.stdout.contains("## Review"), "{}", md.stdout);
