@@ -76,15 +76,28 @@ impl ChainBreak {
 
 /// Checks the chain of the journal `bytes`; `path` is only used in messages.
 pub fn check(path: &Path, bytes: &[u8]) -> ChainCheck {
-    let torn_last_line = !bytes.is_empty() && !bytes.ends_with(b"\n");
-    let lines: Vec<&[u8]> = bytes
+    check_parsed(path, bytes, &parse_lines(bytes))
+}
+
+/// Each complete line of `bytes` as JSON (`None` where it is not JSON), in order.
+pub(crate) fn parse_lines(bytes: &[u8]) -> Vec<Option<Value>> {
+    complete_lines(bytes)
+        .map(|line| serde_json::from_slice::<Value>(line).ok())
+        .collect()
+}
+
+/// The lines that end in a newline, without it.
+fn complete_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes
         .split_inclusive(|&b| b == b'\n')
         .filter_map(|chunk| chunk.strip_suffix(b"\n"))
-        .collect();
-    let values: Vec<Option<Value>> = lines
-        .iter()
-        .map(|line| serde_json::from_slice::<Value>(line).ok())
-        .collect();
+}
+
+/// `check` with the lines already parsed by `parse_lines`, so a caller that reads them
+/// too parses the journal once.
+pub(crate) fn check_parsed(path: &Path, bytes: &[u8], values: &[Option<Value>]) -> ChainCheck {
+    let torn_last_line = !bytes.is_empty() && !bytes.ends_with(b"\n");
+    let lines: Vec<&[u8]> = complete_lines(bytes).collect();
     let seqs: Vec<Option<u64>> = values
         .iter()
         .map(|v| v.as_ref().and_then(|v| v["seq"].as_u64()))

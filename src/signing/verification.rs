@@ -248,12 +248,8 @@ pub fn verify_record(dir: &Path, allowed: &AllowedSigners) -> Verification {
             };
         }
     };
-    let chain = chain::check(&journal_path, &bytes);
-    let values: Vec<Option<Value>> = bytes
-        .split(|&b| b == b'\n')
-        .take(chain.lines)
-        .map(|line| serde_json::from_slice(line).ok())
-        .collect();
+    let values = chain::parse_lines(&bytes);
+    let chain = chain::check_parsed(&journal_path, &bytes, &values);
     let run_id = values
         .first()
         .and_then(|v| v.as_ref())
