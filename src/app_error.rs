@@ -82,6 +82,9 @@ pub enum AppError {
         reason: String,
         resume: String,
     },
+    /// `verify` checked a record and something did not verify; what failed was printed.
+    #[error("record `{record}` did not verify (see above)")]
+    Unverified { record: String },
     /// A run paused with its state recorded; `resume` is the command that continues it.
     #[error("run {run_id} paused: {reason}; its state is recorded. Continue with `{resume}`")]
     RunPaused {

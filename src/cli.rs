@@ -105,6 +105,8 @@ pub enum Command {
         operator: Option<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
+        #[command(flatten)]
+        sign: SignArgs,
     },
 
     /// List runs in the state directory, or show one
@@ -132,6 +134,40 @@ pub enum Command {
         out: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+    },
+
+    /// Check a run record: its hash chain, SSH signatures and review
+    #[command(
+        after_help = "Examples:\n  drbook verify 20261124T031200Z-4f2a9c --allowed-signers allowed_signers\n  drbook verify records/20261124T031200Z-4f2a9c --allowed-signers allowed_signers --output json\n\nExit status 0 when everything verified, 6 when anything did not (docs/signing.md)."
+    )]
+    Verify {
+        /// A run id in the state directory, or a run directory (one holding journal.jsonl)
+        #[arg(value_name = "RUN_ID|DIR")]
+        record: String,
+        /// Who may sign: OpenSSH's allowed signers file (ssh-keygen(1), ALLOWED SIGNERS)
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// `json`: the verification as docs/signing.md documents it
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+
+    /// Write a finished drill's signed review: lessons, corrective actions, sign-off
+    #[command(
+        after_help = "Examples:\n  drbook review 20261124T031200Z-4f2a9c --sign-key ~/.ssh/id_ed25519\n  drbook review 20261124T031200Z-4f2a9c --from review-input.yaml --sign-key ~/.ssh/id_ed25519"
+    )]
+    Review {
+        /// The run id (see `drbook runs list`)
+        run_id: String,
+        /// Take the review from this YAML file instead of asking (docs/signing.md)
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        sign: SignArgs,
     },
 
     /// Print the JSON Schema of the runbook format, for editors
@@ -202,6 +238,8 @@ pub struct RunArgs {
     /// `text` for people, `json` for one journal record per line
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    #[command(flatten)]
+    pub sign: SignArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -226,4 +264,17 @@ pub enum RunsCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+}
+
+/// The signing key of `run`, `drill`, `resume` and `review`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignArgs {
+    /// Sign with this OpenSSH ed25519 private key (default: $DRBOOK_SIGN_KEY); with
+    /// `--sign-program`, the key file that program signs with
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+    /// Sign by running `PROGRAM -Y sign -f KEY -n NAMESPACE` instead, e.g. `ssh-keygen`
+    /// for keys held by ssh-agent or a FIDO token
+    #[arg(long, value_name = "PROGRAM")]
+    pub sign_program: Option<String>,
 }

@@ -16,8 +16,10 @@ use crate::journal::event::Mode;
 use crate::report::ReportFormat;
 use crate::run_dir::StateDir;
 use crate::session::{ResumeRequest, binding};
+use crate::signing::Signer;
 use crate::{
-    dry_run, input_values, load, printable, report, resume, runbook, runs, start, validate,
+    dry_run, input_values, load, printable, report, resume, review, runbook, runs, start, validate,
+    verify,
 };
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
@@ -74,7 +76,9 @@ fn dispatch(command: Command) -> Result<(), AppError> {
             targets,
             operator,
             output,
+            sign,
         } => {
+            let signer = Signer::resolve(sign.sign_key.as_deref(), sign.sign_program.as_deref())?;
             let state = state_dir(flag.as_deref())?;
             let request = ResumeRequest {
                 run_id,
@@ -82,6 +86,7 @@ fn dispatch(command: Command) -> Result<(), AppError> {
                 targets,
                 operator,
                 output,
+                signer,
             };
             resume::resume(request, &state)
         }
@@ -122,6 +127,43 @@ fn dispatch(command: Command) -> Result<(), AppError> {
                 }),
                 None => print_stdout(&text),
             }
+        }
+        Command::Verify {
+            record,
+            allowed_signers,
+            state_dir,
+            output,
+        } => {
+            let (text, verification) = verify::verify(verify::VerifyRequest {
+                record: record.clone(),
+                allowed_signers,
+                state_dir,
+                output,
+            })?;
+            print_stdout(&text)?;
+            if verification.is_verified() {
+                Ok(())
+            } else {
+                Err(AppError::Unverified { record })
+            }
+        }
+        Command::Review {
+            run_id,
+            from,
+            state_dir: flag,
+            sign,
+        } => {
+            let state = state_dir(flag.as_deref())?;
+            let text = review::review(
+                review::ReviewRequest {
+                    run_id,
+                    from,
+                    sign_key: sign.sign_key,
+                    sign_program: sign.sign_program,
+                },
+                &state,
+            )?;
+            print_stdout(&text)
         }
         Command::Schema => print_stdout(&format!(
             "{}\n",
@@ -170,6 +212,7 @@ fn exit_code(error: &AppError) -> i32 {
         | AppError::RunAborted { .. } => exit_code::FAILURE,
         AppError::RunPaused { .. } => exit_code::PAUSED,
         AppError::RunStopped { .. } => exit_code::STOPPED,
+        AppError::Unverified { .. } => exit_code::UNVERIFIED,
     }
 }
 

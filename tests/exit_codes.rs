@@ -103,6 +103,72 @@ const CASES: &[Case] = &[
         66,
         "error: cannot read `missing.yaml`: no such file",
     ),
+    // Signing keys and records (docs/signing.md).
+    case(
+        "run with a missing signing key",
+        &[
+            "run",
+            "runbook.yaml",
+            "--state-dir",
+            "state",
+            "--sign-key",
+            "nokey",
+        ],
+        66,
+        "error: cannot read `nokey`: no such file (the signing key",
+    ),
+    case(
+        "verify of an unsigned run",
+        &[
+            "verify",
+            "done",
+            "--state-dir",
+            "state",
+            "--allowed-signers",
+            "allowed_signers",
+        ],
+        6,
+        "error: record `done` did not verify (see above)",
+    ),
+    case(
+        "verify of a run that is not there",
+        &[
+            "verify",
+            "nosuch",
+            "--state-dir",
+            "state",
+            "--allowed-signers",
+            "allowed_signers",
+        ],
+        66,
+        "error: there is no run `nosuch`",
+    ),
+    case(
+        "verify without its allowed signers file",
+        &[
+            "verify",
+            "done",
+            "--state-dir",
+            "state",
+            "--allowed-signers",
+            "missing",
+        ],
+        66,
+        "error: cannot read `missing`: no such file",
+    ),
+    case(
+        "review of a run that is not there",
+        &[
+            "review",
+            "nosuch",
+            "--state-dir",
+            "state",
+            "--sign-key",
+            "nokey",
+        ],
+        66,
+        "error: there is no run `nosuch`",
+    ),
     // An invalid runbook: 2, before anything runs.
     case(
         "validate invalid runbook",
@@ -395,6 +461,7 @@ fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
 ",
             ),
         )
+        .file("allowed_signers", "")
         .file(
             "empty-answers.yaml",
             "{}

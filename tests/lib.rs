@@ -30,6 +30,7 @@ mod runs_output;
 mod s3_actions;
 mod secret_messages;
 mod shipped_runbooks;
+mod signing;
 mod strict_values;
 mod support;
 mod terminal_view;

@@ -156,7 +156,7 @@ fn json_has_the_documented_fields_and_the_facts_of_the_journal() {
     let ran = drill("1h", &[]);
     let text = report(&ran, "json");
     let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    assert_eq!(json["format"], "1.0");
+    assert_eq!(json["format"], "1.1");
     for field in [
         "run_id",
         "status",

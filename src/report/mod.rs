@@ -5,6 +5,7 @@
 mod command;
 mod model;
 mod render;
+mod review;
 mod timeline;
 
 pub(crate) use command::report;

@@ -23,7 +23,7 @@ use crate::view::terminal::format_ms;
 
 /// The version of the JSON report, `MAJOR.MINOR`: a field added is a minor change, one
 /// renamed or removed a major one.
-pub(crate) const FORMAT: &str = "1.0";
+pub(crate) const FORMAT: &str = "1.1";
 
 /// The most output lines kept of one failed attempt: its end says why it failed.
 const FAILED_OUTPUT_LINES: usize = 40;
@@ -55,6 +55,9 @@ pub(crate) struct Report {
     pub steps: Vec<StepReport>,
     pub checkpoints: Vec<CheckpointReport>,
     pub deviations: Vec<Deviation>,
+    /// The review (`drbook review`), when there is one of this journal (format 1.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<super::review::ReviewReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -274,6 +277,7 @@ pub(crate) fn build(
         steps,
         checkpoints: builder.checkpoints,
         deviations: builder.deviations,
+        review: None,
     };
     let span = Span {
         origin_ms: origin.timestamp_millis(),

@@ -11,7 +11,9 @@ use crate::engine::{self, Answerer, Engine, RunEnd, RunFacts};
 use crate::journal::RunLock;
 use crate::journal::event::{Event, RunOutcome};
 use crate::operator;
+use crate::run_dir::RunDir;
 use crate::runbook::ValidRunbook;
+use crate::signing::{self, Signer};
 
 /// A run bound, recorded and locked, whose steps have not been driven yet in this
 /// session.
@@ -25,6 +27,9 @@ pub struct Session {
     pub(crate) run_id: String,
     /// The command that continues this run, for the paused message.
     pub(crate) resume_command: String,
+    pub(crate) dir: RunDir,
+    /// Signs the journal when the session ends.
+    pub(crate) signer: Option<Signer>,
     /// Held until the session ends: no other process writes the run meanwhile.
     pub(crate) _lock: RunLock,
 }
@@ -51,7 +56,7 @@ impl Session {
                 masker.mask(&e.to_string())
             ))
         })?;
-        match end.outcome {
+        let ended = match end.outcome {
             Some(RunOutcome::Succeeded) => Ok(()),
             Some(RunOutcome::Aborted) => Err(AppError::RunAborted { run_id }),
             Some(_) => Err(AppError::RunFailed {
@@ -68,8 +73,23 @@ impl Session {
                 reason: masker.mask(&end.reason.unwrap_or_default()),
                 resume: self.resume_command,
             }),
+        };
+        // The record as this session leaves it is signed (with the lock still held)
+        // before the command ends; a session that died leaves its lines to the next.
+        if let Some(signer) = &self.signer {
+            signing::sign_session_end(&self.dir, signer).map_err(|e| unsigned(&ended, e))?;
         }
+        ended
     }
+}
+
+/// The run ended as `ended` says, but its record could not be signed: both are said.
+fn unsigned(ended: &Result<(), AppError>, error: signing::SigningError) -> AppError {
+    let how = match ended {
+        Ok(()) => "the run succeeded".to_string(),
+        Err(e) => e.to_string(),
+    };
+    AppError::failed(format!("{how}; but its record was not signed: {error}"))
 }
 
 /// Records the first event (if any) and drives the run, with Ctrl-C listened for from

@@ -18,6 +18,7 @@ use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef}
 use crate::load::LoadedRunbook;
 use crate::operator::{self, Operator};
 use crate::run_dir::{self, StateDir};
+use crate::signing::Signer;
 
 /// What `run` and `drill` were asked to do.
 pub struct StartRequest {
@@ -32,6 +33,8 @@ pub struct StartRequest {
     pub targets: Option<PathBuf>,
     pub operator: Option<String>,
     pub output: OutputFormat,
+    /// Signs the journal at the end of the session (checked before it starts).
+    pub signer: Option<Signer>,
 }
 
 impl Session {
@@ -145,6 +148,8 @@ impl Session {
             first: Some(started),
             resume_command: state.resume_command(&run_id),
             run_id,
+            dir,
+            signer: request.signer,
             _lock: lock,
         })
     }

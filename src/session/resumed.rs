@@ -23,6 +23,7 @@ use crate::journal::event::{Event, Outcome};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
 use crate::runbook::model::{Step, StepBody};
+use crate::signing::Signer;
 
 /// What `resume` was asked to do.
 pub struct ResumeRequest {
@@ -31,6 +32,9 @@ pub struct ResumeRequest {
     pub targets: Option<PathBuf>,
     pub operator: Option<String>,
     pub output: OutputFormat,
+    /// Signs the journal at the end of the session, the lines of a session that died
+    /// before its end included.
+    pub signer: Option<Signer>,
 }
 
 impl Session {
@@ -173,7 +177,9 @@ impl Session {
             prior,
             first: None,
             resume_command: state.resume_command(&dir.id),
-            run_id: dir.id,
+            run_id: dir.id.clone(),
+            dir,
+            signer: request.signer,
             _lock: lock,
         })
     }
