@@ -13,8 +13,8 @@ use crate::journal::Journal;
 use crate::journal::event::{Achieved, AnsweredBy, Event, FailureDecision, Outcome, Record};
 use crate::run_dir::StateDir;
 use crate::verdict::{Measured, all_met};
-use crate::view::item_label;
 use crate::view::terminal::format_ms;
+use crate::view::{cluster_line, item_label};
 
 /// The version of the JSON that `runs list` and `runs show` print, `MAJOR.MINOR`: a
 /// field added is a minor change, one renamed or removed a major one.
@@ -267,6 +267,16 @@ fn summary(record: &Record) -> Option<String> {
                 FailureDecision::Continue => "continue without it",
                 FailureDecision::Abort => "abort the run",
             }
+        ),
+        Event::ClusterReached {
+            server,
+            uid,
+            context,
+            via,
+        } => format!(
+            "{}, {}",
+            cluster_line::cluster_line(server, uid),
+            cluster_line::how_reached(context.as_deref(), via)
         ),
         Event::RecoveryStarted { declared_at } => format!(
             "drill: failure injected; incident declared {}, recovery begins",

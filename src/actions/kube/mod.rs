@@ -15,6 +15,7 @@ mod patch;
 mod scale;
 mod wait;
 
+pub use connect::{ClusterIdentity, ClusterSource, identify};
 pub use error::KubeError;
 
 pub(crate) use apply::SPEC as APPLY;
