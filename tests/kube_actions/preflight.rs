@@ -303,6 +303,10 @@ fn the_identity_is_recorded_once_and_shown_in_the_header_runs_show_and_every_rep
         .run();
     json_show.assert_code(0, "runs show --output json");
     let shown: Value = serde_json::from_str(&json_show.stdout).unwrap();
+    assert_eq!(
+        shown["run"]["clusters"],
+        json!([{"server": t.pinned.url(), "uid": t.pinned.uid(), "context": "pinned", "via": "preflight"}])
+    );
     let event = shown["events"]
         .as_array()
         .unwrap()
