@@ -22,6 +22,7 @@ fn runbook(dir: &Path) -> String {
 kind: Runbook
 metadata: {{name: guarded, version: 1.0.0}}
 spec:
+  description: Applies the settings again.
   steps:
     - id: go
       checkpoint: {{prompt: "Restore now?"}}
@@ -281,9 +282,11 @@ fn the_identity_is_recorded_once_and_shown_in_the_header_runs_show_and_every_rep
         t.pinned.url(),
         t.pinned.uid()
     );
-    let header: Vec<&str> = ran.stdout.lines().take(5).collect();
-    assert!(
-        header.contains(&line.as_str()),
+    // The header's last line, before the runbook's description.
+    let header: Vec<&str> = ran.stdout.lines().take(7).collect();
+    assert_eq!(
+        header[4..],
+        [line.as_str(), "", "  Applies the settings again."],
         "the header names the cluster: {}",
         ran.stdout
     );
