@@ -294,7 +294,7 @@ fn summary(record: &Record) -> Option<String> {
         } => format!(
             "{}, {}",
             cluster_line::cluster_line(server, uid),
-            cluster_line::how_reached(context.as_deref(), via)
+            cluster_line::how_reached(context.as_deref(), via, record.session)
         ),
         Event::RecoveryStarted { declared_at } => format!(
             "drill: failure injected; incident declared {}, recovery begins",

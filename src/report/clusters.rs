@@ -46,7 +46,7 @@ pub(crate) fn clusters(journal: &Journal) -> Vec<ClusterReport> {
                 text: format!(
                     "{}, {}",
                     cluster_line(server, uid),
-                    how_reached(context.as_deref(), via)
+                    how_reached(context.as_deref(), via, record.session)
                 ),
             }),
             _ => None,

@@ -12,14 +12,19 @@ fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 3, 12, second).unwrap()
 }
 
+/// A journal of `(second, event)`s; each `session_started` begins the next session.
 fn journal(events: Vec<(u32, Event)>) -> Journal {
+    let mut session = 0;
     Journal {
         records: events
             .into_iter()
             .enumerate()
             .map(|(seq, (second, event))| Record {
                 seq: seq as u64,
-                session: 1,
+                session: {
+                    session += u32::from(matches!(event, Event::SessionStarted { .. }));
+                    session
+                },
                 time: at(second),
                 mono_ms: 0,
                 prev: String::new(),

@@ -115,10 +115,11 @@ impl Session {
             answers,
             interactive,
         };
-        let decisions = decide_interrupted(runbook, &prior, &operator, &dir.id)?;
         // The target may have been pointed elsewhere since the last session: the
-        // cluster is checked again before the journal is written to.
+        // cluster is checked again before the journal is written to, and before the
+        // operator is asked about interrupted steps of a resume that would be refused.
         let cluster = cluster_check::check(runbook, mode, bound.as_ref(), &dir.workdir())?;
+        let decisions = decide_interrupted(runbook, &prior, &operator, &dir.id)?;
         // Declared-at as the record has it: a drill's recovery may have declared it later.
         let facts = RunFacts::from_records(&journal.records).ok_or_else(no_start)?;
         let writer = JournalWriter::resume(&dir.journal(), &journal)?;
