@@ -5,7 +5,8 @@
 //! target was pointed elsewhere, with the journal untouched. On the right cluster the
 //! identity is recorded once (`cluster_reached`) and shown in the header, `runs show`
 //! and every report format, and the token shows nowhere. A step whose `with:` names
-//! another cluster records that one too, once.
+//! another cluster records that one too, once; so does a resumed session whose unpinned
+//! target now reaches another cluster.
 
 use std::path::{Path, PathBuf};
 
@@ -420,4 +421,46 @@ fn an_unreachable_cluster_that_the_target_pins_is_a_refusal_and_plan_contacts_no
         .args(["plan", "runbook.yaml", "--target", "staging"])
         .run()
         .assert_code(0, "plan does not contact the cluster");
+}
+
+#[test]
+fn a_resumed_run_that_reaches_a_new_cluster_without_a_pin_records_it_for_that_session() {
+    let t = two(false);
+    let unpinned = |kubeconfig: &Path| {
+        format!(
+            "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    kubeconfig: {}\n",
+            kubeconfig.display()
+        )
+    };
+    let f = t.f.clone().targets(&unpinned(&t.pinned_config));
+    let first = drill(&f).run();
+    first.assert_code(5, "the drill stops at `go`, answered no");
+    f.write("drbook.targets.yaml", &unpinned(&t.other_config));
+    f.write("answers.yaml", "go: true\n");
+    let resumed = first.resume();
+    resumed.assert_code(0, "nothing pins the cluster: the resumed run goes on");
+    let reached: Vec<(&Value, &Value)> = resumed
+        .journal
+        .iter()
+        .filter(|r| r["event"]["type"] == "cluster_reached")
+        .map(|r| (&r["session"], &r["event"]["uid"]))
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            (&json!(0), &json!(t.pinned.uid())),
+            (&json!(1), &json!(t.other.uid())),
+        ],
+        "each cluster once, the second by the resumed session's check"
+    );
+    let shown = resumed.then().args(["runs", "show", "g1"]).run();
+    assert!(
+        shown.stdout.contains(&format!(
+            "cluster: {} (kube-system UID {}), context `other`, checked before the first step of session 1",
+            t.other.url(),
+            t.other.uid()
+        )),
+        "{}",
+        shown.stdout
+    );
 }
