@@ -14,6 +14,11 @@
 //! asked, stdout is a log, or the answers file answered), so a log still says what the
 //! checkpoint asked for. A resumed run
 //! shows its title again, not the whole description.
+//!
+//! The header ends with the cluster the run's preflight reached (`cluster_reached`,
+//! recorded right after `run_started`), so the description waits for it. Just over 600
+//! lines: the header (the run's first lines, the held-back description, the resumed
+//! header of `on_history`) is the next piece to move out.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
