@@ -164,6 +164,7 @@ fn json_has_the_documented_fields_and_the_facts_of_the_journal() {
         "drbook_version",
         "runbook",
         "target",
+        "clusters",
         "operators",
         "answered_by",
         "started",
@@ -182,6 +183,11 @@ fn json_has_the_documented_fields_and_the_facts_of_the_journal() {
     assert_eq!(json["status"], "succeeded");
     assert_eq!(json["mode"], "drill");
     assert_eq!(json["target"], "staging");
+    assert_eq!(
+        json["clusters"],
+        serde_json::json!([]),
+        "no step reached one"
+    );
     assert_eq!(
         json["runbook"]["sha256"],
         ran.events()[0]["runbook"]["sha256"]

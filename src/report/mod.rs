@@ -2,6 +2,7 @@
 //! print, Markdown for tickets, versioned JSON, JUnit XML for CI systems — made from the
 //! verified journal alone (docs/reports.md).
 
+mod clusters;
 mod command;
 mod model;
 mod render;

@@ -15,6 +15,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::clusters::{ClusterReport, clusters};
 use crate::journal::Journal;
 use crate::journal::event::{Achieved, AnsweredBy, Event, FailureDecision, Outcome, Record};
 use crate::verdict::{Measured, Verdict};
@@ -40,6 +41,8 @@ pub(crate) struct Report {
     pub drbook_version: String,
     pub runbook: RunbookFacts,
     pub target: Option<String>,
+    /// The Kubernetes clusters the run reached, each once (report format 1.1).
+    pub clusters: Vec<ClusterReport>,
     /// Everyone who operated a session of the run, in order, once each.
     pub operators: Vec<String>,
     /// Every person who answered a checkpoint or decided a failure, once each.
@@ -166,7 +169,7 @@ pub(crate) struct RunbookCopy {
     pub prompts: HashMap<String, String>,
 }
 
-fn time_text(time: &DateTime<Utc>) -> String {
+pub(super) fn time_text(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -266,6 +269,7 @@ pub(crate) fn build(
             path: runbook.path.clone(),
         },
         target: target.clone(),
+        clusters: clusters(journal),
         operators: builder.operators,
         answered_by: builder.answered_by,
         started: time_text(&first.time),
@@ -489,6 +493,7 @@ impl<'a> Builder<'a> {
                 None => self.deviation(record, None, "paused", reason.clone()),
             },
             Event::RunStarted { .. }
+            | Event::ClusterReached { .. }
             | Event::RecoveryStarted { .. }
             | Event::RunFinished { .. } => {}
         }

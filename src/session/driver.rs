@@ -22,8 +22,9 @@ pub struct Session {
     pub(crate) valid: ValidRunbook,
     pub(crate) facts: RunFacts,
     pub(crate) prior: engine::replay::Prior,
-    /// The first event of a new run (`run_started`), recorded when driving begins.
-    pub(crate) first: Option<Event>,
+    /// The first events of a new run (`run_started`, then the cluster its preflight
+    /// reached), recorded when driving begins.
+    pub(crate) first: Vec<Event>,
     pub(crate) run_id: String,
     /// The command that continues this run, for the paused message.
     pub(crate) resume_command: String,
@@ -46,7 +47,7 @@ impl Session {
             &self.valid,
             &mut self.facts,
             &self.prior,
-            self.first.take(),
+            std::mem::take(&mut self.first),
         ));
         let masker = &self.engine.masker;
         let run_id = self.run_id.clone();
@@ -92,16 +93,16 @@ fn unsigned(ended: &Result<(), AppError>, error: signing::SigningError) -> AppEr
     AppError::failed(format!("{how}; but its record was not signed: {error}"))
 }
 
-/// Records the first event (if any) and drives the run, with Ctrl-C listened for from
+/// Records the first events (if any) and drives the run, with Ctrl-C listened for from
 /// before the first step until the end.
 async fn drive_with_ctrl_c(
     engine: &mut Engine,
     valid: &ValidRunbook,
     facts: &mut RunFacts,
     prior: &engine::replay::Prior,
-    first: Option<Event>,
+    first: Vec<Event>,
 ) -> Result<RunEnd, engine::EngineError> {
-    if let Some(event) = first {
+    for event in first {
         engine.recorder.record(event)?;
     }
     // Without a wake-up (no socket pair), Ctrl-C pauses without asking.

@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding::{self, BoundTarget};
 use super::driver::Session;
-use super::{preflight, preflight_answers};
+use super::{cluster_check, preflight, preflight_answers};
 use crate::app_error::AppError;
 use crate::cli::OutputFormat;
 use crate::engine::{self, RunFacts};
-use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef};
+use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef, VIA_PREFLIGHT};
 use crate::load::LoadedRunbook;
 use crate::operator::{self, Operator};
 use crate::run_dir::{self, StateDir};
@@ -85,6 +85,9 @@ impl Session {
         }
         let run_id = request.run_id.unwrap_or_else(run_dir::new_run_id);
         let dir = state.run(&run_id)?;
+        // The last check, as it is the one that reaches out: the cluster the run would
+        // change is the one the target names, or nothing is started.
+        let cluster = cluster_check::check(runbook, mode, bound.as_ref(), &dir.workdir())?;
         let sha256 = base16ct::lower::encode_string(&Sha256::digest(&bytes));
         let (lock, writer) = dir.create(&bytes, &sha256)?;
         let (target_name, target_facts, targets_file) = match &bound {
@@ -145,7 +148,14 @@ impl Session {
             valid,
             facts,
             prior: engine::replay::Prior::default(),
-            first: Some(started),
+            first: std::iter::once(started)
+                .chain(cluster.map(|c| Event::ClusterReached {
+                    server: c.server,
+                    uid: c.uid,
+                    context: c.context,
+                    via: VIA_PREFLIGHT.into(),
+                }))
+                .collect(),
             resume_command: state.resume_command(&run_id),
             run_id,
             dir,

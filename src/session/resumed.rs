@@ -13,13 +13,13 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding;
 use super::driver::Session;
-use super::{preflight, preflight_answers};
+use super::{cluster_check, preflight, preflight_answers};
 use crate::app_error::{AppError, FileKind};
 use crate::cli::OutputFormat;
 use crate::engine::step_state::StepState;
 use crate::engine::{self, RunFacts};
 use crate::journal::JournalWriter;
-use crate::journal::event::{Event, Outcome};
+use crate::journal::event::{Event, Outcome, VIA_PREFLIGHT};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
 use crate::runbook::model::{Step, StepBody};
@@ -119,6 +119,10 @@ impl Session {
             answers,
             interactive,
         };
+        // The target may have been pointed elsewhere since the last session: the
+        // cluster is checked again before the journal is written to, and before the
+        // operator is asked about interrupted steps of a resume that would be refused.
+        let cluster = cluster_check::check(runbook, mode, bound.as_ref(), &dir.workdir())?;
         let decisions = decide_interrupted(runbook, &prior, &operator, &dir.id)?;
         // Declared-at as the record has it: a drill's recovery may have declared it later.
         let facts = RunFacts::from_records(&journal.records).ok_or_else(no_start)?;
@@ -152,6 +156,21 @@ impl Session {
                 runbook_sha256: sha256,
             },
         )?;
+        // Recorded once per cluster in a run: a resumed session on the same cluster adds
+        // nothing.
+        if let Some(cluster) = cluster
+            && !engine.recorder.reached(&cluster.uid)
+        {
+            record(
+                &mut engine,
+                Event::ClusterReached {
+                    server: cluster.server,
+                    uid: cluster.uid,
+                    context: cluster.context,
+                    via: VIA_PREFLIGHT.into(),
+                },
+            )?;
+        }
         // Steps the operator confirmed as finished are recorded as such and not run again.
         for decision in decisions {
             if decision.choice == InterruptedChoice::Done {
@@ -175,7 +194,7 @@ impl Session {
             valid,
             facts,
             prior,
-            first: None,
+            first: Vec::new(),
             resume_command: state.resume_command(&dir.id),
             run_id: dir.id.clone(),
             dir,

@@ -15,6 +15,7 @@ mod patch;
 mod scale;
 mod wait;
 
+pub use connect::{ClusterIdentity, ClusterSource, identify};
 pub use error::KubeError;
 
 // The KKP actions reach their seed and name its objects the same way.
