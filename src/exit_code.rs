@@ -29,6 +29,11 @@ pub const REFUSED: i32 = 4;
 /// mind.
 pub const STOPPED: i32 = 5;
 
+/// A run record failed verification: `drbook audit` found a broken chain, a truncated
+/// record (registered and never finished, or cut below a signed length) or a signature
+/// that does not verify. The audit itself was printed.
+pub const RECORD_UNVERIFIED: i32 = 6;
+
 /// The command line itself is wrong: unknown flag, missing argument, malformed
 /// `-i name=value`. Same number as the BSD `EX_USAGE`.
 pub const USAGE: i32 = 64;

@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod app_error;
+pub mod audit;
 pub mod cli;
 pub mod dry_run;
 pub mod engine;
@@ -27,6 +28,7 @@ mod runs;
 pub mod session;
 pub mod source;
 mod start;
+pub mod store;
 pub mod targets;
 pub mod template;
 mod validate;

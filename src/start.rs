@@ -6,6 +6,7 @@ use crate::cli::RunArgs;
 use crate::journal::event::Mode;
 use crate::run_dir::StateDir;
 use crate::session::{Session, StartRequest};
+use crate::store::StoreSpec;
 
 pub fn start(args: RunArgs, mode: Mode, state: &StateDir) -> Result<(), AppError> {
     let loaded = crate::load::runbook(&args.file)?;
@@ -21,6 +22,10 @@ pub fn start(args: RunArgs, mode: Mode, state: &StateDir) -> Result<(), AppError
         targets: args.targets,
         operator: args.operator,
         output: args.output,
+        store: StoreSpec::resolve(
+            args.store.store.as_deref(),
+            args.store.store_endpoint.as_deref(),
+        ),
     };
     Session::start(request, loaded, state)?.drive()
 }

@@ -11,7 +11,9 @@ use crate::engine::{self, Answerer, Engine, RunEnd, RunFacts};
 use crate::journal::RunLock;
 use crate::journal::event::{Event, RunOutcome};
 use crate::operator;
+use crate::run_dir::RunDir;
 use crate::runbook::ValidRunbook;
+use crate::store::{self, Store};
 
 /// A run bound, recorded and locked, whose steps have not been driven yet in this
 /// session.
@@ -27,11 +29,20 @@ pub struct Session {
     pub(crate) resume_command: String,
     /// Held until the session ends: no other process writes the run meanwhile.
     pub(crate) _lock: RunLock,
+    /// The run's directory, whose record is uploaded when the session ends.
+    pub(crate) dir: RunDir,
+    /// The record store (`--store`), if one was named.
+    pub(crate) store: Option<Store>,
 }
 
 impl Session {
     /// Drives the run to its end (finished or paused) and says how it ended.
     pub fn drive(mut self) -> Result<(), AppError> {
+        let ended = self.drive_to_end();
+        store::at_session_end(self.store.as_ref(), &self.dir, ended)
+    }
+
+    fn drive_to_end(&mut self) -> Result<(), AppError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -61,12 +72,12 @@ impl Session {
             None if end.stopped_at.is_some() => Err(AppError::RunStopped {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
-                resume: self.resume_command,
+                resume: self.resume_command.clone(),
             }),
             None => Err(AppError::RunPaused {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
-                resume: self.resume_command,
+                resume: self.resume_command.clone(),
             }),
         }
     }

@@ -18,6 +18,7 @@ use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef}
 use crate::load::LoadedRunbook;
 use crate::operator::{self, Operator};
 use crate::run_dir::{self, StateDir};
+use crate::store::{Store, StoreSpec};
 
 /// What `run` and `drill` were asked to do.
 pub struct StartRequest {
@@ -32,6 +33,8 @@ pub struct StartRequest {
     pub targets: Option<PathBuf>,
     pub operator: Option<String>,
     pub output: OutputFormat,
+    /// The record store to register the run in and upload it to (`--store`).
+    pub store: Option<StoreSpec>,
 }
 
 impl Session {
@@ -80,6 +83,9 @@ impl Session {
                 "--declared-at is in the future; give the time the incident was declared",
             ));
         }
+        // An unusable store (a bad location, no credentials) refuses the run before
+        // anything exists; one that cannot be reached only warns (see `register`).
+        let store = request.store.as_ref().map(Store::open).transpose()?;
         let run_id = request.run_id.unwrap_or_else(run_dir::new_run_id);
         let dir = state.run(&run_id)?;
         let sha256 = base16ct::lower::encode_string(&Sha256::digest(&bytes));
@@ -131,6 +137,9 @@ impl Session {
             failed_at,
             inputs,
         };
+        if let Some(store) = &store {
+            register(store, &started);
+        }
         let facts = RunFacts {
             mode,
             declared_at,
@@ -146,6 +155,8 @@ impl Session {
             resume_command: state.resume_command(&run_id),
             run_id,
             _lock: lock,
+            dir,
+            store,
         })
     }
 }
@@ -154,4 +165,15 @@ impl Session {
 /// any directory.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Registers the run in the store. A store that cannot be reached does not stop an
+/// incident or a drill: the run goes on, warned, and its upload at the session's end
+/// writes the registration then.
+fn register(store: &Store, started: &Event) {
+    if let Err(error) = crate::store::register(store, started) {
+        eprintln!(
+            "warning: the run was not registered in the store: {error}; it runs on and its record is uploaded when the session ends"
+        );
+    }
 }

@@ -23,6 +23,7 @@ use crate::journal::event::{Event, Outcome};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
 use crate::runbook::model::{Step, StepBody};
+use crate::store::{Store, StoreSpec};
 
 /// What `resume` was asked to do.
 pub struct ResumeRequest {
@@ -31,11 +32,14 @@ pub struct ResumeRequest {
     pub targets: Option<PathBuf>,
     pub operator: Option<String>,
     pub output: OutputFormat,
+    /// The record store to upload the run to when this session ends (`--store`).
+    pub store: Option<StoreSpec>,
 }
 
 impl Session {
     /// Opens, checks and replays a run so that driving it continues where it stopped.
     pub fn resume(request: ResumeRequest, state: &StateDir) -> Result<Session, AppError> {
+        let store = request.store.as_ref().map(Store::open).transpose()?;
         let OpenRun { dir, lock, journal } = state.run(&request.run_id)?.open(state)?;
         let no_start = || {
             AppError::refused(format!(
@@ -173,8 +177,10 @@ impl Session {
             prior,
             first: None,
             resume_command: state.resume_command(&dir.id),
-            run_id: dir.id,
+            run_id: dir.id.clone(),
             _lock: lock,
+            dir,
+            store,
         })
     }
 }
