@@ -118,10 +118,9 @@ pub enum Command {
         command: StoreCommand,
     },
 
-    /// Check every run record of a state directory or store and show the drill history:
-    /// overdue scenarios, knowledge silos, changed runbooks, broken or unsigned records
+    /// Verify the run records of state directories and stores; show the drill history
     #[command(
-        after_help = "Examples:\n  drbook audit s3://dr-records/team-a --runbooks runbooks/ --max-age 365d\n  drbook audit /srv/drbook-store --format prometheus --out /var/lib/node_exporter/drbook.prom\n\nExit status 0 when every record verifies, 6 when any record is broken or truncated. docs/audit.md explains each finding."
+        after_help = "Examples:\n  drbook audit s3://dr-records/team-a --runbooks runbooks/kubeone --max-age 365d\n  drbook audit /srv/drbook-store --format prometheus --out /var/lib/node_exporter/drbook.prom\n\nExit status 0 when every record verifies, 6 when any record is broken or truncated. docs/audit.md explains each finding."
     )]
     Audit(AuditArgs),
 

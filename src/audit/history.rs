@@ -169,7 +169,7 @@ pub(crate) fn build(
             .copied()
             .filter(|r| r.mode == Mode::Drill)
             .collect();
-        let incidents = runs.iter().copied().filter(|r| r.mode == Mode::Incident);
+        let last_incident = runs.iter().rev().find(|r| r.mode == Mode::Incident);
         let finished: Vec<&AuditedRun> = runs
             .iter()
             .copied()
@@ -195,7 +195,7 @@ pub(crate) fn build(
             key: key.clone(),
             last_drill: drills.last().map(|r| summary(r)),
             last_successful_drill,
-            last_incident: incidents.last().map(summary),
+            last_incident: last_incident.map(|r| summary(r)),
             rto_trend_ms: trend
                 .iter()
                 .map(|r| r.achieved.as_ref().and_then(|a| a.rto_ms))
@@ -279,5 +279,19 @@ pub(crate) fn met_gauge(measured: &Measured) -> Option<u8> {
         Verdict::Met => Some(1),
         Verdict::Missed | Verdict::NotReached => Some(0),
         Verdict::NotMeasured | Verdict::NoObjective => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scheduled_drills_machine_identity_is_not_a_person() {
+        assert!(!is_person("machine:cron-etcd-restore"));
+        assert!(!is_person("system:serviceaccount:drbook:drills"));
+        assert!(is_person("alice"));
+        // Only the prefix counts: a person may have a colon in their name.
+        assert!(is_person("ops:alice"));
     }
 }
