@@ -120,6 +120,72 @@ fn a_drill_registers_and_uploads_its_record_to_a_directory_store() {
 }
 
 #[test]
+fn every_session_end_uploads_the_journal_so_far_and_the_audit_reads_the_longest() {
+    let store = tempfile::tempdir().unwrap();
+    let location = store.path().display().to_string();
+    let runbook = RUNBOOK.replace(
+        "  steps:\n",
+        "  steps:\n    - id: approve\n      checkpoint: {prompt: \"Restore now?\", type: confirm}\n",
+    );
+    let test = Drbook::new()
+        .runbook(&runbook)
+        .targets(TARGETS)
+        .answers("approve: false\n");
+    let stopped = test
+        .clone()
+        .args([
+            "drill",
+            "runbook.yaml",
+            "--target",
+            "staging",
+            "--answers",
+            "answers.yaml",
+            "--run-id",
+            "d1",
+            "--store",
+            &location,
+        ])
+        .run();
+    stopped.assert_code(5, "stopped at the confirm");
+    let first = stopped.journal.len();
+    test.write("answers.yaml", "approve: true\n");
+    let resumed = stopped
+        .then()
+        .args(["resume", "d1", "--store", &location])
+        .run();
+    resumed.assert_code(0, "the resumed drill finishes");
+    let second = resumed.journal.len();
+    assert!(second > first);
+    let mut journals: Vec<String> = files(store.path())
+        .into_iter()
+        .filter(|f| f.contains("journal."))
+        .collect();
+    journals.sort_by_key(|f| f.len());
+    assert_eq!(
+        journals,
+        [
+            format!("runs/d1/journal.{first}.jsonl"),
+            format!("runs/d1/journal.{second}.jsonl")
+        ]
+    );
+    let read =
+        |n: usize| std::fs::read(store.path().join(format!("runs/d1/journal.{n}.jsonl"))).unwrap();
+    assert!(
+        read(second).starts_with(&read(first)),
+        "the first upload is a prefix of the second"
+    );
+
+    let audit = resumed
+        .then()
+        .args(["audit", &location, "--format", "json"])
+        .run();
+    audit.assert_code(0, "an intact record");
+    let json: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(json["records"][0]["lines"], second);
+    assert_eq!(json["records"][0]["outcome"], "succeeded");
+}
+
+#[test]
 fn a_failed_upload_keeps_the_run_and_says_how_to_upload_again() {
     let blocked = tempfile::tempdir().unwrap();
     // A file where the store's directory would be: every upload fails.
