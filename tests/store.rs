@@ -264,6 +264,28 @@ fn an_s3_store_with_object_lock_takes_the_record_and_refuses_to_replace_it() {
         server.get("records", "team-a/runs/d1/review.md"),
         "first review\n"
     );
+
+    // The audit reads the S3 store as it reads a directory.
+    let audit = ran
+        .then()
+        .args(["audit", "s3://records/team-a", "--format", "json"])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("DRBOOK_STORE_ENDPOINT", server.endpoint())
+        .run();
+    audit.assert_code(0, "an intact record");
+    let json: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
+    let record = &json["records"][0];
+    assert_eq!(record["run_id"], "d1");
+    assert_eq!(record["lines"], lines);
+    assert_eq!(record["verified"], true);
+    let problems: Vec<&str> = record["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems, ["unsigned"], "reviewed, not signed: {record}");
 }
 
 #[test]
