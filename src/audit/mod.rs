@@ -53,6 +53,11 @@ pub fn command(args: AuditArgs) -> Result<(), AppError> {
                 args.max_age
             ))
         })?;
+    // A missing allowed_signers file is a mistake to hear about before reading
+    // thousands of records, not after.
+    if let Some(path) = &args.allowed_signers {
+        std::fs::metadata(path).map_err(|e| AppError::unreadable(path, &e))?;
+    }
     let endpoint = args.store_endpoint.clone().or_else(|| {
         std::env::var("DRBOOK_STORE_ENDPOINT")
             .ok()

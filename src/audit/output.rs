@@ -50,11 +50,11 @@ fn rows(audit: &Audit) -> Rows {
         }
     }
     let mut summary = format!(
-        "{} records in {}; {} failed verification; {} findings",
-        audit.runs.len() + audit.unreadable.len(),
+        "{} in {}; {} failed verification; {}",
+        count(audit.runs.len() + audit.unreadable.len(), "record"),
         audit.locations.join(", "),
         audit.failed_records(),
-        audit.findings.len()
+        count(audit.findings.len(), "finding")
     );
     if audit.signatures_requested {
         summary.push_str("; signatures were NOT verified (this build has no verifier wired in)");
@@ -92,8 +92,12 @@ fn scenario_row(s: &Scenario) -> [String; 7] {
             .collect();
         format!("{last} ({})", trend.join(", "))
     };
-    let mut people = s.drilled_by.clone();
-    people.dedup();
+    let mut people: Vec<String> = Vec::new();
+    for name in &s.drilled_by {
+        if !people.contains(name) {
+            people.push(name.clone());
+        }
+    }
     [
         s.key.runbook.clone(),
         s.key.target.clone(),
@@ -101,8 +105,20 @@ fn scenario_row(s: &Scenario) -> [String; 7] {
         run(&s.last_incident),
         objective(last.and_then(|r| r.rto.as_ref()), &s.rto_trend_ms),
         objective(last.and_then(|r| r.rpo.as_ref()), &s.rpo_trend_ms),
-        format!("{} / {}", people.join(", "), s.answered_by.join(", ")),
+        format!("{} / {}", or_dash(&people), or_dash(&s.answered_by)),
     ]
+}
+
+fn or_dash(names: &[String]) -> String {
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Plain text for a terminal.
