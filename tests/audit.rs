@@ -214,6 +214,25 @@ spec:
         "{audit:?}"
     );
     assert!(audit.stdout.contains("audited"), "{audit:?}");
+    let md = ran.then().args(["audit", "state", "--format", "md"]).run();
+    md.assert_code(0, "markdown");
+    assert!(
+        md.stdout.starts_with("# drbook audit") && md.stdout.contains("| audited | staging |"),
+        "{md:?}"
+    );
+    let html = ran
+        .then()
+        .args(["audit", "state", "--format", "html"])
+        .run();
+    html.assert_code(0, "html");
+    assert!(html.stdout.contains("<td>audited</td>"), "{html:?}");
+    for outside in ["http:", "https:", "<script", "src="] {
+        assert!(
+            !html.stdout.contains(outside),
+            "{outside} in {}",
+            html.stdout
+        );
+    }
 
     let journal = ran.then().run_dir("d1").join("journal.jsonl");
     let text = std::fs::read_to_string(&journal).unwrap();
