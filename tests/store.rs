@@ -183,6 +183,20 @@ fn every_session_end_uploads_the_journal_so_far_and_the_audit_reads_the_longest(
     let json: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
     assert_eq!(json["records"][0]["lines"], second);
     assert_eq!(json["records"][0]["outcome"], "succeeded");
+
+    // An earlier upload that is not the beginning of the later one: rewritten history.
+    let first_key = store.path().join(format!("runs/d1/journal.{first}.jsonl"));
+    let mut bytes = read(first);
+    bytes[20] ^= 1;
+    std::fs::write(&first_key, &bytes).unwrap();
+    let audit = resumed.then().args(["audit", &location]).run();
+    audit.assert_code(6, "a rewritten record");
+    assert!(
+        audit.stdout.contains(&format!(
+            "`journal.{first}.jsonl` is not the beginning of `journal.{second}.jsonl`"
+        )),
+        "{audit:?}"
+    );
 }
 
 #[test]

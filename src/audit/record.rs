@@ -192,6 +192,9 @@ pub(crate) fn check(
             run.lines
         )));
     }
+    if let Some(why) = &raw.rewritten {
+        run.problems.push(RecordProblem::Broken(why.clone()));
+    }
     if let Some(registration) = &registration
         && registration.run_id != raw.run_id
     {

@@ -1,6 +1,7 @@
 //! Reads the raw records of one location: a state directory (`runs/<id>/journal.jsonl`
 //! and `signatures/`), a store directory or an S3 store (`runs/<id>/registration.json`,
-//! `journal.<N>.jsonl`, `signatures/<N>.sig`, `review.*`). Nothing is judged here.
+//! `journal.<N>.jsonl`, `signatures/<N>.sig`, `review.*`). Nothing is judged here but
+//! whether each earlier upload of a journal is the beginning of the latest.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,6 +26,17 @@ pub(crate) struct RawRecord {
     pub reviewed: bool,
     /// The run directory is locked by a running drbook (state directories only).
     pub running: bool,
+    /// An earlier upload (`journal.<M>.jsonl`) that is not the beginning of the
+    /// journal read: the record was rewritten after it was uploaded.
+    pub rewritten: Option<String>,
+}
+
+/// The first earlier journal (name, bytes) that is not a prefix of the longest.
+fn first_rewritten(earlier: &[(String, Vec<u8>)], longest: &(String, Vec<u8>)) -> Option<String> {
+    earlier
+        .iter()
+        .find(|(_, bytes)| !longest.1.starts_with(bytes))
+        .map(|(name, _)| format!("`{name}` is not the beginning of `{}`: the record was rewritten after it was uploaded", longest.0))
 }
 
 /// Every run at `location`.
@@ -92,7 +104,8 @@ fn read_dir(root: &Path, location: &str) -> Result<Vec<RawRecord>, AppError> {
                     .extend(crate::store::layout_signature_lines(&name));
             }
         }
-        if let Some((n, name)) = journals.into_iter().max() {
+        journals.sort();
+        if let Some((n, name)) = journals.pop() {
             if n == usize::MAX {
                 let run = crate::run_dir::RunDir {
                     id: record.run_id.clone(),
@@ -100,7 +113,14 @@ fn read_dir(root: &Path, location: &str) -> Result<Vec<RawRecord>, AppError> {
                 };
                 record.running = run.is_locked();
             }
-            record.journal = Some((name.clone(), read(&dir.join(&name))?));
+            let longest = (name.clone(), read(&dir.join(&name))?);
+            let mut earlier = Vec::new();
+            for (_, name) in journals {
+                let bytes = read(&dir.join(&name))?;
+                earlier.push((name, bytes));
+            }
+            record.rewritten = first_rewritten(&earlier, &longest);
+            record.journal = Some(longest);
         }
         records.push(record);
     }
@@ -109,7 +129,7 @@ fn read_dir(root: &Path, location: &str) -> Result<Vec<RawRecord>, AppError> {
 
 /// An S3 store: one listing, then the registration and the longest journal of each run.
 fn read_store(store: &Store) -> Result<Vec<RawRecord>, AppError> {
-    let mut runs: BTreeMap<String, (RawRecord, Option<usize>)> = BTreeMap::new();
+    let mut runs: BTreeMap<String, (RawRecord, Vec<usize>)> = BTreeMap::new();
     for key in store.list("runs/")? {
         let Some((run_id, name)) = key
             .strip_prefix("runs/")
@@ -124,13 +144,13 @@ fn read_store(store: &Store) -> Result<Vec<RawRecord>, AppError> {
                     location: store.location.clone(),
                     ..RawRecord::default()
                 },
-                None,
+                Vec::new(),
             )
         });
         if name == REGISTRATION {
             record.registration = Some(Vec::new());
         } else if let Some(n) = crate::store::layout_journal_lines(name) {
-            *longest = (*longest).max(Some(n));
+            longest.push(n);
         } else if let Some(n) = crate::store::layout_signature_lines(name) {
             record.signatures.push(n);
         } else if crate::store::layout_is_review(name) {
@@ -138,7 +158,7 @@ fn read_store(store: &Store) -> Result<Vec<RawRecord>, AppError> {
         }
     }
     let mut records = Vec::new();
-    for (run_id, (mut record, longest)) in runs {
+    for (run_id, (mut record, mut journals)) in runs {
         let get = |name: &str| -> Result<Vec<u8>, AppError> {
             let key = format!("runs/{run_id}/{name}");
             Ok(store.get(&key)?.unwrap_or_default())
@@ -146,9 +166,18 @@ fn read_store(store: &Store) -> Result<Vec<RawRecord>, AppError> {
         if record.registration.is_some() {
             record.registration = Some(get(REGISTRATION)?);
         }
-        if let Some(n) = longest {
+        journals.sort();
+        if let Some(n) = journals.pop() {
             let name = format!("journal.{n}.jsonl");
-            record.journal = Some((name.clone(), get(&name)?));
+            let longest = (name.clone(), get(&name)?);
+            let mut earlier = Vec::new();
+            for n in journals {
+                let name = format!("journal.{n}.jsonl");
+                let bytes = get(&name)?;
+                earlier.push((name, bytes));
+            }
+            record.rewritten = first_rewritten(&earlier, &longest);
+            record.journal = Some(longest);
         }
         records.push(record);
     }
