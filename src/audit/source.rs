@@ -36,7 +36,12 @@ fn first_rewritten(earlier: &[(String, Vec<u8>)], longest: &(String, Vec<u8>)) -
     earlier
         .iter()
         .find(|(_, bytes)| !longest.1.starts_with(bytes))
-        .map(|(name, _)| format!("`{name}` is not the beginning of `{}`: the record was rewritten after it was uploaded", longest.0))
+        .map(|(name, _)| {
+            format!(
+                "`{name}` is not the beginning of `{}`: the record was rewritten after it was uploaded",
+                longest.0
+            )
+        })
 }
 
 /// Every run at `location`.
