@@ -29,10 +29,10 @@ pub const REFUSED: i32 = 4;
 /// mind.
 pub const STOPPED: i32 = 5;
 
-/// `drbook verify`: the record did not verify — a broken hash chain, a signature that
-/// does not match, a signer the allowed signers file does not list for the operator, a
-/// journal cut below a signed point, lines no signature covers, or a bad review. What
-/// failed is printed.
+/// A run record did not verify: `drbook verify` or `drbook audit` found a broken hash
+/// chain, a signature that does not match, a signer the allowed signers file does not
+/// list for the operator, a journal cut below a signed point (or registered and never
+/// finished), lines no signature covers, or a bad review. What failed is printed.
 pub const UNVERIFIED: i32 = 6;
 
 /// The command line itself is wrong: unknown flag, missing argument, malformed

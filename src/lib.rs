@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod app_error;
+pub mod audit;
 pub mod cli;
 pub mod dry_run;
 pub mod engine;
@@ -29,6 +30,7 @@ pub mod session;
 pub mod signing;
 pub mod source;
 mod start;
+pub mod store;
 pub mod targets;
 pub mod template;
 mod validate;

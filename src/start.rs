@@ -7,6 +7,7 @@ use crate::journal::event::Mode;
 use crate::run_dir::StateDir;
 use crate::session::{Session, StartRequest};
 use crate::signing::Signer;
+use crate::store::StoreSpec;
 
 pub fn start(args: RunArgs, mode: Mode, state: &StateDir) -> Result<(), AppError> {
     // A key drbook cannot sign with refuses the run before anything else.
@@ -28,6 +29,10 @@ pub fn start(args: RunArgs, mode: Mode, state: &StateDir) -> Result<(), AppError
         operator: args.operator,
         output: args.output,
         signer,
+        store: StoreSpec::resolve(
+            args.store.store.as_deref(),
+            args.store.store_endpoint.as_deref(),
+        ),
     };
     Session::start(request, loaded, state)?.drive()
 }

@@ -96,6 +96,21 @@ const CANNOT_RUN_HERE: &[(&str, Check, &str)] = &[
         "needs the state directory scripts/demo made",
     ),
     (
+        "drbook store push 20261124T031200Z-4f2a9c --store s3://dr-records/team-a",
+        Check::Arguments,
+        "names a run on the operator's machine and a real S3 store (tests/store.rs pushes to a test S3 server)",
+    ),
+    (
+        "drbook audit s3://dr-records/team-a --runbooks runbooks/kubeone --max-age 365d",
+        Check::Arguments,
+        "reads a real S3 store (tests/audit.rs audits generated stores)",
+    ),
+    (
+        "drbook audit /srv/drbook-store --format prometheus --out /var/lib/node_exporter/drbook.prom",
+        Check::Arguments,
+        "reads the store and writes the textfile of a real machine (tests/audit.rs writes one)",
+    ),
+    (
         "drbook run runbook.yaml --output json",
         Check::Arguments,
         "the benchmark's runbook, which benches/run_500.sh writes",

@@ -576,3 +576,24 @@ fn a_paused_run_names_the_exact_command_to_continue_it() {
     );
     assert!(paused.stderr.contains(&expected), "{}", paused.stderr);
 }
+
+#[test]
+fn an_audit_of_a_record_that_fails_verification_exits_6_after_printing_it() {
+    let test = Drbook::new();
+    // A run registered in a store that never uploaded its journal: truncated.
+    let run = test.path().join("store/runs/r1");
+    std::fs::create_dir_all(&run).expect("the store directory");
+    support::write(
+        &run,
+        "registration.json",
+        r#"{"format": "1.0", "run_id": "r1", "runbook": {"name": "codes", "version": "1.0.0", "sha256": "ab"},
+            "mode": "drill", "target": "staging", "operator": "alice",
+            "started_at": "2026-11-24T03:12:00Z", "drbook_version": "0.1.0"}"#,
+    );
+    let (code, stderr) = drbook(&test, &["audit", "store"], false);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(
+        stderr.contains("error: 1 run record failed verification"),
+        "{stderr}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::operator;
 use crate::run_dir::RunDir;
 use crate::runbook::ValidRunbook;
 use crate::signing::{self, Signer};
+use crate::store::{self, Store};
 
 /// A run bound, recorded and locked, whose steps have not been driven yet in this
 /// session.
@@ -28,16 +29,34 @@ pub struct Session {
     pub(crate) run_id: String,
     /// The command that continues this run, for the paused message.
     pub(crate) resume_command: String,
+    /// The run's directory, whose record is signed and uploaded when the session ends.
     pub(crate) dir: RunDir,
     /// Signs the journal when the session ends.
     pub(crate) signer: Option<Signer>,
     /// Held until the session ends: no other process writes the run meanwhile.
     pub(crate) _lock: RunLock,
+    /// The record store (`--store`), if one was named.
+    pub(crate) store: Option<Store>,
 }
 
 impl Session {
     /// Drives the run to its end (finished or paused) and says how it ended.
     pub fn drive(mut self) -> Result<(), AppError> {
+        let ended = self.drive_to_end();
+        // The record as this session leaves it is signed (with the lock still held), then
+        // uploaded, so the store gets each signature with the lines it covers; a session
+        // that died leaves its lines to the next one's signature.
+        let ended = match &self.signer {
+            Some(signer) => match signing::sign_session_end(&self.dir, signer) {
+                Ok(_) => ended,
+                Err(e) => Err(unsigned(&ended, e)),
+            },
+            None => ended,
+        };
+        store::at_session_end(self.store.as_ref(), &self.dir, ended)
+    }
+
+    fn drive_to_end(&mut self) -> Result<(), AppError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -57,7 +76,7 @@ impl Session {
                 masker.mask(&e.to_string())
             ))
         })?;
-        let ended = match end.outcome {
+        match end.outcome {
             Some(RunOutcome::Succeeded) => Ok(()),
             Some(RunOutcome::Aborted) => Err(AppError::RunAborted { run_id }),
             Some(_) => Err(AppError::RunFailed {
@@ -67,20 +86,14 @@ impl Session {
             None if end.stopped_at.is_some() => Err(AppError::RunStopped {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
-                resume: self.resume_command,
+                resume: self.resume_command.clone(),
             }),
             None => Err(AppError::RunPaused {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
-                resume: self.resume_command,
+                resume: self.resume_command.clone(),
             }),
-        };
-        // The record as this session leaves it is signed (with the lock still held)
-        // before the command ends; a session that died leaves its lines to the next.
-        if let Some(signer) = &self.signer {
-            signing::sign_session_end(&self.dir, signer).map_err(|e| unsigned(&ended, e))?;
         }
-        ended
     }
 }
 

@@ -19,6 +19,7 @@ use crate::load::LoadedRunbook;
 use crate::operator::{self, Operator};
 use crate::run_dir::{self, StateDir};
 use crate::signing::Signer;
+use crate::store::{Store, StoreSpec};
 
 /// What `run` and `drill` were asked to do.
 pub struct StartRequest {
@@ -35,6 +36,8 @@ pub struct StartRequest {
     pub output: OutputFormat,
     /// Signs the journal at the end of the session (checked before it starts).
     pub signer: Option<Signer>,
+    /// The record store to register the run in and upload it to (`--store`).
+    pub store: Option<StoreSpec>,
 }
 
 impl Session {
@@ -83,6 +86,9 @@ impl Session {
                 "--declared-at is in the future; give the time the incident was declared",
             ));
         }
+        // An unusable store (a bad location, no credentials) refuses the run before
+        // anything exists; one that cannot be reached only warns (see `register`).
+        let store = request.store.as_ref().map(Store::open).transpose()?;
         let run_id = request.run_id.unwrap_or_else(run_dir::new_run_id);
         let dir = state.run(&run_id)?;
         // The last check, as it is the one that reaches out: the cluster the run would
@@ -137,6 +143,9 @@ impl Session {
             failed_at,
             inputs,
         };
+        if let Some(store) = &store {
+            register(store, &started);
+        }
         let facts = RunFacts {
             mode,
             declared_at,
@@ -161,6 +170,7 @@ impl Session {
             dir,
             signer: request.signer,
             _lock: lock,
+            store,
         })
     }
 }
@@ -169,4 +179,15 @@ impl Session {
 /// any directory.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Registers the run in the store. A store that cannot be reached does not stop an
+/// incident or a drill: the run goes on, warned, and its upload at the session's end
+/// writes the registration then.
+fn register(store: &Store, started: &Event) {
+    if let Err(error) = crate::store::register(store, started) {
+        eprintln!(
+            "warning: the run was not registered in the store: {error}; it runs on and its record is uploaded when the session ends"
+        );
+    }
 }

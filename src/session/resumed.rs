@@ -24,6 +24,7 @@ use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
 use crate::runbook::model::{Step, StepBody};
 use crate::signing::Signer;
+use crate::store::{Store, StoreSpec};
 
 /// What `resume` was asked to do.
 pub struct ResumeRequest {
@@ -35,11 +36,14 @@ pub struct ResumeRequest {
     /// Signs the journal at the end of the session, the lines of a session that died
     /// before its end included.
     pub signer: Option<Signer>,
+    /// The record store to upload the run to when this session ends (`--store`).
+    pub store: Option<StoreSpec>,
 }
 
 impl Session {
     /// Opens, checks and replays a run so that driving it continues where it stopped.
     pub fn resume(request: ResumeRequest, state: &StateDir) -> Result<Session, AppError> {
+        let store = request.store.as_ref().map(Store::open).transpose()?;
         let OpenRun { dir, lock, journal } = state.run(&request.run_id)?.open(state)?;
         let no_start = || {
             AppError::refused(format!(
@@ -200,6 +204,7 @@ impl Session {
             dir,
             signer: request.signer,
             _lock: lock,
+            store,
         })
     }
 }
