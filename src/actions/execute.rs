@@ -170,6 +170,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Kube(#[from] super::kube::KubeError),
+
+    #[error(transparent)]
+    Velero(#[from] super::velero::VeleroError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

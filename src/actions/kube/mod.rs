@@ -17,6 +17,11 @@ mod wait;
 
 pub use error::KubeError;
 
+// What the Velero and KKP actions build on: the connection with its identity guard, and
+// the client errors rendered without credentials.
+pub(crate) use connect::{CONNECTION_PARAMS, Cluster, connect};
+pub(crate) use error::{describe, is_not_found};
+
 pub(crate) use apply::SPEC as APPLY;
 pub(crate) use delete::SPEC as DELETE;
 pub(crate) use get::SPEC as GET;

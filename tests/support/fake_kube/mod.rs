@@ -21,7 +21,9 @@
 //! namespace goes at once, its objects stay), garbage collection by owner references,
 //! `generateName`, pagination (`limit`/`continue`), set-based label selectors
 //! (`in`, `notin`), bookmarks, the `status` subresource. Nothing moves by itself: the
-//! test makes every change, or starts a scripted controller that does (see [`Handle`]). It speaks plain HTTP on 127.0.0.1, or HTTPS
+//! test makes every change, or starts a scripted controller that does (see [`Handle`];
+//! `velero::start_velero` is Velero's restore controller, its own doc says how far it
+//! goes). A Terminating namespace is one a test puts with `status.phase: Terminating`. It speaks plain HTTP on 127.0.0.1, or HTTPS
 //! with a certificate of its own (`start_tls`), which its kubeconfig trusts.
 
 mod fields;
@@ -30,6 +32,7 @@ mod objects;
 mod resources;
 mod status;
 mod store;
+pub mod velero;
 mod watch;
 
 use std::net::SocketAddr;
@@ -282,6 +285,19 @@ impl Handle {
         let mut object = store.get(&key).cloned().expect("the object exists");
         edit(&mut object);
         store.commit(kind, key, object, Some(("test-controller", "Update")))
+    }
+
+    /// Removes an object as a controller or garbage collection would (not counted as an
+    /// API write); finalizers are not waited for.
+    pub fn remove(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
+        let kind = resources::by_kind(api_version, kind).expect("a kind the fake serves");
+        let key = Key::new(kind, namespace, name);
+        let mut store = self.lock();
+        if let Some(mut object) = store.get(&key).cloned() {
+            object["metadata"]["finalizers"] = json!([]);
+            store.commit(kind, key.clone(), object, None);
+            let _ = store.delete(kind, &key);
+        }
     }
 
     /// Every object of a kind as the fake has it now, in one namespace or all.
