@@ -10,6 +10,7 @@
 //! to end (`run`).
 
 mod backups;
+mod latency;
 mod restore;
 mod run;
 

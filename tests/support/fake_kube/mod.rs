@@ -177,27 +177,6 @@ impl FakeKube {
         self.lock().api_writes
     }
 
-    /// Waits until `count` watches have been opened through the API (at most 30 s).
-    pub fn wait_for_watches(&self, count: u64) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut store = self.lock();
-        while store.watches_opened < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no watch was opened within 30 s (opened: {})",
-                store.watches_opened
-            );
-            store = self
-                .handle
-                .shared
-                .opened
-                .wait_timeout(store, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
     /// Forgets the change history, so older resourceVersions are answered with 410.
     pub fn compact(&self) {
         self.lock().compact();
@@ -300,6 +279,26 @@ impl Handle {
         }
     }
 
+    /// Waits until `count` watches have been opened through the API (at most 30 s).
+    pub fn wait_for_watches(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut store = self.lock();
+        while store.watches_opened < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no watch was opened within 30 s (opened: {})",
+                store.watches_opened
+            );
+            store = self
+                .shared
+                .opened
+                .wait_timeout(store, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// Every object of a kind as the fake has it now, in one namespace or all.
     pub fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
         let kind = resources::by_kind(api_version, kind).expect("a kind the fake serves");
@@ -372,6 +371,9 @@ async fn serve(
             accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else { continue };
+        // As the real (Go) API server: no Nagle delay, so a watch event is sent at once
+        // instead of waiting up to 40 ms for the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
