@@ -184,7 +184,7 @@ fn restorable(all: &[Value], wanted: &Wanted) -> Vec<Value> {
         .filter_map(|b| completed_at(b).map(|t| (t, b.clone())))
         .filter(|(t, _)| wanted.before.is_none_or(|before| *t < before))
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     found.into_iter().map(|(_, b)| b).collect()
 }
 
