@@ -336,3 +336,51 @@ fn a_stuck_restore_is_diagnosed_when_its_time_is_up() {
         "left running, not deleted"
     );
 }
+
+/// The fake Velero server refuses what Velero refuses, with Velero's texts, for the
+/// Restores drbook never creates (it checks first): both a backup and a schedule, a
+/// schedule without backups, an unknown policy.
+#[test]
+fn the_fake_velero_server_validates_with_velero_s_texts() {
+    let seed = Seed::start(90);
+    seed.velero(Script::ending(Ending::Completed));
+    let cases = [
+        (
+            "both",
+            json!({"backupName": BACKUP, "scheduleName": "velero-hourly-cluster"}),
+            "Either a backup or schedule must be specified as a source for the restore, but not both",
+        ),
+        (
+            "no-backups",
+            json!({"scheduleName": "weekly"}),
+            "No backups found for schedule",
+        ),
+        (
+            "policy",
+            json!({"backupName": BACKUP, "existingResourcePolicy": "replace"}),
+            "Invalid ExistingResourcePolicy: replace",
+        ),
+    ];
+    for (name, spec, text) in cases {
+        seed.fake.put(json!({"apiVersion": "velero.io/v1", "kind": "Restore", "metadata": {"name": name, "namespace": "velero"}, "spec": spec}));
+        crate::support::wait_until(
+            &format!("Restore {name} is validated"),
+            std::time::Duration::from_secs(30),
+            || {
+                seed.fake
+                    .object("velero.io/v1", "Restore", Some("velero"), name)
+                    .is_some_and(|r| r["status"]["phase"] == "FailedValidation")
+            },
+        );
+        let restore = seed
+            .fake
+            .object("velero.io/v1", "Restore", Some("velero"), name)
+            .unwrap();
+        assert_eq!(
+            restore["status"]["validationErrors"],
+            json!([text]),
+            "{name}"
+        );
+        assert!(restore["status"].get("completionTimestamp").is_none());
+    }
+}

@@ -517,7 +517,21 @@ async fn finish(
                             line: line.clone(),
                         });
                     }
-                    format!(": {}", lines.join(" "))
+                    // The message keeps the first texts; all of them are in the output.
+                    const IN_MESSAGE: usize = 20;
+                    let mut shown = lines
+                        .iter()
+                        .take(IN_MESSAGE)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    if lines.len() > IN_MESSAGE {
+                        shown.push_str(&format!(
+                            " … ({} more lines in the step's output)",
+                            lines.len() - IN_MESSAGE
+                        ));
+                    }
+                    format!(": {shown}")
                 }
                 Err(why) => format!(
                     "; their texts could not be read from the bucket ({why}): run `velero restore describe {name} -n {ns} --details`"
