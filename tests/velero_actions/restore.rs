@@ -384,3 +384,29 @@ fn the_fake_velero_server_validates_with_velero_s_texts() {
         assert!(restore["status"].get("completionTimestamp").is_none());
     }
 }
+
+/// The bucket cannot be reached from where drbook runs: the step still fails with the
+/// counts, says why the texts are missing and how to read them, and leaks no key.
+#[test]
+fn partially_failed_texts_out_of_reach_say_why_and_where_to_read_them() {
+    let seed = Seed::start(80);
+    seed.velero(Script::ending(Ending::PartiallyFailed {
+        warnings: json!({"velero": ["w"]}),
+        errors: json!({}),
+    }));
+    let (error, _) = seed.refused("velero.restore", restore_from_backup());
+    let name = only_restore(&seed)["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.starts_with(&format!("Restore `velero/{name}` ended PartiallyFailed with 0 error(s) and 1 warning(s); their texts could not be read from the bucket (cannot reach the S3 endpoint http://127.0.0.1:9")),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "run `velero restore describe {name} -n velero --details`"
+        )),
+        "{error}"
+    );
+}
