@@ -13,7 +13,6 @@ use drbook::actions::ActionEvent;
 use serde_json::json;
 
 use super::{BACKUP, Seed};
-use crate::support::wait_until;
 
 const CHANGES: u64 = 100;
 
@@ -22,20 +21,18 @@ const CHANGES: u64 = 100;
 fn watch_latency() {
     let seed = Seed::start(99);
     let (seen_tx, seen_rx) = mpsc::channel::<(u64, Instant)>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
     let fake = seed.fake.handle_for_controllers();
     let restores = seed.fake.handle_for_controllers();
     let driver = std::thread::spawn(move || {
-        wait_until("the Restore is created", Duration::from_secs(60), || {
-            !restores
-                .list("velero.io/v1", "Restore", Some("velero"))
-                .is_empty()
-        });
+        // Measured from the moment the action watches: its first list is not the point.
+        go_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the action watches");
         let name = restores.list("velero.io/v1", "Restore", Some("velero"))[0]["metadata"]["name"]
             .as_str()
             .unwrap()
             .to_string();
-        // Measured from the moment the action watches: its first list is not the point.
-        restores.wait_for_watches(1);
         let mut delays = Vec::new();
         for i in 1..=CHANGES {
             let changed = Instant::now();
@@ -58,6 +55,13 @@ fn watch_latency() {
         delays
     });
     let (result, _) = seed.execute_with("velero.restore", json!({"backup": BACKUP}), &|event| {
+        // Reported after the first list, just before the watch opens.
+        if let ActionEvent::Progress(text) = event
+            && text.contains("phase empty")
+        {
+            seed.fake.wait_for_watches(1);
+            let _ = go_tx.send(());
+        }
         if let ActionEvent::Progress(text) = event
             && let Some(count) = text.split_whitespace().nth(1)
             && let Some((done, _)) = count.split_once('/')

@@ -177,6 +177,27 @@ impl FakeKube {
         self.lock().api_writes
     }
 
+    /// Waits until `count` watches have been opened through the API (at most 30 s).
+    pub fn wait_for_watches(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut store = self.lock();
+        while store.watches_opened < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no watch was opened within 30 s (opened: {})",
+                store.watches_opened
+            );
+            store = self
+                .handle
+                .shared
+                .opened
+                .wait_timeout(store, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// Forgets the change history, so older resourceVersions are answered with 410.
     pub fn compact(&self) {
         self.lock().compact();
@@ -266,37 +287,19 @@ impl Handle {
         store.commit(kind, key, object, Some(("test-controller", "Update")))
     }
 
-    /// Removes an object as a controller or garbage collection would (not counted as an
-    /// API write); finalizers are not waited for.
-    pub fn remove(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
+    /// Deletes an object as a controller would (finalizers keep it, marked deleting; not
+    /// counted as an API write); false when there was none.
+    pub fn remove(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
         let kind = resources::by_kind(api_version, kind).expect("a kind the fake serves");
-        let key = Key::new(kind, namespace, name);
-        let mut store = self.lock();
-        if let Some(mut object) = store.get(&key).cloned() {
-            object["metadata"]["finalizers"] = json!([]);
-            store.commit(kind, key.clone(), object, None);
-            let _ = store.delete(kind, &key);
-        }
-    }
-
-    /// Waits until `count` watches have been opened through the API (at most 30 s).
-    pub fn wait_for_watches(&self, count: u64) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut store = self.lock();
-        while store.watches_opened < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no watch was opened within 30 s (opened: {})",
-                store.watches_opened
-            );
-            store = self
-                .shared
-                .opened
-                .wait_timeout(store, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        self.lock()
+            .delete(kind, &Key::new(kind, namespace, name))
+            .is_ok()
     }
 
     /// Every object of a kind as the fake has it now, in one namespace or all.
