@@ -17,11 +17,11 @@ mod run;
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use drbook::actions::{self, ActionError, ActionEvent, ActionRequest, Outputs};
+use drbook::actions::{ActionError, ActionEvent, Outputs};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
 
+use crate::support::actions as run_action;
 use crate::support::fake_kube::FakeKube;
 use crate::support::fake_kube::velero::{Script, start_velero};
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
@@ -138,52 +138,22 @@ impl Seed {
         params
     }
 
-    /// Runs an action; `on_event` sees every event as it comes and may cancel the action
-    /// (as the engine does at the step's timeout) by returning true.
+    /// Runs an action; `on_event` sees every event as it comes (and may change the
+    /// cluster) and cancels the action, as the engine does at the step's timeout, by
+    /// returning true. No secret may show in what the action reports.
     fn execute_with(
         &self,
         name: &str,
         params: Value,
         on_event: &dyn Fn(&ActionEvent) -> bool,
     ) -> (Result<Outputs, ActionError>, Vec<ActionEvent>) {
-        let spec = actions::lookup(name).unwrap();
-        let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
-        let cancel = CancellationToken::new();
-        let request = ActionRequest {
-            step: "restore".into(),
-            params: self.params(params).as_object().unwrap().clone(),
-            workdir: self.dir.path().to_path_buf(),
-            target: json!({}),
-            cancel: cancel.clone(),
-            events,
-        };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (result, seen) = runtime.block_on(async {
-            let task = tokio::spawn(spec.execute(request));
-            let mut seen = Vec::new();
-            while let Some(event) = received.recv().await {
-                if on_event(&event) {
-                    cancel.cancel();
-                }
-                seen.push(event);
-            }
-            (task.await.expect("the action does not panic"), seen)
-        });
-        let everything = match &result {
-            Ok(outputs) => format!("{} {seen:?}", Value::Object(outputs.clone())),
-            Err(e) => format!("{e} {e:?} {seen:?}"),
-        };
-        for secret in self.secrets() {
-            assert!(
-                !everything.contains(secret),
-                "a secret leaked from `{name}`: {everything}"
-            );
-        }
-        (result, seen)
+        run_action::execute_until(
+            name,
+            self.params(params),
+            self.dir.path(),
+            &self.secrets(),
+            Some(on_event),
+        )
     }
 
     fn execute(
@@ -214,13 +184,19 @@ impl Seed {
     }
 }
 
-/// Every progress text and output line an action reported, in order.
+/// Every progress text and output line an action reported, in order (other events,
+/// such as the cluster reached, are left out).
 fn texts(events: &[ActionEvent]) -> Vec<String> {
     events
         .iter()
-        .map(|e| match e {
-            ActionEvent::Progress(text) => text.clone(),
-            ActionEvent::Output { line, .. } => line.clone(),
+        .filter_map(|e| {
+            if let ActionEvent::Progress(text) = e {
+                Some(text.clone())
+            } else if let ActionEvent::Output { line, .. } = e {
+                Some(line.clone())
+            } else {
+                None
+            }
         })
         .collect()
 }
