@@ -470,11 +470,15 @@ async fn finish(
 ) -> Result<Outputs, ActionError> {
     let phase = text(&restore, "/status/phase");
     let backup_name = text(&restore, "/spec/backupName");
-    let backup = velero_api(cluster, "Backup", "backups", ns)
-        .get(&backup_name)
-        .await
-        .map(|b| to_json(&b))
-        .unwrap_or(Value::Null);
+    // Empty when Velero refused a schedule before choosing a backup.
+    let backup = match backup_name.as_str() {
+        "" => Value::Null,
+        name => velero_api(cluster, "Backup", "backups", ns)
+            .get(name)
+            .await
+            .map(|b| to_json(&b))
+            .unwrap_or(Value::Null),
+    };
     let (warnings, errors) = (
         count(&restore, "/status/warnings"),
         count(&restore, "/status/errors"),
