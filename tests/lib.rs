@@ -37,3 +37,4 @@ mod strict_values;
 mod support;
 mod terminal_view;
 mod validate_kinds;
+mod velero_actions;

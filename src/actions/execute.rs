@@ -180,6 +180,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Kkp(#[from] super::kkp::KkpError),
+
+    #[error(transparent)]
+    Velero(#[from] super::velero::VeleroError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

@@ -3,7 +3,7 @@
 //! Every action declares its name, its parameters (used by `validate`, `plan` and the JSON
 //! Schema), whether re-running it after a crash is safe, and its executor, which the
 //! engine calls through `ActionSpec::execute` (the interface is in `execute`). Families
-//! of actions (etcd, PKI, restic, S3, Kubernetes) each add a file here and a line to
+//! of actions (etcd, PKI, restic, S3, Kubernetes, Velero) each add a file here and a line to
 //! `CATALOG`.
 
 mod by_hand;
@@ -21,6 +21,7 @@ mod restic;
 mod s3;
 mod shell;
 mod staging_lock;
+mod velero;
 mod wait;
 
 pub use by_hand::{ByHandFn, Given};
@@ -167,6 +168,10 @@ pub const CATALOG: &[ActionSpec] = &[
     self::kube::WAIT,
     kkp::BACKUPS,
     kkp::RESTORE,
+    velero::BACKUPS,
+    velero::BACKUP_LATEST,
+    velero::BSL_ACCESS,
+    velero::RESTORE,
 ];
 
 /// The prefixes of the action families that reach a Kubernetes cluster.
