@@ -82,6 +82,13 @@ pub enum AppError {
         reason: String,
         resume: String,
     },
+    /// `verify` checked a record and something did not verify; what failed was printed.
+    #[error("record `{record}` did not verify (see above)")]
+    Unverified { record: String },
+    /// `drbook audit` found records that fail verification (broken, truncated); what
+    /// it found was printed.
+    #[error("{failed} run record{} failed verification (listed under \"records\" above)", if *.failed == 1 { "" } else { "s" })]
+    RecordsUnverified { failed: usize },
     /// A run paused with its state recorded; `resume` is the command that continues it.
     #[error("run {run_id} paused: {reason}; its state is recorded. Continue with `{resume}`")]
     RunPaused {

@@ -105,7 +105,26 @@ pub enum Command {
         operator: Option<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
+        #[command(flatten)]
+        sign: SignArgs,
+        #[command(flatten)]
+        store: StoreArgs,
     },
+
+    /// Upload run records to a record store (docs/store.md)
+    #[command(
+        after_help = "Example:\n  drbook store push 20261124T031200Z-4f2a9c --store s3://dr-records/team-a"
+    )]
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+
+    /// Verify the run records of state directories and stores; show the drill history
+    #[command(
+        after_help = "Examples:\n  drbook audit s3://dr-records/team-a --runbooks runbooks/kubeone --max-age 365d\n  drbook audit /srv/drbook-store --format prometheus --out /var/lib/node_exporter/drbook.prom\n\nExit status 0 when every record verifies, 6 when any record is broken or truncated. docs/audit.md explains each finding."
+    )]
+    Audit(AuditArgs),
 
     /// List runs in the state directory, or show one
     #[command(
@@ -134,6 +153,40 @@ pub enum Command {
         state_dir: Option<PathBuf>,
     },
 
+    /// Check a run record: its hash chain, SSH signatures and review
+    #[command(
+        after_help = "Examples:\n  drbook verify 20261124T031200Z-4f2a9c --allowed-signers allowed_signers\n  drbook verify records/20261124T031200Z-4f2a9c --allowed-signers allowed_signers --output json\n\nExit status 0 when everything verified, 6 when anything did not (docs/signing.md)."
+    )]
+    Verify {
+        /// A run id in the state directory, or a run directory (one holding journal.jsonl)
+        #[arg(value_name = "RUN_ID|DIR")]
+        record: String,
+        /// Who may sign: OpenSSH's allowed signers file (ssh-keygen(1), ALLOWED SIGNERS)
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// `json`: the verification as docs/signing.md documents it
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+
+    /// Write a finished drill's signed review: lessons, corrective actions, sign-off
+    #[command(
+        after_help = "Examples:\n  drbook review 20261124T031200Z-4f2a9c --sign-key ~/.ssh/id_ed25519\n  drbook review 20261124T031200Z-4f2a9c --from review-input.yaml --sign-key ~/.ssh/id_ed25519"
+    )]
+    Review {
+        /// The run id (see `drbook runs list`)
+        run_id: String,
+        /// Take the review from this YAML file instead of asking (docs/signing.md)
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        sign: SignArgs,
+    },
+
     /// Print the JSON Schema of the runbook format, for editors
     #[command(after_help = "Example:\n  drbook schema > docs/runbook.schema.json")]
     Schema,
@@ -157,6 +210,67 @@ pub enum ReportFormatArg {
     Json,
     /// JUnit XML, one case per step and per objective, for CI systems
     Junit,
+}
+
+/// `drbook store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Upload a run's record (journal, signatures, review) again, e.g. after a failed
+    /// upload; what the store holds already is left as it is
+    Push {
+        /// The run id (see `drbook runs list`)
+        run_id: String,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `drbook audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// State directories, store directories or `s3://bucket/prefix` stores; a run found
+    /// in several is counted once
+    #[arg(required = true, value_name = "LOCATION")]
+    pub locations: Vec<String>,
+    /// Runbooks that must be drilled: every *.yaml in DIR counts, drilled or not
+    #[arg(long, value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+    /// A scenario is overdue without a successful drill within this age
+    #[arg(long, value_name = "AGE", default_value = "365d")]
+    pub max_age: String,
+    /// How many of a scenario's last drills one person may run alone before it is a
+    /// knowledge silo
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub silo_drills: usize,
+    /// OpenSSH allowed_signers file to check the records' signatures against
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Write to FILE instead of standard output (written atomically)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// URL of an S3-compatible server for `s3://` locations (default:
+    /// $DRBOOK_STORE_ENDPOINT, else AWS)
+    #[arg(long, value_name = "URL")]
+    pub store_endpoint: Option<String>,
+}
+
+/// The formats of `drbook audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Plain text tables for a terminal
+    Table,
+    /// Markdown
+    Md,
+    /// One self-contained HTML page
+    Html,
+    /// JSON, versioned (docs/audit.md)
+    Json,
+    /// A node-exporter textfile of gauges per runbook and target
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,6 +316,24 @@ pub struct RunArgs {
     /// `text` for people, `json` for one journal record per line
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    #[command(flatten)]
+    pub sign: SignArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Where run records are uploaded (`run`, `drill`, `resume`, `store push`).
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Record store to register the run in and upload its record to at every session
+    /// end: a directory or `s3://bucket/prefix` (default: $DRBOOK_STORE). S3
+    /// credentials come from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub store: Option<String>,
+    /// URL of an S3-compatible server for an `s3://` store (MinIO, Ceph; default:
+    /// $DRBOOK_STORE_ENDPOINT, else AWS)
+    #[arg(long, value_name = "URL")]
+    pub store_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -226,4 +358,17 @@ pub enum RunsCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+}
+
+/// The signing key of `run`, `drill`, `resume` and `review`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignArgs {
+    /// Sign with this OpenSSH ed25519 private key (default: $DRBOOK_SIGN_KEY); with
+    /// `--sign-program`, the key file that program signs with
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+    /// Sign by running `PROGRAM -Y sign -f KEY -n NAMESPACE` instead, e.g. `ssh-keygen`
+    /// for keys held by ssh-agent or a FIDO token
+    #[arg(long, value_name = "PROGRAM")]
+    pub sign_program: Option<String>,
 }

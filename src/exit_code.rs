@@ -29,6 +29,12 @@ pub const REFUSED: i32 = 4;
 /// mind.
 pub const STOPPED: i32 = 5;
 
+/// A run record did not verify: `drbook verify` or `drbook audit` found a broken hash
+/// chain, a signature that does not match, a signer the allowed signers file does not
+/// list for the operator, a journal cut below a signed point (or registered and never
+/// finished), lines no signature covers, or a bad review. What failed is printed.
+pub const UNVERIFIED: i32 = 6;
+
 /// The command line itself is wrong: unknown flag, missing argument, malformed
 /// `-i name=value`. Same number as the BSD `EX_USAGE`.
 pub const USAGE: i32 = 64;

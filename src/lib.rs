@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod app_error;
+pub mod audit;
 pub mod cli;
 pub mod dry_run;
 pub mod engine;
@@ -20,18 +21,22 @@ pub mod operator;
 pub mod printable;
 pub mod report;
 mod resume;
+pub mod review;
 mod run;
 pub mod run_dir;
 pub mod runbook;
 mod runs;
 pub mod session;
+pub mod signing;
 pub mod source;
 mod start;
+pub mod store;
 pub mod targets;
 pub mod template;
 mod validate;
 mod validate_targets;
 mod verdict;
+mod verify;
 pub mod view;
 
 pub use run::run;

@@ -9,15 +9,19 @@ use std::path::Path;
 use clap::{CommandFactory, Parser};
 
 use crate::app_error::AppError;
-use crate::cli::{Cli, Command, OutputFormat, RenderFormat, ReportFormatArg, RunsCommand};
+use crate::cli::{
+    Cli, Command, OutputFormat, RenderFormat, ReportFormatArg, RunsCommand, StoreArgs, StoreCommand,
+};
 use crate::exit_code;
 use crate::journal::JournalError;
 use crate::journal::event::Mode;
 use crate::report::ReportFormat;
 use crate::run_dir::StateDir;
 use crate::session::{ResumeRequest, binding};
+use crate::signing::Signer;
 use crate::{
-    dry_run, input_values, load, printable, report, resume, runbook, runs, start, validate,
+    audit, dry_run, input_values, load, printable, report, resume, review, runbook, runs, start,
+    store, validate, verify,
 };
 
 /// Runs drbook with the given arguments (the first is the program name) and returns the
@@ -74,7 +78,10 @@ fn dispatch(command: Command) -> Result<(), AppError> {
             targets,
             operator,
             output,
+            sign,
+            store,
         } => {
+            let signer = Signer::resolve(sign.sign_key.as_deref(), sign.sign_program.as_deref())?;
             let state = state_dir(flag.as_deref())?;
             let request = ResumeRequest {
                 run_id,
@@ -82,6 +89,8 @@ fn dispatch(command: Command) -> Result<(), AppError> {
                 targets,
                 operator,
                 output,
+                signer,
+                store: store_spec(&store),
             };
             resume::resume(request, &state)
         }
@@ -123,6 +132,65 @@ fn dispatch(command: Command) -> Result<(), AppError> {
                 None => print_stdout(&text),
             }
         }
+        Command::Verify {
+            record,
+            allowed_signers,
+            state_dir,
+            output,
+        } => {
+            let (text, verification) = verify::verify(verify::VerifyRequest {
+                record: record.clone(),
+                allowed_signers,
+                state_dir,
+                output,
+            })?;
+            print_stdout(&text)?;
+            if verification.is_verified() {
+                Ok(())
+            } else {
+                Err(AppError::Unverified { record })
+            }
+        }
+        Command::Review {
+            run_id,
+            from,
+            state_dir: flag,
+            sign,
+        } => {
+            let state = state_dir(flag.as_deref())?;
+            let text = review::review(
+                review::ReviewRequest {
+                    run_id,
+                    from,
+                    sign_key: sign.sign_key,
+                    sign_program: sign.sign_program,
+                },
+                &state,
+            )?;
+            print_stdout(&text)
+        }
+        Command::Store {
+            command:
+                StoreCommand::Push {
+                    run_id,
+                    state_dir: flag,
+                    store,
+                },
+        } => {
+            let state = state_dir(flag.as_deref())?;
+            let spec = store_spec(&store).ok_or_else(|| {
+                AppError::usage("name the store to upload to: `--store DIR|s3://bucket/prefix` or $DRBOOK_STORE")
+            })?;
+            let dir = state.run(&run_id)?;
+            dir.inspect(&state)?;
+            let opened = store::Store::open(&spec)?;
+            let lines = store::push(&opened, &dir)?;
+            print_stdout(&format!(
+                "run {run_id}: {lines} journal lines uploaded to {}\n",
+                opened.location
+            ))
+        }
+        Command::Audit(args) => audit::command(args),
         Command::Schema => print_stdout(&format!(
             "{}\n",
             serde_json::to_string_pretty(&runbook::schema::schema()).unwrap_or_default()
@@ -134,6 +202,11 @@ fn dispatch(command: Command) -> Result<(), AppError> {
             print_stdout(&String::from_utf8_lossy(&out))
         }
     }
+}
+
+/// The store named by `--store` / `--store-endpoint`, else by the environment.
+fn store_spec(args: &StoreArgs) -> Option<store::StoreSpec> {
+    store::StoreSpec::resolve(args.store.as_deref(), args.store_endpoint.as_deref())
 }
 
 /// The state directory, resolved once per command; a warning when others can read it.
@@ -170,6 +243,7 @@ fn exit_code(error: &AppError) -> i32 {
         | AppError::RunAborted { .. } => exit_code::FAILURE,
         AppError::RunPaused { .. } => exit_code::PAUSED,
         AppError::RunStopped { .. } => exit_code::STOPPED,
+        AppError::Unverified { .. } | AppError::RecordsUnverified { .. } => exit_code::UNVERIFIED,
     }
 }
 

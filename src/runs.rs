@@ -13,12 +13,12 @@ use crate::journal::Journal;
 use crate::journal::event::{Achieved, AnsweredBy, Event, FailureDecision, Outcome, Record};
 use crate::run_dir::StateDir;
 use crate::verdict::{Measured, all_met};
-use crate::view::item_label;
 use crate::view::terminal::format_ms;
+use crate::view::{cluster_line, item_label};
 
 /// The version of the JSON that `runs list` and `runs show` print, `MAJOR.MINOR`: a
 /// field added is a minor change, one renamed or removed a major one.
-const JSON_FORMAT: &str = "1.0";
+const JSON_FORMAT: &str = "1.1";
 
 /// The status of a run as its journal (and its lock) tell it.
 pub(crate) fn status(journal: &Journal, locked: bool) -> String {
@@ -212,6 +212,7 @@ fn run_json(id: &str, journal: &Journal, locked: bool) -> Option<Value> {
         "status": status(journal, locked),
         "mode": mode.name(),
         "target": target,
+        "clusters": clusters(journal),
         "operator": operator,
         "runbook": {
             "name": runbook.name,
@@ -228,6 +229,23 @@ fn run_json(id: &str, journal: &Journal, locked: bool) -> Option<Value> {
         "objectives_met": objectives_met,
         "achieved": achieved,
     }))
+}
+
+/// The clusters the run reached (`cluster_reached`), in order: format 1.1.
+fn clusters(journal: &Journal) -> Vec<Value> {
+    journal
+        .records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::ClusterReached {
+                server,
+                uid,
+                context,
+                via,
+            } => Some(json!({"server": server, "uid": uid, "context": context, "via": via})),
+            _ => None,
+        })
+        .collect()
 }
 
 fn pretty(value: &Value) -> String {
@@ -267,6 +285,16 @@ fn summary(record: &Record) -> Option<String> {
                 FailureDecision::Continue => "continue without it",
                 FailureDecision::Abort => "abort the run",
             }
+        ),
+        Event::ClusterReached {
+            server,
+            uid,
+            context,
+            via,
+        } => format!(
+            "{}, {}",
+            cluster_line::cluster_line(server, uid),
+            cluster_line::how_reached(context.as_deref(), via, record.session)
         ),
         Event::RecoveryStarted { declared_at } => format!(
             "drill: failure injected; incident declared {}, recovery begins",

@@ -6,8 +6,15 @@ use crate::cli::RunArgs;
 use crate::journal::event::Mode;
 use crate::run_dir::StateDir;
 use crate::session::{Session, StartRequest};
+use crate::signing::Signer;
+use crate::store::StoreSpec;
 
 pub fn start(args: RunArgs, mode: Mode, state: &StateDir) -> Result<(), AppError> {
+    // A key drbook cannot sign with refuses the run before anything else.
+    let signer = Signer::resolve(
+        args.sign.sign_key.as_deref(),
+        args.sign.sign_program.as_deref(),
+    )?;
     let loaded = crate::load::runbook(&args.file)?;
     let request = StartRequest {
         file: args.file,
@@ -21,6 +28,11 @@ pub fn start(args: RunArgs, mode: Mode, state: &StateDir) -> Result<(), AppError
         targets: args.targets,
         operator: args.operator,
         output: args.output,
+        signer,
+        store: StoreSpec::resolve(
+            args.store.store.as_deref(),
+            args.store.store_endpoint.as_deref(),
+        ),
     };
     Session::start(request, loaded, state)?.drive()
 }

@@ -254,7 +254,15 @@ fn completions_for_each_shell() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in ["validate", "plan", "render", "schema", "completions"] {
+    for command in [
+        "validate",
+        "plan",
+        "render",
+        "schema",
+        "completions",
+        "verify",
+        "review",
+    ] {
         let out = drbook(&repo_root(), &[command, "--help"]);
         assert_eq!(out.code, 0, "{command}");
         assert!(

@@ -96,6 +96,21 @@ const CANNOT_RUN_HERE: &[(&str, Check, &str)] = &[
         "needs the state directory scripts/demo made",
     ),
     (
+        "drbook store push 20261124T031200Z-4f2a9c --store s3://dr-records/team-a",
+        Check::Arguments,
+        "names a run on the operator's machine and a real S3 store (tests/store.rs pushes to a test S3 server)",
+    ),
+    (
+        "drbook audit s3://dr-records/team-a --runbooks runbooks/kubeone --max-age 365d",
+        Check::Arguments,
+        "reads a real S3 store (tests/audit.rs audits generated stores)",
+    ),
+    (
+        "drbook audit /srv/drbook-store --format prometheus --out /var/lib/node_exporter/drbook.prom",
+        Check::Arguments,
+        "reads the store and writes the textfile of a real machine (tests/audit.rs writes one)",
+    ),
+    (
         "drbook run runbook.yaml --output json",
         Check::Arguments,
         "the benchmark's runbook, which benches/run_500.sh writes",
@@ -109,6 +124,56 @@ const CANNOT_RUN_HERE: &[(&str, Check, &str)] = &[
         "drbook plan runbooks/kkp/minio-lost.yaml --drill --target kind --targets kind.targets.yaml -i kubeconfig=/home/me/drbook/staging.kubeconfig",
         Check::Arguments,
         "needs the targets file of the reader's own kind cluster (docs/kubernetes.md)",
+    ),
+    (
+        "drbook drill runbooks/kkp/minio-lost.yaml --target staging --targets examples/drbook.targets.yaml --answers drill-answers.yaml --sign-key ~/.ssh/drbook_ed25519",
+        Check::Plan,
+        "needs a real staging cluster, the operator's answers file and key (tests/signing.rs signs real drills)",
+    ),
+    (
+        "drbook verify <run id> --allowed-signers allowed_signers",
+        Check::Arguments,
+        "names a run and an auditor's allowed signers (tests/signing.rs verifies real records)",
+    ),
+    (
+        "drbook verify <run dir> --allowed-signers allowed_signers",
+        Check::Arguments,
+        "names a record and an auditor's allowed signers (tests/signing.rs verifies real records)",
+    ),
+    (
+        "drbook verify <run dir> --allowed-signers allowed_signers --output json",
+        Check::Arguments,
+        "names a record and an auditor's allowed signers (tests/signing.rs verifies real records)",
+    ),
+    (
+        "drbook verify 20261124T031200Z-4f2a9c --allowed-signers allowed_signers",
+        Check::Arguments,
+        "names a run on the operator's machine (tests/signing.rs verifies real records)",
+    ),
+    (
+        "drbook verify records/20261124T031200Z-4f2a9c --allowed-signers allowed_signers --output json",
+        Check::Arguments,
+        "names a record copied by an auditor (tests/signing.rs verifies real records)",
+    ),
+    (
+        "drbook review <run id> --sign-key ~/.ssh/carol_ed25519",
+        Check::Arguments,
+        "asks at a terminal, with the reviewer's own key (tests/signing/review.rs reviews real drills)",
+    ),
+    (
+        "drbook review <run id> --from review-input.yaml --sign-key ~/.ssh/carol_ed25519",
+        Check::Arguments,
+        "names a finished drill and the reviewer's own key (tests/signing/review.rs reviews real drills)",
+    ),
+    (
+        "drbook review 20261124T031200Z-4f2a9c --sign-key ~/.ssh/id_ed25519",
+        Check::Arguments,
+        "asks at a terminal, with the reviewer's own key (tests/signing/review.rs reviews real drills)",
+    ),
+    (
+        "drbook review 20261124T031200Z-4f2a9c --from review-input.yaml --sign-key ~/.ssh/id_ed25519",
+        Check::Arguments,
+        "names a finished drill and the reviewer's own key (tests/signing/review.rs reviews real drills)",
     ),
 ];
 
@@ -454,7 +519,7 @@ fn as_plan(args: &[String]) -> Option<Vec<String>> {
             }
             // What only a run uses: who, where it is recorded, how it is shown.
             "--answers" | "--state-dir" | "--run-id" | "--declared-at" | "--failed-at"
-            | "--operator" | "--output" => {
+            | "--operator" | "--output" | "--sign-key" | "--sign-program" => {
                 words.next();
             }
             _ => plan.push(word.clone()),

@@ -103,6 +103,72 @@ const CASES: &[Case] = &[
         66,
         "error: cannot read `missing.yaml`: no such file",
     ),
+    // Signing keys and records (docs/signing.md).
+    case(
+        "run with a missing signing key",
+        &[
+            "run",
+            "runbook.yaml",
+            "--state-dir",
+            "state",
+            "--sign-key",
+            "nokey",
+        ],
+        66,
+        "error: cannot read `nokey`: no such file (the signing key",
+    ),
+    case(
+        "verify of an unsigned run",
+        &[
+            "verify",
+            "done",
+            "--state-dir",
+            "state",
+            "--allowed-signers",
+            "allowed_signers",
+        ],
+        6,
+        "error: record `done` did not verify (see above)",
+    ),
+    case(
+        "verify of a run that is not there",
+        &[
+            "verify",
+            "nosuch",
+            "--state-dir",
+            "state",
+            "--allowed-signers",
+            "allowed_signers",
+        ],
+        66,
+        "error: there is no run `nosuch`",
+    ),
+    case(
+        "verify without its allowed signers file",
+        &[
+            "verify",
+            "done",
+            "--state-dir",
+            "state",
+            "--allowed-signers",
+            "missing",
+        ],
+        66,
+        "error: cannot read `missing`: no such file",
+    ),
+    case(
+        "review of a run that is not there",
+        &[
+            "review",
+            "nosuch",
+            "--state-dir",
+            "state",
+            "--sign-key",
+            "nokey",
+        ],
+        66,
+        "error: there is no run `nosuch`",
+    ),
     // An invalid runbook: 2, before anything runs.
     case(
         "validate invalid runbook",
@@ -395,6 +461,7 @@ fn every_command_maps_each_class_of_mistake_to_its_documented_code() {
 ",
             ),
         )
+        .file("allowed_signers", "")
         .file(
             "empty-answers.yaml",
             "{}
@@ -508,4 +575,25 @@ fn a_paused_run_names_the_exact_command_to_continue_it() {
         dir.join("state").display()
     );
     assert!(paused.stderr.contains(&expected), "{}", paused.stderr);
+}
+
+#[test]
+fn an_audit_of_a_record_that_fails_verification_exits_6_after_printing_it() {
+    let test = Drbook::new();
+    // A run registered in a store that never uploaded its journal: truncated.
+    let run = test.path().join("store/runs/r1");
+    std::fs::create_dir_all(&run).expect("the store directory");
+    support::write(
+        &run,
+        "registration.json",
+        r#"{"format": "1.0", "run_id": "r1", "runbook": {"name": "codes", "version": "1.0.0", "sha256": "ab"},
+            "mode": "drill", "target": "staging", "operator": "alice",
+            "started_at": "2026-11-24T03:12:00Z", "drbook_version": "0.1.0"}"#,
+    );
+    let (code, stderr) = drbook(&test, &["audit", "store"], false);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(
+        stderr.contains("error: 1 run record failed verification"),
+        "{stderr}"
+    );
 }

@@ -31,7 +31,7 @@ const ENTER: &str = "\r";
 const CTRL_C: &str = "\x03";
 
 /// `drbook` on a pseudo-terminal.
-struct Pty {
+pub(crate) struct Pty {
     session: expectrl::session::OsSession,
     /// Everything read so far, for failure messages.
     seen: String,
@@ -40,7 +40,7 @@ struct Pty {
 impl Pty {
     /// Starts `command` (the harness's, with its directory and environment) on a fresh
     /// 80x24 pty.
-    fn spawn(command: Command) -> Pty {
+    pub(crate) fn spawn(command: Command) -> Pty {
         let session = Session::spawn(command).expect("drbook starts on a pty");
         Pty {
             session,
@@ -49,7 +49,7 @@ impl Pty {
     }
 
     /// Waits until `text` appears; returns what came before it (and it).
-    fn expect(&mut self, text: &str) -> String {
+    pub(crate) fn expect(&mut self, text: &str) -> String {
         let start = Instant::now();
         loop {
             match self.session.check(text) {
@@ -99,12 +99,12 @@ impl Pty {
         format!("{}{}", self.seen, String::from_utf8_lossy(&rest))
     }
 
-    fn send(&mut self, keys: &str) {
+    pub(crate) fn send(&mut self, keys: &str) {
         self.session.send(keys).expect("the pty takes keys");
     }
 
     /// Reads to the end of the output and returns the exit code.
-    fn exit_code(mut self) -> i32 {
+    pub(crate) fn exit_code(mut self) -> i32 {
         let start = Instant::now();
         loop {
             match self.session.check(expectrl::Eof) {

@@ -3,13 +3,15 @@
 //! cluster's objects and reports; the identity guard refusing a cluster whose
 //! `kube-system` UID is not the pinned one, with nothing changed; `kube.wait` seeing a
 //! change made after its watch opened; `validate` refusing a delete in recovery without
-//! `allow_delete: true`; and one drill through the real executable bound to a target
-//! that pins the cluster. The fake itself is held to the real server's statuses and
+//! `allow_delete: true`; one drill through the real executable bound to a target that
+//! pins the cluster; and the session's check of that cluster before the first step,
+//! with the identity recorded and shown (`preflight`). The fake itself is held to the real server's statuses and
 //! list and watch semantics (`fake`).
 
 mod actions;
 mod fake;
 mod identity;
+mod preflight;
 mod run;
 mod wait;
 

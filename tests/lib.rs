@@ -1,6 +1,7 @@
 //! drbook's integration tests, compiled into one binary (as `just` does): each module
 //! covers one feature and runs the real `drbook` executable or the library API.
 
+mod audit;
 mod backup_roundtrip;
 mod checkpoint_answers;
 mod cli;
@@ -31,7 +32,10 @@ mod runs_output;
 mod s3_actions;
 mod secret_messages;
 mod shipped_runbooks;
+mod signing;
+mod store;
 mod strict_values;
 mod support;
 mod terminal_view;
 mod validate_kinds;
+mod velero_actions;

@@ -156,7 +156,7 @@ fn json_has_the_documented_fields_and_the_facts_of_the_journal() {
     let ran = drill("1h", &[]);
     let text = report(&ran, "json");
     let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    assert_eq!(json["format"], "1.0");
+    assert_eq!(json["format"], "1.1");
     for field in [
         "run_id",
         "status",
@@ -164,6 +164,7 @@ fn json_has_the_documented_fields_and_the_facts_of_the_journal() {
         "drbook_version",
         "runbook",
         "target",
+        "clusters",
         "operators",
         "answered_by",
         "started",
@@ -182,6 +183,11 @@ fn json_has_the_documented_fields_and_the_facts_of_the_journal() {
     assert_eq!(json["status"], "succeeded");
     assert_eq!(json["mode"], "drill");
     assert_eq!(json["target"], "staging");
+    assert_eq!(
+        json["clusters"],
+        serde_json::json!([]),
+        "no step reached one"
+    );
     assert_eq!(
         json["runbook"]["sha256"],
         ran.events()[0]["runbook"]["sha256"]

@@ -22,7 +22,12 @@ use drbook::runbook::{Runbook, load};
 use crate::support::repo_root;
 
 /// Actions that overwrite, move aside or delete state: never run without a confirm.
-const DESTRUCTIVE_ACTIONS: &[&str] = &["etcd.snapshot.restore", "pki.restore", "rclone.sync"];
+const DESTRUCTIVE_ACTIONS: &[&str] = &[
+    "etcd.snapshot.restore",
+    "pki.restore",
+    "rclone.sync",
+    "velero.restore",
+];
 
 /// Words of a shell command that reset, delete or overwrite.
 const DESTRUCTIVE_WORDS: &[&str] = &[

@@ -108,7 +108,7 @@ fn runs_list_json_has_one_documented_object_per_run() {
         &["runs", "list", "--output", "json"],
     );
     let list: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(list["format"], "1.0");
+    assert_eq!(list["format"], "1.1");
     let runs = list["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2, "{out}");
     for run in runs {
@@ -160,7 +160,7 @@ fn runs_show_json_has_the_header_each_event_and_the_verdicts() {
         &["runs", "show", "shown", "--output", "json"],
     );
     let shown: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(shown["format"], "1.0");
+    assert_eq!(shown["format"], "1.1");
     assert_eq!(shown["verified"], true);
     assert_eq!(shown["run"]["id"], "shown");
     assert_eq!(shown["run"]["objectives_met"], true);

@@ -71,7 +71,7 @@ fn progress(events: &[ActionEvent]) -> Vec<String> {
         .iter()
         .filter_map(|e| match e {
             ActionEvent::Progress(text) => Some(text.clone()),
-            ActionEvent::Output { .. } => None,
+            _ => None,
         })
         .collect()
 }

@@ -58,6 +58,10 @@ pub enum ActionEvent {
     Output { stream: Stream, line: String },
     /// A note on what the action is doing, e.g. a retry of a probe.
     Progress(String),
+    /// The action reached a Kubernetes cluster and read its identity (before checking
+    /// it against a pinned `cluster_uid`). The engine records the first time a run
+    /// reaches each cluster (`cluster_reached`) and shows the rest as progress.
+    ClusterReached(super::kube::ClusterIdentity),
 }
 
 /// The outputs of a successful action: `steps.<id>.outputs` for later steps.
@@ -179,6 +183,9 @@ pub enum ActionError {
 
     #[error(transparent)]
     Age(#[from] super::check_age::AgeError),
+
+    #[error(transparent)]
+    Velero(#[from] super::velero::VeleroError),
 }
 
 /// "exited with status 3", "was killed by signal 9 (SIGKILL)".

@@ -3,7 +3,7 @@
 //! Every action declares its name, its parameters (used by `validate`, `plan` and the JSON
 //! Schema), whether re-running it after a crash is safe, and its executor, which the
 //! engine calls through `ActionSpec::execute` (the interface is in `execute`). Families
-//! of actions (etcd, PKI, restic, S3, Kubernetes) each add a file here and a line to
+//! of actions (etcd, PKI, restic, S3, Kubernetes, Velero) each add a file here and a line to
 //! `CATALOG`.
 
 mod by_hand;
@@ -22,6 +22,7 @@ mod restic;
 mod s3;
 mod shell;
 mod staging_lock;
+mod velero;
 mod wait;
 
 pub use by_hand::{ByHandFn, Given};
@@ -170,7 +171,24 @@ pub const CATALOG: &[ActionSpec] = &[
     self::kube::WAIT,
     kkp::BACKUPS,
     kkp::RESTORE,
+    velero::BACKUPS,
+    velero::BACKUP_LATEST,
+    velero::BSL_ACCESS,
+    velero::RESTORE,
 ];
+
+/// The prefixes of the action families that reach a Kubernetes cluster.
+const CLUSTER_FAMILIES: [&str; 3] = ["kube.", "velero.", "kkp."];
+
+/// True when an action of this name reaches a Kubernetes cluster, so a run with such a
+/// step checks the target's cluster before its first step (`session::cluster_check`).
+/// Decided by family, so a new `kube.*`, `velero.*` or `kkp.*` action is covered
+/// without being listed.
+pub fn reaches_cluster(name: &str) -> bool {
+    CLUSTER_FAMILIES
+        .iter()
+        .any(|family| name.starts_with(family))
+}
 
 /// Looks an action up by the name a runbook uses.
 pub fn lookup(name: &str) -> Option<&'static ActionSpec> {
@@ -200,6 +218,22 @@ mod tests {
     use serde_json::{Map, Value};
 
     use super::*;
+
+    #[test]
+    fn the_kubernetes_families_reach_a_cluster_and_nothing_else_does() {
+        for name in ["kube.apply", "velero.restore", "kkp.etcd.restore"] {
+            assert!(reaches_cluster(name), "{name}");
+        }
+        for name in [
+            "shell",
+            "etcd.health",
+            "s3.get",
+            "kubectl",
+            "kubernetes.get",
+        ] {
+            assert!(!reaches_cluster(name), "{name}");
+        }
+    }
 
     /// Every registered action prints commands for the paper, even with nothing but
     /// placeholders: a new action without its by-hand text fails here.

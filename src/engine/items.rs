@@ -176,6 +176,24 @@ impl SectionRun<'_> {
                     .recorder
                     .progress(&id, item_index, &engine.masker.mask(&message));
             }
+            // The first time the run reaches a cluster it is recorded; after that it is
+            // only news.
+            ActionEvent::ClusterReached(cluster) if !engine.recorder.reached(&cluster.uid) => {
+                engine.recorder.record(Event::ClusterReached {
+                    server: engine.masker.mask(&cluster.server),
+                    uid: cluster.uid,
+                    context: cluster.context.map(|c| engine.masker.mask(&c)),
+                    via: id,
+                })?;
+            }
+            ActionEvent::ClusterReached(cluster) => engine.recorder.progress(
+                &id,
+                item_index,
+                &engine.masker.mask(&format!(
+                    "reached cluster {} (kube-system UID {})",
+                    cluster.server, cluster.uid
+                )),
+            ),
         }
         Ok(())
     }

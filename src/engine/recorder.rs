@@ -62,6 +62,13 @@ impl Recorder {
         Ok(self.records.last().expect("just pushed"))
     }
 
+    /// True when this run has recorded reaching the cluster with this `kube-system` UID.
+    pub fn reached(&self, uid: &str) -> bool {
+        self.records
+            .iter()
+            .any(|r| matches!(&r.event, Event::ClusterReached { uid: seen, .. } if seen == uid))
+    }
+
     /// Makes everything recorded so far durable (fsync). Called before any effect starts
     /// and when a run ends or pauses.
     pub fn sync(&mut self) -> Result<(), JournalError> {

@@ -10,12 +10,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The journal format this build writes: major.minor. A minor version only adds optional
-/// fields, which a reader of an older minor ignores; anything else (a new event type, a
-/// changed meaning) is a new major, which a reader refuses. Within the minors a reader
-/// knows, an unknown field is damage, not news (see `reader`).
+/// The journal format this build writes: major.minor. A minor version adds optional
+/// fields, which a reader of an older minor ignores, or an event type that only informs
+/// (nothing replay or the clock decides on reads it; 1.2 added `cluster_reached`), which
+/// a reader of an older minor refuses as newer than it reads, never as damage; anything
+/// else (a changed meaning, a field that becomes required) is a new major, which a reader
+/// refuses. Within the minors a reader knows, an unknown field is damage, not news (see
+/// `reader`).
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 2;
 
 /// The `prev` of the first record: there is no previous line.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -194,6 +197,20 @@ pub enum Event {
         /// unless the change was accepted.
         runbook_sha256: String,
     },
+    /// The run reached a Kubernetes cluster it had not reached before (format 1.2):
+    /// recorded once per `kube-system` UID, by the session's preflight before the first
+    /// step, or by the first step that reached it. Never holds a credential.
+    ClusterReached {
+        /// The API server URL, without any user part or query.
+        server: String,
+        /// The `kube-system` namespace UID: the cluster's identity.
+        uid: String,
+        /// The kubeconfig context used, when a kubeconfig named one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
+        /// `preflight`, or the id of the step that reached it.
+        via: String,
+    },
     StepStarted {
         step: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -246,6 +263,9 @@ pub enum Event {
         achieved: Achieved,
     },
 }
+
+/// The `via` of a cluster reached by the session's check before the first step.
+pub const VIA_PREFLIGHT: &str = "preflight";
 
 /// Wall time as RFC 3339 UTC with milliseconds: `2026-11-24T07:10:00.123Z`.
 mod millis {

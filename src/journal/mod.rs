@@ -205,6 +205,51 @@ mod tests {
     }
 
     #[test]
+    fn an_event_type_of_a_newer_minor_is_refused_as_newer_not_as_damage() {
+        let path = Path::new("journal.jsonl");
+        let newer = format!("{FORMAT_MAJOR}.{}", FORMAT_MINOR + 1);
+        let mut records = two_records(&newer);
+        records[1]["event"] = serde_json::json!({"type": "disk_checked", "free": 3});
+        let error = reader::parse(path, &chained(records.clone()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            format!(
+                "`journal.jsonl` was written in journal format {newer}, newer than this drbook reads ({FORMAT_MAJOR}.{FORMAT_MINOR}); use a newer drbook"
+            )
+        );
+        // In a minor this build writes, the same line is damage.
+        records[0]["event"]["format"] = format!("{FORMAT_MAJOR}.{FORMAT_MINOR}").into();
+        let error = reader::parse(path, &chained(records))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("line 2 is damaged"), "{error}");
+    }
+
+    #[test]
+    fn a_1_1_journal_still_reads_and_cluster_reached_round_trips() {
+        let path = Path::new("journal.jsonl");
+        let mut records = two_records("1.1");
+        let old = reader::parse(path, &chained(records.clone())).unwrap();
+        assert_eq!(old.records.len(), 2);
+        let reached = Event::ClusterReached {
+            server: "https://10.0.0.1:6443".into(),
+            uid: "5f0c".into(),
+            context: None,
+            via: VIA_PREFLIGHT.into(),
+        };
+        records[0]["event"]["format"] = "1.2".into();
+        records[1]["event"] = serde_json::to_value(&reached).unwrap();
+        assert_eq!(
+            records[1]["event"],
+            serde_json::json!({"type": "cluster_reached", "server": "https://10.0.0.1:6443", "uid": "5f0c", "via": "preflight"})
+        );
+        let new = reader::parse(path, &chained(records)).unwrap();
+        assert_eq!(new.records[1].event, reached);
+    }
+
+    #[test]
     fn the_lock_admits_one_writer() {
         let dir = tempfile::tempdir().unwrap();
         let first = RunLock::acquire(dir.path(), "r1").unwrap();

@@ -3,7 +3,8 @@
 //!
 //! The version in the first line decides how strict the rest is read: a newer major is
 //! refused before anything else; a newer minor may carry optional fields this build
-//! does not know, which are ignored (the hash chain still covers them); in a journal of
+//! does not know, which are ignored (the hash chain still covers them), and event types
+//! it does not know, which are refused as newer than this build reads; in a journal of
 //! a minor this build knows, a field it does not know is damage and refused.
 
 use std::path::Path;
@@ -60,8 +61,25 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journal, JournalError> {
         if records.is_empty() {
             newer_minor = check_format(path, &value)?;
         }
-        let record =
-            Record::deserialize(&value).map_err(|e| corrupt(line_number, e.to_string()))?;
+        let record = match Record::deserialize(&value) {
+            Ok(record) => record,
+            // A newer minor may add an event type that only informs: this build cannot
+            // read it, which is not damage.
+            Err(_) if newer_minor => {
+                return Err(JournalError::NewerFormat {
+                    path: path.to_path_buf(),
+                    found: records
+                        .first()
+                        .and_then(|r: &Record| match &r.event {
+                            Event::RunStarted { format, .. } => Some(format.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
+                    supported: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
+                });
+            }
+            Err(e) => return Err(corrupt(line_number, e.to_string())),
+        };
         if !newer_minor {
             let known =
                 serde_json::to_value(&record).map_err(|e| corrupt(line_number, e.to_string()))?;

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{self, RunbookCopy};
 use super::render::{self, ReportFormat};
+use super::review;
 use crate::app_error::AppError;
 use crate::journal::Journal;
 use crate::journal::event::Event;
@@ -18,11 +19,12 @@ pub(crate) fn report(state: &StateDir, id: &str, format: ReportFormat) -> Result
     let (journal, locked) = dir.inspect(state)?;
     let copy = runbook_copy(&dir, &journal);
     let status = runs::status(&journal, locked);
-    let (report, span) = model::build(id, &journal, status, &copy).ok_or_else(|| {
+    let (mut report, span) = model::build(id, &journal, status, &copy).ok_or_else(|| {
         AppError::refused(format!(
             "the journal of run `{id}` does not start with `run_started`; there is nothing to report"
         ))
     })?;
+    report.review = review::read(&dir);
     render::render(&report, &span, format).map_err(|e| AppError::failed(e.to_string()))
 }
 

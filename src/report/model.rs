@@ -15,6 +15,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::clusters::{ClusterReport, clusters};
 use crate::journal::Journal;
 use crate::journal::event::{Achieved, AnsweredBy, Event, FailureDecision, Outcome, Record};
 use crate::verdict::{Measured, Verdict};
@@ -23,7 +24,7 @@ use crate::view::terminal::format_ms;
 
 /// The version of the JSON report, `MAJOR.MINOR`: a field added is a minor change, one
 /// renamed or removed a major one.
-pub(crate) const FORMAT: &str = "1.0";
+pub(crate) const FORMAT: &str = "1.1";
 
 /// The most output lines kept of one failed attempt: its end says why it failed.
 const FAILED_OUTPUT_LINES: usize = 40;
@@ -40,6 +41,8 @@ pub(crate) struct Report {
     pub drbook_version: String,
     pub runbook: RunbookFacts,
     pub target: Option<String>,
+    /// The Kubernetes clusters the run reached, each once (report format 1.1).
+    pub clusters: Vec<ClusterReport>,
     /// Everyone who operated a session of the run, in order, once each.
     pub operators: Vec<String>,
     /// Every person who answered a checkpoint or decided a failure, once each.
@@ -55,6 +58,9 @@ pub(crate) struct Report {
     pub steps: Vec<StepReport>,
     pub checkpoints: Vec<CheckpointReport>,
     pub deviations: Vec<Deviation>,
+    /// The review (`drbook review`), when there is one of this journal (format 1.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<super::review::ReviewReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,7 +169,7 @@ pub(crate) struct RunbookCopy {
     pub prompts: HashMap<String, String>,
 }
 
-fn time_text(time: &DateTime<Utc>) -> String {
+pub(super) fn time_text(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -263,6 +269,7 @@ pub(crate) fn build(
             path: runbook.path.clone(),
         },
         target: target.clone(),
+        clusters: clusters(journal),
         operators: builder.operators,
         answered_by: builder.answered_by,
         started: time_text(&first.time),
@@ -274,6 +281,7 @@ pub(crate) fn build(
         steps,
         checkpoints: builder.checkpoints,
         deviations: builder.deviations,
+        review: None,
     };
     let span = Span {
         origin_ms: origin.timestamp_millis(),
@@ -485,6 +493,7 @@ impl<'a> Builder<'a> {
                 None => self.deviation(record, None, "paused", reason.clone()),
             },
             Event::RunStarted { .. }
+            | Event::ClusterReached { .. }
             | Event::RecoveryStarted { .. }
             | Event::RunFinished { .. } => {}
         }

@@ -12,14 +12,19 @@ fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 3, 12, second).unwrap()
 }
 
+/// A journal of `(second, event)`s; each `session_started` begins the next session.
 fn journal(events: Vec<(u32, Event)>) -> Journal {
+    let mut session = 0;
     Journal {
         records: events
             .into_iter()
             .enumerate()
             .map(|(seq, (second, event))| Record {
                 seq: seq as u64,
-                session: 1,
+                session: {
+                    session += u32::from(matches!(event, Event::SessionStarted { .. }));
+                    session
+                },
                 time: at(second),
                 mono_ms: 0,
                 prev: String::new(),
@@ -66,6 +71,15 @@ fn steered_run() -> Journal {
                 declared_at_given: false,
                 failed_at: None,
                 inputs: Map::new(),
+            },
+        ),
+        (
+            0,
+            Event::ClusterReached {
+                server: "https://10.0.0.1:6443".into(),
+                uid: "5f0c2a1e-0000-4000-8000-00000000c0de".into(),
+                context: Some("prod".into()),
+                via: crate::journal::event::VIA_PREFLIGHT.into(),
             },
         ),
         (1, started("check", 1)),
@@ -227,4 +241,15 @@ fn an_unfinished_run_is_not_measured() {
         "RTO not measured yet: the run has not finished"
     );
     assert!(report.achieved.is_none());
+}
+
+#[test]
+fn the_cluster_the_run_reached_is_reported_with_how_it_was_reached() {
+    let report = report();
+    assert_eq!(report.clusters.len(), 1);
+    assert_eq!(
+        report.clusters[0].text,
+        "cluster: https://10.0.0.1:6443 (kube-system UID 5f0c2a1e-0000-4000-8000-00000000c0de), context `prod`, checked before the first step"
+    );
+    assert_eq!(report.clusters[0].via, "preflight");
 }

@@ -271,4 +271,51 @@ mod tests {
     fn html_of_a_steered_run() {
         insta::assert_snapshot!(rendered(ReportFormat::Html));
     }
+
+    /// The steered run with a review, as `drbook review` writes one.
+    fn reviewed(format: ReportFormat) -> String {
+        let (mut report, span) = steered_report();
+        report.review = Some(crate::report::review::ReviewReport {
+            reviewed_at: "2026-11-25T09:00:00.000Z".into(),
+            lessons_learned: "The restic password was only in Alice's vault.\nThe runbook's <timeout> was too short.".into(),
+            corrective_actions: vec![crate::review::model::CorrectiveAction {
+                action: "Store the restic password in the team vault | shared".into(),
+                owner: "bob".into(),
+                due: "2027-01-31".into(),
+                ticket: Some("OPS-1234".into()),
+            }],
+            sign_off_by: "carol".into(),
+            signed: true,
+        });
+        render(&report, &span, format).unwrap()
+    }
+
+    #[test]
+    fn markdown_of_a_reviewed_run() {
+        insta::assert_snapshot!(reviewed(ReportFormat::Md));
+    }
+
+    #[test]
+    fn every_format_shows_the_review() {
+        let html = reviewed(ReportFormat::Html);
+        assert!(html.contains("<h2>Review</h2>"), "{html}");
+        assert!(
+            html.contains("&lt;timeout&gt;"),
+            "values are escaped: {html}"
+        );
+        assert!(html.contains("<td>OPS-1234</td>"), "{html}");
+        let junit = reviewed(ReportFormat::Junit);
+        assert!(
+            junit.contains(r#"<property name="drbook.review.signed_off_by" value="carol"/>"#),
+            "{junit}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&reviewed(ReportFormat::Json)).unwrap();
+        assert_eq!(json["review"]["sign_off_by"], "carol");
+        assert_eq!(
+            json["review"]["corrective_actions"][0]["ticket"],
+            "OPS-1234"
+        );
+        // Without a review, the JSON has no `review` key at all.
+        assert!(!rendered(ReportFormat::Json).contains("\"review\""));
+    }
 }

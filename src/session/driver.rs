@@ -11,7 +11,10 @@ use crate::engine::{self, Answerer, Engine, RunEnd, RunFacts};
 use crate::journal::RunLock;
 use crate::journal::event::{Event, RunOutcome};
 use crate::operator;
+use crate::run_dir::RunDir;
 use crate::runbook::ValidRunbook;
+use crate::signing::{self, Signer};
+use crate::store::{self, Store};
 
 /// A run bound, recorded and locked, whose steps have not been driven yet in this
 /// session.
@@ -20,18 +23,40 @@ pub struct Session {
     pub(crate) valid: ValidRunbook,
     pub(crate) facts: RunFacts,
     pub(crate) prior: engine::replay::Prior,
-    /// The first event of a new run (`run_started`), recorded when driving begins.
-    pub(crate) first: Option<Event>,
+    /// The first events of a new run (`run_started`, then the cluster its preflight
+    /// reached), recorded when driving begins.
+    pub(crate) first: Vec<Event>,
     pub(crate) run_id: String,
     /// The command that continues this run, for the paused message.
     pub(crate) resume_command: String,
+    /// The run's directory, whose record is signed and uploaded when the session ends.
+    pub(crate) dir: RunDir,
+    /// Signs the journal when the session ends.
+    pub(crate) signer: Option<Signer>,
     /// Held until the session ends: no other process writes the run meanwhile.
     pub(crate) _lock: RunLock,
+    /// The record store (`--store`), if one was named.
+    pub(crate) store: Option<Store>,
 }
 
 impl Session {
     /// Drives the run to its end (finished or paused) and says how it ended.
     pub fn drive(mut self) -> Result<(), AppError> {
+        let ended = self.drive_to_end();
+        // The record as this session leaves it is signed (with the lock still held), then
+        // uploaded, so the store gets each signature with the lines it covers; a session
+        // that died leaves its lines to the next one's signature.
+        let ended = match &self.signer {
+            Some(signer) => match signing::sign_session_end(&self.dir, signer) {
+                Ok(_) => ended,
+                Err(e) => Err(unsigned(&ended, e)),
+            },
+            None => ended,
+        };
+        store::at_session_end(self.store.as_ref(), &self.dir, ended)
+    }
+
+    fn drive_to_end(&mut self) -> Result<(), AppError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -41,7 +66,7 @@ impl Session {
             &self.valid,
             &mut self.facts,
             &self.prior,
-            self.first.take(),
+            std::mem::take(&mut self.first),
         ));
         let masker = &self.engine.masker;
         let run_id = self.run_id.clone();
@@ -61,27 +86,36 @@ impl Session {
             None if end.stopped_at.is_some() => Err(AppError::RunStopped {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
-                resume: self.resume_command,
+                resume: self.resume_command.clone(),
             }),
             None => Err(AppError::RunPaused {
                 run_id,
                 reason: masker.mask(&end.reason.unwrap_or_default()),
-                resume: self.resume_command,
+                resume: self.resume_command.clone(),
             }),
         }
     }
 }
 
-/// Records the first event (if any) and drives the run, with Ctrl-C listened for from
+/// The run ended as `ended` says, but its record could not be signed: both are said.
+fn unsigned(ended: &Result<(), AppError>, error: signing::SigningError) -> AppError {
+    let how = match ended {
+        Ok(()) => "the run succeeded".to_string(),
+        Err(e) => e.to_string(),
+    };
+    AppError::failed(format!("{how}; but its record was not signed: {error}"))
+}
+
+/// Records the first events (if any) and drives the run, with Ctrl-C listened for from
 /// before the first step until the end.
 async fn drive_with_ctrl_c(
     engine: &mut Engine,
     valid: &ValidRunbook,
     facts: &mut RunFacts,
     prior: &engine::replay::Prior,
-    first: Option<Event>,
+    first: Vec<Event>,
 ) -> Result<RunEnd, engine::EngineError> {
-    if let Some(event) = first {
+    for event in first {
         engine.recorder.record(event)?;
     }
     // Without a wake-up (no socket pair), Ctrl-C pauses without asking.

@@ -4,6 +4,7 @@
 
 mod assemble;
 pub mod binding;
+mod cluster_check;
 mod driver;
 mod new_run;
 mod preflight;

@@ -10,14 +10,16 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding::{self, BoundTarget};
 use super::driver::Session;
-use super::{preflight, preflight_answers};
+use super::{cluster_check, preflight, preflight_answers};
 use crate::app_error::AppError;
 use crate::cli::OutputFormat;
 use crate::engine::{self, RunFacts};
-use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef};
+use crate::journal::event::{Event, FORMAT_MAJOR, FORMAT_MINOR, Mode, RunbookRef, VIA_PREFLIGHT};
 use crate::load::LoadedRunbook;
 use crate::operator::{self, Operator};
 use crate::run_dir::{self, StateDir};
+use crate::signing::Signer;
+use crate::store::{Store, StoreSpec};
 
 /// What `run` and `drill` were asked to do.
 pub struct StartRequest {
@@ -32,6 +34,10 @@ pub struct StartRequest {
     pub targets: Option<PathBuf>,
     pub operator: Option<String>,
     pub output: OutputFormat,
+    /// Signs the journal at the end of the session (checked before it starts).
+    pub signer: Option<Signer>,
+    /// The record store to register the run in and upload it to (`--store`).
+    pub store: Option<StoreSpec>,
 }
 
 impl Session {
@@ -80,8 +86,14 @@ impl Session {
                 "--declared-at is in the future; give the time the incident was declared",
             ));
         }
+        // An unusable store (a bad location, no credentials) refuses the run before
+        // anything exists; one that cannot be reached only warns (see `register`).
+        let store = request.store.as_ref().map(Store::open).transpose()?;
         let run_id = request.run_id.unwrap_or_else(run_dir::new_run_id);
         let dir = state.run(&run_id)?;
+        // The last check, as it is the one that reaches out: the cluster the run would
+        // change is the one the target names, or nothing is started.
+        let cluster = cluster_check::check(runbook, mode, bound.as_ref(), &dir.workdir())?;
         let sha256 = base16ct::lower::encode_string(&Sha256::digest(&bytes));
         let (lock, writer) = dir.create(&bytes, &sha256)?;
         let (target_name, target_facts, targets_file) = match &bound {
@@ -131,6 +143,9 @@ impl Session {
             failed_at,
             inputs,
         };
+        if let Some(store) = &store {
+            register(store, &started);
+        }
         let facts = RunFacts {
             mode,
             declared_at,
@@ -142,10 +157,20 @@ impl Session {
             valid,
             facts,
             prior: engine::replay::Prior::default(),
-            first: Some(started),
+            first: std::iter::once(started)
+                .chain(cluster.map(|c| Event::ClusterReached {
+                    server: c.server,
+                    uid: c.uid,
+                    context: c.context,
+                    via: VIA_PREFLIGHT.into(),
+                }))
+                .collect(),
             resume_command: state.resume_command(&run_id),
             run_id,
+            dir,
+            signer: request.signer,
             _lock: lock,
+            store,
         })
     }
 }
@@ -154,4 +179,15 @@ impl Session {
 /// any directory.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Registers the run in the store. A store that cannot be reached does not stop an
+/// incident or a drill: the run goes on, warned, and its upload at the session's end
+/// writes the registration then.
+fn register(store: &Store, started: &Event) {
+    if let Err(error) = crate::store::register(store, started) {
+        eprintln!(
+            "warning: the run was not registered in the store: {error}; it runs on and its record is uploaded when the session ends"
+        );
+    }
 }

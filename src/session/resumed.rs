@@ -13,16 +13,18 @@ use sha2::{Digest, Sha256};
 use super::assemble::{EngineParts, build_engine};
 use super::binding;
 use super::driver::Session;
-use super::{preflight, preflight_answers};
+use super::{cluster_check, preflight, preflight_answers};
 use crate::app_error::{AppError, FileKind};
 use crate::cli::OutputFormat;
 use crate::engine::step_state::StepState;
 use crate::engine::{self, RunFacts};
 use crate::journal::JournalWriter;
-use crate::journal::event::{Event, Outcome};
+use crate::journal::event::{Event, Outcome, VIA_PREFLIGHT};
 use crate::operator::{self, InterruptedChoice, Operator};
 use crate::run_dir::{OpenRun, StateDir};
 use crate::runbook::model::{Step, StepBody};
+use crate::signing::Signer;
+use crate::store::{Store, StoreSpec};
 
 /// What `resume` was asked to do.
 pub struct ResumeRequest {
@@ -31,11 +33,17 @@ pub struct ResumeRequest {
     pub targets: Option<PathBuf>,
     pub operator: Option<String>,
     pub output: OutputFormat,
+    /// Signs the journal at the end of the session, the lines of a session that died
+    /// before its end included.
+    pub signer: Option<Signer>,
+    /// The record store to upload the run to when this session ends (`--store`).
+    pub store: Option<StoreSpec>,
 }
 
 impl Session {
     /// Opens, checks and replays a run so that driving it continues where it stopped.
     pub fn resume(request: ResumeRequest, state: &StateDir) -> Result<Session, AppError> {
+        let store = request.store.as_ref().map(Store::open).transpose()?;
         let OpenRun { dir, lock, journal } = state.run(&request.run_id)?.open(state)?;
         let no_start = || {
             AppError::refused(format!(
@@ -115,6 +123,10 @@ impl Session {
             answers,
             interactive,
         };
+        // The target may have been pointed elsewhere since the last session: the
+        // cluster is checked again before the journal is written to, and before the
+        // operator is asked about interrupted steps of a resume that would be refused.
+        let cluster = cluster_check::check(runbook, mode, bound.as_ref(), &dir.workdir())?;
         let decisions = decide_interrupted(runbook, &prior, &operator, &dir.id)?;
         // Declared-at as the record has it: a drill's recovery may have declared it later.
         let facts = RunFacts::from_records(&journal.records).ok_or_else(no_start)?;
@@ -148,6 +160,21 @@ impl Session {
                 runbook_sha256: sha256,
             },
         )?;
+        // Recorded once per cluster in a run: a resumed session on the same cluster adds
+        // nothing.
+        if let Some(cluster) = cluster
+            && !engine.recorder.reached(&cluster.uid)
+        {
+            record(
+                &mut engine,
+                Event::ClusterReached {
+                    server: cluster.server,
+                    uid: cluster.uid,
+                    context: cluster.context,
+                    via: VIA_PREFLIGHT.into(),
+                },
+            )?;
+        }
         // Steps the operator confirmed as finished are recorded as such and not run again.
         for decision in decisions {
             if decision.choice == InterruptedChoice::Done {
@@ -171,10 +198,13 @@ impl Session {
             valid,
             facts,
             prior,
-            first: None,
+            first: Vec::new(),
             resume_command: state.resume_command(&dir.id),
-            run_id: dir.id,
+            run_id: dir.id.clone(),
+            dir,
+            signer: request.signer,
             _lock: lock,
+            store,
         })
     }
 }

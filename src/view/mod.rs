@@ -1,6 +1,7 @@
 //! How a run looks while it happens: the terminal view for people, or one JSON record
 //! per line for machines (`--output json`). Both only observe the records.
 
+pub(crate) mod cluster_line;
 pub(crate) mod item_label;
 pub mod json;
 mod live;

@@ -14,6 +14,11 @@
 //! asked, stdout is a log, or the answers file answered), so a log still says what the
 //! checkpoint asked for. A resumed run
 //! shows its title again, not the whole description.
+//!
+//! The header ends with the cluster the run's preflight reached (`cluster_reached`,
+//! recorded right after `run_started`), so the description waits for it. Just over 600
+//! lines: the header (the run's first lines, the held-back description, the resumed
+//! header of `on_history`) is the next piece to move out.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
@@ -22,13 +27,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use console::{Style, Term};
 
+use super::cluster_line;
 use super::item_label;
 use super::live::Live;
 use super::plain_text;
 use crate::engine::{Observer, QuestionScreen, StepGuidance};
 use crate::journal::Record;
 use crate::journal::event::{
-    AnsweredBy, Event, FailureDecision, Mode, Outcome, RunOutcome, Stream,
+    AnsweredBy, Event, FailureDecision, Mode, Outcome, RunOutcome, Stream, VIA_PREFLIGHT,
 };
 use crate::runbook::Runbook;
 use crate::runbook::model::StepBody;
@@ -74,6 +80,9 @@ pub struct TerminalView {
     /// succeeded these are the failures it went on past (`on_failure: continue`), which
     /// the summary names so a green run does not hide them.
     failed: Vec<InstanceKey>,
+    /// The run's description, held back after the header lines until the cluster the
+    /// preflight reached (recorded next) has been shown with them.
+    guidance_due: Option<Mode>,
 }
 
 impl TerminalView {
@@ -112,6 +121,7 @@ impl TerminalView {
             live: Live::new(),
             started: HashMap::new(),
             failed: Vec::new(),
+            guidance_due: None,
         }
     }
 
@@ -211,6 +221,13 @@ impl TerminalView {
         }
     }
 
+    /// The run's description, when the header held it back.
+    fn show_due_guidance(&mut self) {
+        if let Some(mode) = self.guidance_due.take() {
+            self.run_guidance(mode);
+        }
+    }
+
     /// A step's description under its start line; a checkpoint's only when its
     /// question will not show it on this view's screen.
     fn step_description(&mut self, guidance: &StepGuidance) {
@@ -277,6 +294,11 @@ impl Observer for TerminalView {
         let red = Style::new().red().bold();
         let bold = Style::new().bold();
         let yellow = Style::new().yellow();
+        // Only the cluster the preflight reached belongs in the header before the
+        // description; anything else comes after it.
+        if !matches!(&record.event, Event::ClusterReached { via, .. } if via == VIA_PREFLIGHT) {
+            self.show_due_guidance();
+        }
         match &record.event {
             Event::RunStarted {
                 run_id,
@@ -321,8 +343,19 @@ impl Observer for TerminalView {
                     objective(self.rto_objective),
                     objective(self.rpo_objective)
                 ));
-                self.run_guidance(*mode);
+                self.guidance_due = Some(*mode);
                 self.start_live_clock();
+            }
+            Event::ClusterReached {
+                server, uid, via, ..
+            } => {
+                let line = cluster_line::cluster_line(server, uid);
+                if via == VIA_PREFLIGHT {
+                    self.line(&line);
+                    self.show_due_guidance();
+                } else {
+                    self.line(&dim.apply_to(format!("  {via}: {line}")).to_string());
+                }
             }
             Event::FailureDecided {
                 step, decision, by, ..
@@ -557,6 +590,9 @@ impl Observer for TerminalView {
                     }
                 }
                 Event::RecoveryStarted { declared_at } => self.declare(*declared_at),
+                Event::ClusterReached { server, uid, .. } => {
+                    self.line(&cluster_line::cluster_line(server, uid));
+                }
                 _ => {}
             }
         }

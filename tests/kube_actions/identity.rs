@@ -4,7 +4,10 @@
 use serde_json::json;
 use tempfile::TempDir;
 
-use super::{Cluster, progress};
+use drbook::actions::ActionEvent;
+use drbook::actions::kube::ClusterIdentity;
+
+use super::Cluster;
 use crate::support::actions as run_action;
 use crate::support::fake_kube::{FakeKube, write_kubeconfig};
 
@@ -16,12 +19,13 @@ fn a_pinned_uid_that_matches_lets_the_step_through() {
         json!({"api_version": "v1", "kind": "ConfigMap", "name": "settings", "namespace": "shop", "cluster_uid": c.fake.uid()}),
     );
     assert_eq!(result.expect("reached")["cluster_uid"], c.fake.uid());
-    let reached = format!("kube-system UID {})", c.fake.uid());
     assert!(
-        progress(&events)
-            .iter()
-            .any(|p| p.starts_with("reached cluster http://127.0.0.1:") && p.ends_with(&reached)),
-        "{events:?}"
+        events.contains(&ActionEvent::ClusterReached(ClusterIdentity {
+            server: c.fake.url(),
+            uid: c.fake.uid(),
+            context: Some("fake".into()),
+        })),
+        "the identity is reported, typed: {events:?}"
     );
 }
 
@@ -115,10 +119,18 @@ fn the_context_chooses_the_cluster_and_the_pin_catches_the_wrong_one() {
             "api_version": "v1", "kind": "ConfigMap", "name": "app", "patch": "data: {v: \"2\"}",
         })
     };
-    let (wrong, _) = run_action::execute("kube.patch", patch("production"), dir.path(), &tokens);
+    let (wrong, events_of_wrong) =
+        run_action::execute("kube.patch", patch("production"), dir.path(), &tokens);
+    let (wrong, events) = (wrong, events_of_wrong);
     let wrong = wrong
         .expect_err("production is not the pinned cluster")
         .to_string();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, ActionEvent::ClusterReached(c) if c.uid == production.uid() && c.context.as_deref() == Some("production"))
+        ),
+        "a refused step reports the cluster it reached: {events:?}"
+    );
     assert!(
         wrong.contains(&format!(
             "{} has kube-system UID {}",

@@ -1,7 +1,7 @@
 //! Through the real executable: a drill bound to a target whose keys name the cluster
 //! (`kubeconfig`) and pin it (`cluster_uid`) runs its inject delete and its recovery
-//! against the fake; pinned to another UID it is refused at its first Kubernetes step
-//! with nothing changed; and `validate` refuses a delete in recovery without
+//! against the fake; pinned to another UID it is refused before its first step with
+//! nothing changed; and `validate` refuses a delete in recovery without
 //! `allow_delete: true`, at its line.
 
 use serde_json::json;
@@ -85,11 +85,11 @@ fn a_drill_pinned_to_another_cluster_is_refused_with_nothing_changed() {
         .object("v1", "ConfigMap", Some("shop"), "settings")
         .unwrap();
     let ran = drill(&fake, "00000000-0000-4000-8000-000000000000").run();
-    assert_ne!(ran.code, 0, "{}", ran.stderr);
-    let everything = format!("{}{}", ran.stdout, ran.stderr);
+    ran.assert_code(4, "refused before the first step");
     assert!(
-        everything.contains(&format!("has kube-system UID {}, but the target pins cluster_uid 00000000-0000-4000-8000-000000000000", fake.uid())),
-        "{everything}"
+        ran.stderr.contains(&format!("whose kube-system UID is {}, but the target pins cluster_uid 00000000-0000-4000-8000-000000000000; nothing was run", fake.uid())),
+        "{}",
+        ran.stderr
     );
     assert_eq!(fake.api_writes(), 0);
     assert_eq!(

@@ -180,7 +180,7 @@ fn a_journal_in_a_newer_major_format_is_refused() {
     // Format 2.0 with an intact hash chain: only the version is wrong.
     let newer = rewritten(&before, |record| {
         if record["seq"] == 0 {
-            assert_eq!(record["event"]["format"], "1.1");
+            assert_eq!(record["event"]["format"], "1.2");
             record["event"]["format"] = "2.0".into();
         }
     });
@@ -190,7 +190,7 @@ fn a_journal_in_a_newer_major_format_is_refused() {
     assert_refused(
         &refused,
         &[&format!(
-            "`{}` was written in journal format 2.0, newer than this drbook reads (1.1); use a newer drbook",
+            "`{}` was written in journal format 2.0, newer than this drbook reads (1.2); use a newer drbook",
             journal_path(&f, "newer", "r1").display()
         )],
     );

@@ -117,6 +117,50 @@ impl S3Server {
         assert_eq!(status, 200, "creating bucket {bucket}: {body}");
     }
 
+    /// Creates a bucket with S3 Object Lock and a default retention of `days` in
+    /// COMPLIANCE mode, as docs/store.md asks of a record store.
+    pub fn create_locked_bucket(&self, bucket: &str, days: u32) {
+        let (status, body) = self
+            .request_with(
+                "PUT",
+                &format!("/{bucket}"),
+                &[("x-amz-bucket-object-lock-enabled", "true")],
+                b"",
+            )
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "creating locked bucket {bucket}: {body}");
+        let config = format!(
+            "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>{days}</Days></DefaultRetention></Rule></ObjectLockConfiguration>"
+        );
+        let (status, body) = self
+            .request("PUT", &format!("/{bucket}?object-lock"), config.as_bytes())
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "configuring object lock on {bucket}: {body}");
+    }
+
+    /// The body of an object (status 200 asserted).
+    pub fn get(&self, bucket: &str, key: &str) -> String {
+        let (status, body) = self
+            .request("GET", &format!("/{bucket}/{key}"), b"")
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "reading {bucket}/{key}: {body}");
+        body
+    }
+
+    /// The Object Lock mode the server reports for an object (`x-amz-object-lock-mode`
+    /// of a GET), if any.
+    pub fn lock_mode(&self, bucket: &str, key: &str) -> Option<String> {
+        let (status, head, body) = self
+            .exchange("GET", &format!("/{bucket}/{key}"), &[], b"")
+            .expect("the S3 server answers");
+        assert_eq!(status, 200, "reading {bucket}/{key}: {body}");
+        head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("x-amz-object-lock-mode")
+                .then(|| value.trim().to_string())
+        })
+    }
+
     /// Stores an object.
     pub fn put(&self, bucket: &str, key: &str, data: &[u8]) {
         let (status, body) = self
@@ -150,31 +194,82 @@ impl S3Server {
     /// but it refuses some operations (DELETE) without an `Authorization` header, so a
     /// syntactically plausible one is sent.
     fn request(&self, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n\
-             Connection: close\r\n\r\n",
-            self.port,
-            body.len()
-        );
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body)?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text}")))?;
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        Ok((status, body))
+        self.request_with(method, path, &[], body)
     }
+
+    /// `request` with extra headers.
+    fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, String)> {
+        self.exchange(method, path, headers, body)
+            .map(|(status, _, body)| (status, body))
+    }
+
+    /// One request: the status, the response's head and its body.
+    fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, String, String)> {
+        exchange_on(self.port, method, path, headers, body)
+    }
+}
+
+/// One request to the server on `port`: the status, the response's head and its body.
+fn exchange_on(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, String)> {
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n\
+         {extra}Connection: close\r\n\r\n",
+        port,
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text}")))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .map(|(h, b)| (h.to_string(), b.to_string()))
+        .unwrap_or_default();
+    Ok((status, head, body))
+}
+
+/// Stores an object in the server on `port`, for code that holds only its port (the
+/// fake Velero server writes a restore's results as the real one does).
+pub fn put_on(port: u16, bucket: &str, key: &str, data: &[u8]) {
+    let (status, body) =
+        request_on(port, "PUT", &format!("/{bucket}/{key}"), data).expect("the S3 server answers");
+    assert_eq!(status, 200, "storing {bucket}/{key}: {body}");
+}
+
+/// One plain HTTP/1.1 request to the server on `port` (see `S3Server::request`).
+fn request_on(port: u16, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    exchange_on(port, method, path, &[], body).map(|(status, _, body)| (status, body))
 }
 
 impl Drop for S3Server {

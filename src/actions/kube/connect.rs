@@ -10,11 +10,15 @@
 //! Every action first reads the `kube-system` namespace's UID, the cluster's identity
 //! (it survives API server address changes and is new on a rebuilt cluster). When the
 //! step or its target pins `cluster_uid` and the UID differs, the action refuses before
-//! it sends anything that changes the cluster. The identity is reported as a progress
-//! event and as the outputs `cluster_uid` and `server`; credentials never leave the
-//! client (errors name the kubeconfig file and context, never the user entry).
+//! it sends anything that changes the cluster. The session checks the target's cluster
+//! the same way before a run's first step (`session::cluster_check`, through
+//! `identify`); this check is the second guard, for a step whose `with:` names another
+//! cluster. The identity is reported as `ActionEvent::ClusterReached` (the engine
+//! records it once per cluster) and as the outputs `cluster_uid` and `server`;
+//! credentials never leave the client (errors name the kubeconfig file and context,
+//! never the user entry, and the server URL is stripped of any user part and query).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -61,13 +65,77 @@ fn setting<'a>(
     }
 }
 
-/// A reached cluster whose identity has been checked.
+/// Where a cluster is reached from: a kubeconfig file and context, else `$KUBECONFIG`
+/// (with `context`), else the in-cluster service account. The one way drbook builds a
+/// Kubernetes client, for a step (`connect`) and for the session's preflight
+/// (`identify`), so both reach the same cluster from the same settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSource {
+    /// Already joined to the work directory when it was relative.
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+impl ClusterSource {
+    /// The source named by `kubeconfig` (a path, relative to `workdir`) and `context`;
+    /// blank values count as absent.
+    pub fn new(kubeconfig: Option<&str>, context: Option<&str>, workdir: &Path) -> ClusterSource {
+        fn given(value: Option<&str>) -> Option<&str> {
+            value.map(str::trim).filter(|v| !v.is_empty())
+        }
+        ClusterSource {
+            kubeconfig: given(kubeconfig).map(|path| workdir.join(path)),
+            context: given(context).map(str::to_string),
+        }
+    }
+
+    /// The source a target's `kubeconfig` and `context` keys name (only strings count:
+    /// a target written by hand may hold anything).
+    pub fn of_target(target: &Value, workdir: &Path) -> ClusterSource {
+        let key = |k: &str| target.get(k).and_then(Value::as_str);
+        ClusterSource::new(key("kubeconfig"), key("context"), workdir)
+    }
+
+    /// How the source reads in a message: "kubeconfig `/etc/k` (context `staging`)",
+    /// "$KUBECONFIG (`/home/a/.kube/config`)", "the in-cluster service account".
+    pub fn describe(&self) -> String {
+        let context = self
+            .context
+            .as_ref()
+            .map(|c| format!(" (context `{c}`)"))
+            .unwrap_or_default();
+        match (
+            &self.kubeconfig,
+            std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()),
+        ) {
+            (Some(path), _) => format!("kubeconfig `{}`{context}", path.display()),
+            (None, Some(env)) => format!("$KUBECONFIG (`{}`){context}", env.to_string_lossy()),
+            (None, None) => "the in-cluster service account".to_string(),
+        }
+    }
+}
+
+/// Who a reached cluster is: what the run records (`cluster_reached`) and shows. Holds
+/// no credential: the server URL is stripped of any user part and query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterIdentity {
+    /// The API server URL, without credentials.
+    pub server: String,
+    /// The `kube-system` namespace UID.
+    pub uid: String,
+    /// The kubeconfig context used, when a kubeconfig named one.
+    pub context: Option<String>,
+}
+
+/// A reached cluster and its identity.
 pub(crate) struct Cluster {
     pub client: Client,
     /// The API server URL, without credentials.
     pub server: String,
     /// The `kube-system` namespace UID.
     pub uid: String,
+    /// The kubeconfig context used, when a kubeconfig named one.
+    pub context: Option<String>,
 }
 
 impl Cluster {
@@ -76,82 +144,174 @@ impl Cluster {
         outputs.insert("cluster_uid".into(), Value::String(self.uid.clone()));
         outputs.insert("server".into(), Value::String(self.server.clone()));
     }
+
+    fn identity(&self) -> ClusterIdentity {
+        ClusterIdentity {
+            server: self.server.clone(),
+            uid: self.uid.clone(),
+            context: self.context.clone(),
+        }
+    }
 }
 
 /// Reaches the cluster the step names and checks its identity against `cluster_uid`.
+/// The identity is reported (`ActionEvent::ClusterReached`) before the check, so the
+/// record shows which cluster a refused step reached.
 pub(crate) async fn connect(request: &ActionRequest) -> Result<Cluster, ActionError> {
-    let context = setting(request, "context")?.map(str::to_string);
+    let source = ClusterSource::new(
+        setting(request, "kubeconfig")?,
+        setting(request, "context")?,
+        &request.workdir,
+    );
     let pinned = setting(request, "cluster_uid")?
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let cluster = tokio::select! {
+        reached = reach(&source) => reached?,
+        () = request.cancel.cancelled() => return Err(ActionError::Cancelled),
+    };
+    request.emit(ActionEvent::ClusterReached(cluster.identity()));
+    if let Some(expected) = pinned
+        && expected != cluster.uid
+    {
+        return Err(KubeError::WrongCluster {
+            server: cluster.server,
+            expected,
+            found: cluster.uid,
+        }
+        .into());
+    }
+    Ok(cluster)
+}
+
+/// Reaches the cluster `source` names and reads its identity, without changing
+/// anything: the session's preflight, before a run's first step.
+pub async fn identify(source: &ClusterSource) -> Result<ClusterIdentity, KubeError> {
+    reach(source).await.map(|cluster| cluster.identity())
+}
+
+/// Builds the client and reads the `kube-system` namespace's UID.
+async fn reach(source: &ClusterSource) -> Result<Cluster, KubeError> {
     let options = KubeConfigOptions {
-        context: context.clone(),
+        context: source.context.clone(),
         ..KubeConfigOptions::default()
     };
-    let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
-    let config = match setting(request, "kubeconfig")? {
-        Some(path) if !path.trim().is_empty() => {
-            let path = request.workdir.join(path.trim());
-            from_file(path, &options).await?
+    let (config, context) = match &source.kubeconfig {
+        Some(path) => {
+            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            from_kubeconfig(kubeconfig, &options, format!("in `{}`", path.display())).await?
         }
-        _ => match from_env {
-            Some(_) => Config::from_kubeconfig(&options)
-                .await
-                .map_err(|e| KubeError::Context {
-                    context: context.clone(),
+        None => match Kubeconfig::from_env() {
+            Ok(Some(kubeconfig)) => {
+                from_kubeconfig(kubeconfig, &options, "from $KUBECONFIG".to_string()).await?
+            }
+            Ok(None) => (Config::incluster().map_err(|_| KubeError::NoConfig)?, None),
+            Err(e) => {
+                return Err(KubeError::Context {
+                    context: source.context.clone(),
                     reason: format!("{e} (from $KUBECONFIG)"),
-                })?,
-            None => Config::incluster().map_err(|_| KubeError::NoConfig)?,
+                });
+            }
         },
     };
-    let server = config
-        .cluster_url
-        .to_string()
-        .trim_end_matches('/')
-        .to_string();
+    let server = server_url(&config);
     let client = Client::try_from(config).map_err(|e| KubeError::Client {
         server: server.clone(),
         reason: e.to_string(),
     })?;
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let kube_system = tokio::select! {
-        got = namespaces.get("kube-system") => got.map_err(|e| KubeError::Identity {
+    let kube_system = namespaces
+        .get("kube-system")
+        .await
+        .map_err(|e| KubeError::Identity {
             server: server.clone(),
             reason: describe(&e),
-        })?,
-        () = request.cancel.cancelled() => return Err(ActionError::Cancelled),
-    };
-    let uid = kube_system.metadata.uid.unwrap_or_default();
-    request.emit(ActionEvent::Progress(format!(
-        "reached cluster {server} (kube-system UID {uid})"
-    )));
-    if let Some(expected) = pinned
-        && expected != uid
-    {
-        return Err(KubeError::WrongCluster {
-            server,
-            expected,
-            found: uid,
-        }
-        .into());
-    }
+        })?;
     Ok(Cluster {
         client,
         server,
-        uid,
+        uid: kube_system.metadata.uid.unwrap_or_default(),
+        context,
     })
 }
 
-async fn from_file(path: PathBuf, options: &KubeConfigOptions) -> Result<Config, KubeError> {
-    let kubeconfig = Kubeconfig::read_from(&path).map_err(|e| KubeError::Kubeconfig {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
-    Config::from_custom_kubeconfig(kubeconfig, options)
+/// The client configuration of a kubeconfig, and the context it uses (the one asked
+/// for, else the file's current one). `whence` ends the message of an unusable context.
+async fn from_kubeconfig(
+    kubeconfig: Kubeconfig,
+    options: &KubeConfigOptions,
+    whence: String,
+) -> Result<(Config, Option<String>), KubeError> {
+    let context = options
+        .context
+        .clone()
+        .or_else(|| kubeconfig.current_context.clone())
+        .filter(|c| !c.is_empty());
+    let config = Config::from_custom_kubeconfig(kubeconfig, options)
         .await
         .map_err(|e| KubeError::Context {
             context: options.context.clone(),
-            reason: format!("{e} (in `{}`)", path.display()),
-        })
+            reason: format!("{e} ({whence})"),
+        })?;
+    Ok((config, context))
+}
+
+/// The API server URL as recorded and shown: scheme, host, port and path, never a user
+/// part (`https://user:password@host`) or a query, which may carry credentials.
+fn server_url(config: &Config) -> String {
+    let url = &config.cluster_url;
+    let mut text = format!(
+        "{}://{}",
+        url.scheme_str().unwrap_or("https"),
+        url.host().unwrap_or_default()
+    );
+    if let Some(port) = url.port_u16() {
+        text.push_str(&format!(":{port}"));
+    }
+    text.push_str(url.path().trim_end_matches('/'));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(url: &str) -> String {
+        server_url(&Config::new(url.parse().expect("a URL")))
+    }
+
+    #[test]
+    fn the_server_url_is_recorded_without_a_user_part_or_query() {
+        assert_eq!(
+            server("https://admin:s3cret@10.0.0.1:6443/?token=abc"),
+            "https://10.0.0.1:6443"
+        );
+        assert_eq!(server("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+        assert_eq!(
+            server("https://api.example.org/k8s/clusters/c-1?x=y"),
+            "https://api.example.org/k8s/clusters/c-1"
+        );
+    }
+
+    #[test]
+    fn a_relative_kubeconfig_is_read_from_the_work_directory_and_blanks_are_absent() {
+        let work = Path::new("/runs/r1/work");
+        let target = serde_json::json!({"kubeconfig": "k.yaml", "context": " ", "cluster_uid": 3});
+        assert_eq!(
+            ClusterSource::of_target(&target, work),
+            ClusterSource {
+                kubeconfig: Some(PathBuf::from("/runs/r1/work/k.yaml")),
+                context: None,
+            }
+        );
+        let absolute = serde_json::json!({"kubeconfig": "/etc/k", "context": "prod"});
+        assert_eq!(
+            ClusterSource::of_target(&absolute, work).describe(),
+            "kubeconfig `/etc/k` (context `prod`)"
+        );
+    }
 }

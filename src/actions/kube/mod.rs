@@ -16,9 +16,11 @@ mod patch;
 mod scale;
 mod wait;
 
+pub use connect::{ClusterIdentity, ClusterSource, identify};
 pub use error::KubeError;
 
-// The KKP actions reach their seed and name its objects the same way.
+// What the Velero and KKP actions build on: the connection with its identity guard, and
+// the client errors rendered without credentials.
 pub(crate) use connect::{CONNECTION_PARAMS, Cluster, connect};
 pub(crate) use error::{describe, is_not_found};
 

@@ -18,6 +18,9 @@ mod store;
 
 pub use error::S3Error;
 
+// The Velero actions read a restore's results from its storage location's bucket.
+pub(crate) use store::Store;
+
 pub(crate) use get::SPEC as GET;
 pub(crate) use latest::SPEC as LATEST;
 pub(crate) use list::SPEC as LIST;

@@ -26,7 +26,9 @@
 //! `generateName`, pagination (`limit`/`continue`), set-based label selectors
 //! (`in`, `notin`), bookmarks, event aggregation by the server. Nothing moves by itself:
 //! the test makes every change, or starts a scripted controller that does (see
-//! [`Handle`]; KKP's seed controller for EtcdRestores is [`kkp`]). It speaks plain HTTP on 127.0.0.1, or HTTPS
+//! [`Handle`]; KKP's seed controller for EtcdRestores is [`kkp`];
+//! `velero::start_velero` is Velero's restore controller, its own doc says how far it
+//! goes). A Terminating namespace is one a test puts with `status.phase: Terminating`. It speaks plain HTTP on 127.0.0.1, or HTTPS
 //! with a certificate of its own (`start_tls`), which its kubeconfig trusts.
 
 mod fields;
@@ -36,6 +38,7 @@ mod objects;
 mod resources;
 mod status;
 mod store;
+pub mod velero;
 mod watch;
 
 use std::net::SocketAddr;
@@ -377,6 +380,9 @@ async fn serve(
             accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else { continue };
+        // As the real (Go) API server: no Nagle delay, so a watch event is sent at once
+        // instead of waiting up to 40 ms for the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
