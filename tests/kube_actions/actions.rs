@@ -322,3 +322,35 @@ fn list_names_every_object_sorted_in_a_namespace_all_of_them_or_by_label() {
     );
     assert!(unknown.contains("is the CRD installed?"), "{unknown}");
 }
+
+#[test]
+fn a_secret_read_by_get_list_or_wait_keeps_its_keys_but_not_its_values_in_the_outputs() {
+    let c = Cluster::start(8).with_shop();
+    // base64 of a CA key, and of the same key as `kubectl apply` records it.
+    let value = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tZmxlZXQ=";
+    c.fake.put(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "ca", "namespace": "shop", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": format!("{{\"data\":{{\"ca.key\":\"{value}\"}}}}"),
+        }},
+        "type": "Opaque",
+        "data": {"ca.crt": value, "ca.key": value},
+    }));
+    let secret = json!({"api_version": "v1", "kind": "Secret", "name": "ca", "namespace": "shop"});
+    let got = c.ok("kube.get", secret.clone());
+    let listed = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "Secret", "namespace": "shop"}),
+    );
+    let mut until = secret.clone();
+    until["jsonpath"] = json!("{.type}");
+    until["value"] = json!("Opaque");
+    let waited = c.ok("kube.wait", until);
+    for outputs in [&got, &listed, &waited] {
+        assert!(!outputs.to_string().contains(value), "{outputs:#}");
+    }
+    assert_eq!(got["object"]["data"]["ca.key"], "<redacted>");
+    assert_eq!(listed["items"][0]["data"]["ca.crt"], "<redacted>");
+    assert_eq!(waited["object"]["metadata"]["name"], "ca");
+    assert_eq!(waited["value"], "Opaque");
+}

@@ -111,7 +111,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
             object: what.clone(),
             reason: describe(&e),
         })?;
-    let mut items: Vec<Value> = listed.items.iter().map(item).collect();
+    let mut items: Vec<Value> = listed.items.iter().map(|o| item(o, kind)).collect();
     items.sort_by(|a, b| key(a).cmp(&key(b)));
     let mut names: Vec<String> = items.iter().map(|i| key(i).1.to_string()).collect();
     names.sort();
@@ -147,9 +147,10 @@ fn key(item: &Value) -> (&str, &str) {
     (text("namespace"), text("name"))
 }
 
-/// One listed object as later steps read it, without `metadata.managedFields`.
-fn item(object: &DynamicObject) -> Value {
-    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+/// One listed object as later steps read it, without `metadata.managedFields` (and
+/// without a Secret's values: see `recordable`).
+fn item(object: &DynamicObject, kind: &str) -> Value {
+    let mut value = super::object::recordable(object, kind);
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
     }
@@ -188,7 +189,7 @@ mod tests {
             "spec": {"k": 1}, "status": {"phase": "Ready"},
         }))
         .unwrap();
-        let listed = item(&object);
+        let listed = item(&object, "ConfigMap");
         assert!(
             listed["metadata"].get("managedFields").is_none(),
             "{listed}"
