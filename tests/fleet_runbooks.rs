@@ -2,8 +2,9 @@
 //! (`runbooks/kkp/backup-readiness.yaml`) as an unattended drill, with a real test
 //! restore of a KKP etcd backup from a real S3 server (moto) into a real etcd, and
 //! failing, naming the clusters, when a backup is too old or no longer scheduled; S5's
-//! user-cluster half (`runbooks/kkp/seed-rebuilt.yaml`) restoring every cluster's etcd
-//! through the fake KKP controller; and both over 200 user clusters, timed (`scale`).
+//! (`runbooks/kkp/seed-rebuilt.yaml`) restoring the seed's objects through the fake Velero
+//! server and then every cluster's etcd through the fake KKP controller; and both over
+//! 200 user clusters, timed (`scale`).
 
 mod readiness;
 mod scale;
@@ -12,11 +13,12 @@ mod seed_rebuilt;
 use std::path::Path;
 
 use chrono::{Duration, SecondsFormat, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::Drbook;
 use crate::support::fake_kube::FakeKube;
 use crate::support::fake_kube::kkp::{Listed, put_seed};
+use crate::support::fake_kube::velero::{Ending, Script, start_velero};
 
 /// The id of user cluster `n` of a fleet (KKP ids are 10 lowercase characters).
 fn cluster_id(n: usize) -> String {
@@ -145,7 +147,59 @@ fn outputs<'a>(events: &[&'a Value], step: &str) -> &'a Value {
 /// Fails the test when a secret shows in what drbook printed or recorded.
 fn assert_no_secret(ran: &crate::support::Ran) {
     let everything = format!("{}{}{:?}", ran.stdout, ran.stderr, ran.journal);
+    assert!(!everything.contains(CA_KEY), "a CA key leaked");
     for (_, secret) in SECRETS {
         assert!(!everything.contains(secret), "a secret leaked: {secret}");
     }
 }
+
+/// The name of the seed's Velero backup the tests put, and how long ago it completed.
+const SEED_BACKUP: &str = "velero-hourly-cluster-20261207030000";
+const SEED_BACKUP_MINUTES: i64 = 45;
+
+/// Velero on the fake seed: namespace `velero`, storage location `default` (Available,
+/// synced), Schedule `velero-hourly-cluster` (Enabled) with one Completed backup that
+/// finished `SEED_BACKUP_MINUTES` ago, and the fake Velero server, which restores
+/// `contents`.
+fn put_velero(fake: &FakeKube, contents: Vec<Value>) {
+    fake.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "velero"}}));
+    fake.put(json!({
+        "apiVersion": "velero.io/v1", "kind": "Schedule",
+        "metadata": {"name": "velero-hourly-cluster", "namespace": "velero"},
+        "spec": {"schedule": "@every 1h", "template": {"includedNamespaces": ["*"], "ttl": "720h0m0s"}},
+        "status": {"phase": "Enabled", "lastBackup": minutes_ago(SEED_BACKUP_MINUTES + 2)},
+    }));
+    fake.put(json!({
+        "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+        "metadata": {"name": "default", "namespace": "velero"},
+        "spec": {"provider": "aws", "accessMode": "ReadWrite",
+                 "objectStorage": {"bucket": "velero-backups", "prefix": "seed"},
+                 "config": {"region": "us-east-1", "s3Url": "http://127.0.0.1:9", "s3ForcePathStyle": "true"}},
+        "status": {"phase": "Available", "lastSyncedTime": minutes_ago(1)},
+    }));
+    fake.put(json!({
+        "apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": SEED_BACKUP, "namespace": "velero",
+                     "labels": {"velero.io/schedule-name": "velero-hourly-cluster"}},
+        "spec": {"storageLocation": "default", "includedNamespaces": ["*"]},
+        "status": {"phase": "Completed", "startTimestamp": minutes_ago(SEED_BACKUP_MINUTES + 2),
+                   "completionTimestamp": minutes_ago(SEED_BACKUP_MINUTES),
+                   "expiration": (Utc::now() + Duration::days(30)).to_rfc3339_opts(SecondsFormat::Secs, true)},
+    }));
+    let mut script = Script::ending(Ending::Completed);
+    script.contents = contents;
+    start_velero(fake, script);
+}
+
+/// The Secret `ca` of user cluster `id`, as the seed's Velero backup holds it.
+fn ca_secret(id: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "ca", "namespace": format!("cluster-{id}")},
+        "type": "Opaque",
+        "data": {"ca.crt": "ZmxlZXQtY2EtY2VydA==", "ca.key": CA_KEY},
+    })
+}
+
+/// A CA key in the seed's backup (base64), which nothing drbook writes may contain.
+const CA_KEY: &str = "ZmxlZXQtY2Eta2V5LWNhbmFyeS05MTc=";

@@ -9,7 +9,10 @@ use std::io::Write;
 
 use serde_json::json;
 
-use super::{assert_no_secret, drill, finished, outputs, put_cluster, put_fleet, targets};
+use super::{
+    SEED_BACKUP, assert_no_secret, drill, finished, minutes_ago, outputs, put_cluster, put_fleet,
+    put_velero, targets,
+};
 use crate::support::Drbook;
 use crate::support::etcd::EtcdCluster;
 use crate::support::fake_kube::FakeKube;
@@ -36,6 +39,7 @@ fn kkp_snapshot(dir: &std::path::Path, keys: usize) -> Vec<u8> {
 fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
     let fake = FakeKube::start(301);
     let clusters = put_fleet(&fake, 3, 5);
+    put_velero(&fake, Vec::new());
     let f = Drbook::new();
     let work = tempfile::TempDir::new().unwrap();
 
@@ -96,6 +100,14 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
     let rpo = outputs(&events, "rpo");
     assert_eq!(rpo["ETCD_FRESH"], "3");
     assert_eq!(rpo["RESTIC"], "skipped (no repository given)");
+    let velero = rpo["VELERO"].as_str().unwrap();
+    assert!(
+        velero.starts_with(
+            "1 of 1 schedules have a Completed backup within policy; worst RPO now: 45m "
+        ) && velero.ends_with(&format!("(the newest Velero backup {SEED_BACKUP})")),
+        "{velero}"
+    );
+    assert_eq!(outputs(&events, "velero_latest")["name"], SEED_BACKUP);
     let said = format!("{}{}", ran.stdout, ran.stderr);
     assert!(
         said.contains(
@@ -105,6 +117,10 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
     );
     assert!(
         said.contains(&format!("test restore: {newest} restored: ")),
+        "{said}"
+    );
+    assert!(
+        said.contains("velero storage locations: 1 of 1 Available"),
         "{said}"
     );
     assert!(
@@ -122,6 +138,28 @@ fn the_s9_drill_fails_naming_a_stale_backup_and_a_config_that_stopped_scheduling
     let fake = FakeKube::start(302);
     put_fleet(&fake, 2, 5);
     put_cluster(&fake, "fleetstale", 90);
+    // Velero: a second schedule that was paused three hours ago, and an off-site
+    // storage location that lost its credentials.
+    put_velero(&fake, Vec::new());
+    fake.put(json!({
+        "apiVersion": "velero.io/v1", "kind": "Schedule",
+        "metadata": {"name": "velero-daily-seed", "namespace": "velero"},
+        "spec": {"schedule": "@every 24h", "paused": true, "template": {"includedNamespaces": ["*"]}},
+        "status": {"phase": "Enabled", "lastBackup": minutes_ago(180)},
+    }));
+    fake.put(json!({
+        "apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": "velero-daily-seed-20261207000000", "namespace": "velero",
+                     "labels": {"velero.io/schedule-name": "velero-daily-seed"}},
+        "spec": {"storageLocation": "default"},
+        "status": {"phase": "Completed", "completionTimestamp": minutes_ago(180), "expiration": minutes_ago(-600)},
+    }));
+    fake.put(json!({
+        "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+        "metadata": {"name": "offsite", "namespace": "velero"},
+        "spec": {"provider": "aws", "objectStorage": {"bucket": "offsite"}},
+        "status": {"phase": "Unavailable", "message": "NoCredentialProviders"},
+    }));
     fake.change(
         KKP,
         "EtcdBackupConfig",
@@ -159,9 +197,11 @@ fn the_s9_drill_fails_naming_a_stale_backup_and_a_config_that_stopped_scheduling
     );
     assert!(said.contains("older than the allowed 40m"), "{said}");
     assert!(
-        said.contains("not ready; 1 clusters' newest etcd backup is too old; 1 configs no longer schedule backups"),
+        said.contains("not ready; 1 clusters' newest etcd backup is too old; 1 configs no longer schedule backups; 1 Velero schedules have no Completed backup within policy; Velero schedules paused: velero-daily-seed; storage locations not Available: offsite: see the failed steps above"),
         "{said}"
     );
+    // The backup that expires within a day is warned about.
+    assert!(said.contains("velero-daily-seed-20261207000000"), "{said}");
     assert!(
         said.contains("worst RPO now: 5m"),
         "the stale backup is a failure, not the worst RPO: {said}"

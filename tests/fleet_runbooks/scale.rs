@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use super::seed_rebuilt::{ANSWERS, RUNBOOK as S5, left_on_seed};
-use super::{drill, finished, outputs, put_fleet, targets};
+use super::seed_rebuilt::{ANSWERS, RUNBOOK as S5, left_on_seed, put_seed_backup, velero_left};
+use super::{drill, finished, outputs, put_fleet, put_velero, targets};
 use crate::support::Drbook;
 use crate::support::fake_kube::FakeKube;
 use crate::support::fake_kube::kkp::Kkp;
@@ -18,6 +18,7 @@ const CLUSTERS: usize = 200;
 fn s9_audits_200_user_clusters() {
     let fake = FakeKube::start(501);
     put_fleet(&fake, CLUSTERS, 5);
+    put_velero(&fake, Vec::new());
     let f = Drbook::new().limit(std::time::Duration::from_secs(600));
     let targets = targets(&fake, f.path());
     let started = Instant::now();
@@ -47,6 +48,7 @@ fn s9_audits_200_user_clusters() {
 fn s5_restores_200_user_clusters() {
     let fake = FakeKube::start(502);
     let clusters = put_fleet(&fake, CLUSTERS, 5);
+    put_seed_backup(&fake, &clusters);
     Kkp::new().start(&fake);
     let f = Drbook::new().limit(std::time::Duration::from_secs(900));
     let targets = targets(&fake, f.path());
@@ -65,5 +67,12 @@ fn s5_restores_200_user_clusters() {
     for id in &clusters {
         assert_eq!(left_on_seed(&fake, id), (1, 1, false, 3, 3), "{id}");
     }
+    assert_eq!(
+        velero_left(&fake),
+        (
+            vec!["drbook-s5-200-seed-restore Completed".to_string()],
+            "ReadWrite".to_string()
+        )
+    );
     eprintln!("S5 over {CLUSTERS} user clusters: {took:.1?}");
 }
