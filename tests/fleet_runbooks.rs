@@ -9,6 +9,7 @@
 mod readiness;
 mod scale;
 mod seed_rebuilt;
+mod staging_drill;
 
 use std::path::Path;
 
