@@ -1,21 +1,26 @@
 //! S9 (`runbooks/kkp/backup-readiness.yaml`) as an unattended drill against the fake
 //! seed: every user cluster's newest etcd backup is held to its age and its config to
-//! `SchedulingActive`, the newest backup of the first cluster is downloaded from a real
-//! S3 server, integrity-checked, restored into a real throwaway etcd and its keys
-//! counted; the RPO of each layer is said; and a stale backup or a config that stopped
-//! scheduling fails the run, naming what failed, after every cluster was checked.
+//! `SchedulingActive`, Velero's schedules and storage locations are checked, and each
+//! etcd tier is proven restorable: the newest backup of the first user cluster from a
+//! real S3 server, and the master/seed snapshot the KubeOne addon backed up with real
+//! restic (its PKI checked too), each restored into a real throwaway etcd and its keys
+//! counted; the RPO of each layer is said; and a stale backup, a config that stopped
+//! scheduling, a paused Velero schedule or an Unavailable storage location fails the
+//! run, naming what failed, after every check ran.
 
 use std::io::Write;
 
 use serde_json::json;
 
 use super::{
-    SEED_BACKUP, assert_no_secret, drill, finished, minutes_ago, outputs, put_cluster, put_fleet,
-    put_velero, targets,
+    SECRETS, SEED_BACKUP, assert_no_secret, drill, finished, minutes_ago, outputs, put_cluster,
+    put_fleet, put_velero, targets,
 };
 use crate::support::Drbook;
 use crate::support::etcd::EtcdCluster;
 use crate::support::fake_kube::FakeKube;
+use crate::support::pki::Pki;
+use crate::support::restic::restic;
 use crate::support::s3::S3Server;
 
 const RUNBOOK: &str = "runbooks/kkp/backup-readiness.yaml";
@@ -64,6 +69,35 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
         &kkp_snapshot(work.path(), 40),
     );
 
+    // The master/seed tier: the addon's directory (an etcd snapshot and the eight
+    // shared PKI files) backed up with restic into the same S3 server.
+    s3.create_bucket("kubermatic-master-backups");
+    let repository = format!("s3:{}/kubermatic-master-backups", s3.endpoint());
+    let backup = work.path().join("addon/backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    Pki::kubeone_backup(&backup.join("pki"));
+    let master_root = work.path().join("master");
+    std::fs::create_dir_all(&master_root).unwrap();
+    let master = EtcdCluster::start(&master_root, 1);
+    master.load("/registry/namespaces/", 25);
+    let snapshot = backup.join("etcd-snapshot.db");
+    master
+        .etcdctl(&["snapshot", "save", snapshot.to_str().unwrap()])
+        .expect("snapshot save");
+    drop(master);
+    let password = SECRETS
+        .iter()
+        .find(|(k, _)| *k == "RESTIC_PASSWORD")
+        .unwrap()
+        .1;
+    restic(&repository, password, &["init"]);
+    let path = backup.to_str().unwrap();
+    restic(
+        &repository,
+        password,
+        &["backup", "--tag", "etcd", "--host", "cp-0", path],
+    );
+
     let targets = targets(&fake, f.path());
     let ran = drill(
         f.targets(&targets),
@@ -73,6 +107,8 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
         &[
             format!("etcd_endpoint={}", s3.endpoint()),
             "etcd_bucket=kkpbackup".into(),
+            format!("restic_repository={repository}"),
+            format!("restic_path={path}"),
         ],
     );
     ran.assert_code(0, "the S9 drill");
@@ -95,11 +131,32 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
     // The proof: the downloaded backup restored into an etcd that holds its keys.
     let sample = outputs(&events, "sample_backup");
     assert_eq!(sample["backup"], newest.as_str());
-    let read = outputs(&events, "sample_read");
-    assert_eq!(read["REGISTRY_KEYS"], "40", "{read}");
+    let reads: Vec<(String, String)> = finished(&events, "sample_read")
+        .iter()
+        .map(|e| {
+            let o = &e["outcome"]["outputs"];
+            (
+                o["TIER"].as_str().unwrap().to_string(),
+                o["REGISTRY_KEYS"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(
+        reads.contains(&("user-cluster".into(), "40".into())),
+        "{reads:?}"
+    );
+    assert!(
+        reads.contains(&("master/seed".into(), "25".into())),
+        "{reads:?}"
+    );
     let rpo = outputs(&events, "rpo");
     assert_eq!(rpo["ETCD_FRESH"], "3");
-    assert_eq!(rpo["RESTIC"], "skipped (no repository given)");
+    let restic_age = rpo["RESTIC"].as_str().unwrap();
+    assert!(
+        !restic_age.contains("FAILED") && !restic_age.contains("skipped"),
+        "{restic_age}"
+    );
     let velero = rpo["VELERO"].as_str().unwrap();
     assert!(
         velero.starts_with(
@@ -116,11 +173,21 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
         "{said}"
     );
     assert!(
-        said.contains(&format!("test restore: {newest} restored: ")),
+        said.contains(&format!("test restore (user cluster): {newest} restored: ")),
         "{said}"
     );
     assert!(
         said.contains("velero storage locations: 1 of 1 Available"),
+        "{said}"
+    );
+    let short_id = outputs(&events, "restic_newest")["short_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.contains(&format!(
+            "test restore (master/seed): snapshot {short_id} restored: "
+        )) && said.contains("25 under /registry/; its PKI is complete (CA "),
         "{said}"
     );
     assert!(
@@ -207,7 +274,7 @@ fn the_s9_drill_fails_naming_a_stale_backup_and_a_config_that_stopped_scheduling
         "the stale backup is a failure, not the worst RPO: {said}"
     );
     assert!(
-        said.contains("test restore: skipped (no bucket given)"),
+        said.contains("test restore (user cluster): skipped (no bucket given)"),
         "{said}"
     );
 }
