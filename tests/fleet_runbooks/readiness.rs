@@ -13,8 +13,8 @@ use std::io::Write;
 use serde_json::json;
 
 use super::{
-    SECRETS, SEED_BACKUP, assert_no_secret, drill, finished, minutes_ago, outputs, put_cluster,
-    put_fleet, put_velero, targets,
+    SECRETS, SEED_BACKUP, SEED_BACKUP_MINUTES, assert_no_secret, drill, finished, minutes_ago,
+    outputs, put_cluster, put_fleet, put_velero, targets,
 };
 use crate::support::Drbook;
 use crate::support::etcd::EtcdCluster;
@@ -193,6 +193,16 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
     assert!(
         said.contains("every checked layer is within policy"),
         "{said}"
+    );
+    // The run's RPO is the worst layer's, if disaster struck now: the Velero backup,
+    // older than every etcd backup and the restic snapshot.
+    let finish = events.last().unwrap();
+    assert_eq!(finish["type"], "run_finished");
+    let rpo_ms = finish["achieved"]["rpo_ms"].as_u64().expect("an RPO");
+    let velero_ms = (SEED_BACKUP_MINUTES * 60_000) as u64;
+    assert!(
+        (velero_ms..velero_ms + 120_000).contains(&rpo_ms),
+        "{finish}"
     );
     assert_no_secret(&ran);
     // Nothing changed on the seed: no restore, no new backup config.
