@@ -7,14 +7,13 @@
 //! written before that backup is there, what came after it is not.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::etcd::{EtcdCluster, Member};
 use crate::support::pki::Pki;
-use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
+use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
 use crate::support::{Drbook, write};
 
 const RESTIC_PASSWORD: &str = "drbook-canary-roundtrip-pw-7e1b";
@@ -22,30 +21,9 @@ const RESTIC_PASSWORD: &str = "drbook-canary-roundtrip-pw-7e1b";
 /// Restic, a restore of a small snapshot, a few verifications.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-/// One `restic` run with only PATH, HOME and the repository's environment (this
-/// machine may export AWS_CA_BUNDLE and other AWS variables).
+/// `restic` on the test's repository, with its password.
 fn restic(repository: &str, args: &[&str]) {
-    let mut command = Command::new(require_tool("restic"));
-    command.env_clear();
-    for name in ["PATH", "HOME"] {
-        if let Some(value) = std::env::var_os(name) {
-            command.env(name, value);
-        }
-    }
-    let out = command
-        .args(["--no-cache"])
-        .args(args)
-        .env("RESTIC_REPOSITORY", repository)
-        .env("RESTIC_PASSWORD", RESTIC_PASSWORD)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .expect("restic runs");
-    assert!(
-        out.status.success(),
-        "restic {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::restic::restic(repository, RESTIC_PASSWORD, args);
 }
 
 /// The part of the quorum-loss runbook that fetches and reinstates the backup, on

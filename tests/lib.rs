@@ -11,6 +11,7 @@ mod doc_examples;
 mod error_messages;
 mod etcd_actions;
 mod exit_codes;
+mod fleet_runbooks;
 mod fuzz;
 mod guidance;
 mod interactive;

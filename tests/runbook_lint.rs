@@ -2,7 +2,9 @@
 //! found (`runbook-review.md`), so that they cannot come back:
 //!
 //! - a destructive step (reset, delete, restore, sync: by action name and by the words
-//!   of its shell command) with no confirm before it that stops the run on "no";
+//!   of its shell command) with no confirm before it that stops the run on "no"; an
+//!   etcd restore whose every data directory is in the run's own work directory (a
+//!   throwaway test restore, as S9's) destroys nothing and needs none;
 //! - a `foreach` over an input whose default is the empty list (the review's S8 "suspend
 //!   the mirror first!" step that silently did nothing);
 //! - a confirm whose "no" neither stops the run nor is read by a later step's `when`;
@@ -24,6 +26,7 @@ use crate::support::repo_root;
 /// Actions that overwrite, move aside or delete state: never run without a confirm.
 const DESTRUCTIVE_ACTIONS: &[&str] = &[
     "etcd.snapshot.restore",
+    "kkp.etcd.restore",
     "pki.restore",
     "rclone.sync",
     "velero.restore",
@@ -54,6 +57,8 @@ struct LintStep {
     action: String,
     /// The shell command (`run`) or probe of the step, empty if none.
     command: String,
+    /// An etcd restore whose every data directory is in the run's work directory.
+    throwaway: bool,
     when: Option<String>,
     /// The input a `foreach: "{{ inputs.X }}"` fans out over.
     foreach_input: Option<String>,
@@ -61,6 +66,7 @@ struct LintStep {
 
 impl LintStep {
     fn from_step(step: &Step) -> LintStep {
+        let mut throwaway = false;
         let (confirm, stops_on_no, action, command) = match &step.body {
             StepBody::Checkpoint(c) => (
                 c.kind == CheckpointKind::Confirm,
@@ -76,6 +82,25 @@ impl LintStep {
                     .filter_map(|(_, node)| node.as_str())
                     .collect::<Vec<_>>()
                     .join("\n");
+                if call.name.value == "etcd.snapshot.restore" {
+                    let members = call
+                        .with
+                        .iter()
+                        .find(|(key, _)| key.value == "members")
+                        .map(|(_, node)| node.to_json());
+                    throwaway =
+                        members
+                            .as_ref()
+                            .and_then(|m| m.as_array())
+                            .is_some_and(|members| {
+                                !members.is_empty()
+                                    && members.iter().all(|m| {
+                                        m["data_dir"]
+                                            .as_str()
+                                            .is_some_and(|d| d.starts_with("{{ run.workdir }}/"))
+                                    })
+                            });
+                }
                 (false, false, call.name.value.clone(), command)
             }
         };
@@ -95,13 +120,14 @@ impl LintStep {
             stops_on_no,
             action,
             command,
+            throwaway,
             when: step.when.as_ref().map(|w| w.value.clone()),
             foreach_input,
         }
     }
 
     fn destructive(&self) -> bool {
-        DESTRUCTIVE_ACTIONS.contains(&self.action.as_str())
+        (DESTRUCTIVE_ACTIONS.contains(&self.action.as_str()) && !self.throwaway)
             || DESTRUCTIVE_WORDS.iter().any(|w| self.command.contains(w))
     }
 }
@@ -268,6 +294,28 @@ fn a_destructive_step_before_any_confirm_is_found() {
     assert!(found[0].contains("`reset`"), "{found:?}");
     let steps = lint_steps(&load(&runbook(DECLARE_FIRST, "    []\n")).unwrap().runbook);
     assert!(destructive_without_stopping_confirm(&steps).is_empty());
+}
+
+#[test]
+fn a_test_restore_into_the_runs_work_directory_needs_no_confirm_but_a_real_one_does() {
+    let restore = |dir: &str| {
+        format!(
+            "    - id: restore
+      action: etcd.snapshot.restore
+      with:
+        file: snap.db
+        token: t
+        members:
+          - {{name: a, peer_url: 'http://127.0.0.1:2380', data_dir: \"{dir}\"}}
+"
+        )
+    };
+    let throwaway = restore("{{ run.workdir }}/sample-etcd");
+    let steps = lint_steps(&load(&runbook(&throwaway, "    []\n")).unwrap().runbook);
+    assert!(destructive_without_stopping_confirm(&steps).is_empty());
+    let real = restore("/var/lib/etcd");
+    let steps = lint_steps(&load(&runbook(&real, "    []\n")).unwrap().runbook);
+    assert_eq!(destructive_without_stopping_confirm(&steps).len(), 1);
 }
 
 #[test]

@@ -182,6 +182,9 @@ pub enum ActionError {
     Kkp(#[from] super::kkp::KkpError),
 
     #[error(transparent)]
+    Age(#[from] super::check_age::AgeError),
+
+    #[error(transparent)]
     Velero(#[from] super::velero::VeleroError),
 }
 

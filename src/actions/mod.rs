@@ -7,6 +7,7 @@
 //! `CATALOG`.
 
 mod by_hand;
+mod check_age;
 mod durable;
 pub mod etcd;
 mod execute;
@@ -143,6 +144,7 @@ impl ActionSpec {
 pub const CATALOG: &[ActionSpec] = &[
     shell::SPEC,
     wait::SPEC,
+    check_age::SPEC,
     etcd::HEALTH,
     etcd::MEMBERS,
     etcd::STATUS,
@@ -161,6 +163,7 @@ pub const CATALOG: &[ActionSpec] = &[
     rclone::SYNC,
     rclone::CHECK,
     self::kube::GET,
+    self::kube::LIST,
     self::kube::APPLY,
     self::kube::PATCH,
     self::kube::SCALE,

@@ -7,6 +7,7 @@
 mod answers;
 mod deletes;
 mod member_table;
+mod one_per_step;
 mod outputs;
 mod reads;
 mod templates;
@@ -85,6 +86,8 @@ pub fn check(
     checker.templates(inject_steps, inject.as_ref());
     checker.milestones(inject_steps);
     checker.deletes_allowed();
+    checker.one_object_per_step(&runbook.spec.steps);
+    checker.one_object_per_step(inject_steps);
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty()
         && let (Some(recovery), Some(inject)) = (recovery, inject)

@@ -4,6 +4,35 @@ use super::Case;
 
 pub(super) const CASES: &[Case] = &[
     Case {
+        name: "step_velero_restore_in_foreach",
+        runbook: r#"
+apiVersion: drbook.io/v1
+kind: Runbook
+metadata:
+  name: velero-restore
+  version: 1.0.0
+spec:
+  steps:
+    - id: restore
+      foreach: [shop, billing]
+      action: velero.restore
+      with:
+        backup: nightly
+        namespaces: ["{{ item }}"]
+"#,
+        stderr: r#"
+error: step `restore` runs `velero.restore` in a `foreach`, but each of its items would create or follow the same Restore `drbook-<run id>-restore`
+  --> runbook.yaml:10:15
+   |
+10 |       action: velero.restore
+   |               ^^^^^^^^^^^^^^
+   |
+   = help: Velero runs one restore at a time anyway: write one step per restore (each gets its own Restore), or restore several namespaces in one step with `namespaces: [a, b]`
+
+error: runbook.yaml is not a valid runbook: 1 error
+"#,
+    },
+    Case {
         name: "step_action_and_checkpoint",
         runbook: r#"
 apiVersion: drbook.io/v1

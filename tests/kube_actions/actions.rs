@@ -246,3 +246,111 @@ fn delete_of_an_object_with_finalizers_says_what_holds_it() {
         "{events:?}"
     );
 }
+
+#[test]
+fn list_names_every_object_sorted_in_a_namespace_all_of_them_or_by_label() {
+    let c = Cluster::start(7).with_shop();
+    for (name, ns, app) in [
+        ("zeta", "shop", "web"),
+        ("alpha", "shop", "db"),
+        ("beta", "staging", "web"),
+    ] {
+        c.fake.put(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": ns, "labels": {"app": app}},
+            "data": {"k": name},
+        }));
+    }
+    let all = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "ConfigMap"}),
+    );
+    let names: Vec<&str> = all["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    // Every namespace when none is named; sorted by name.
+    assert_eq!(names, ["alpha", "beta", "settings", "zeta"], "{all}");
+    assert_eq!(all["count"], 4);
+    assert_eq!(all["items"][0]["data"]["k"], "alpha");
+    assert!(all["items"][0]["metadata"].get("managedFields").is_none());
+    assert_eq!(all["cluster_uid"], c.fake.uid());
+
+    let shop = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "ConfigMap", "namespace": "shop"}),
+    );
+    assert_eq!(shop["names"], json!(["alpha", "settings", "zeta"]));
+
+    let (result, events) = c.execute(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "ConfigMap", "label_selector": "app=web"}),
+    );
+    let web = serde_json::Value::Object(result.unwrap());
+    assert_eq!(web["names"], json!(["beta", "zeta"]));
+    assert!(
+        progress(&events)
+            .iter()
+            .any(|l| l == "2 ConfigMap objects (v1) in every namespace matching `app=web`"),
+        "{events:?}"
+    );
+
+    let none = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "ConfigMap", "namespace": "empty"}),
+    );
+    assert_eq!(none["names"], json!([]));
+    assert_eq!(none["count"], 0);
+
+    // Cluster-scoped kinds ignore the namespace.
+    let namespaces = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "Namespace"}),
+    );
+    assert!(
+        namespaces["names"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("kube-system")),
+        "{namespaces}"
+    );
+    let unknown = c.refused(
+        "kube.list",
+        json!({"api_version": "example.io/v1", "kind": "Widget"}),
+    );
+    assert!(unknown.contains("is the CRD installed?"), "{unknown}");
+}
+
+#[test]
+fn a_secret_read_by_get_list_or_wait_keeps_its_keys_but_not_its_values_in_the_outputs() {
+    let c = Cluster::start(8).with_shop();
+    // base64 of a CA key, and of the same key as `kubectl apply` records it.
+    let value = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tZmxlZXQ=";
+    c.fake.put(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "ca", "namespace": "shop", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": format!("{{\"data\":{{\"ca.key\":\"{value}\"}}}}"),
+        }},
+        "type": "Opaque",
+        "data": {"ca.crt": value, "ca.key": value},
+    }));
+    let secret = json!({"api_version": "v1", "kind": "Secret", "name": "ca", "namespace": "shop"});
+    let got = c.ok("kube.get", secret.clone());
+    let listed = c.ok(
+        "kube.list",
+        json!({"api_version": "v1", "kind": "Secret", "namespace": "shop"}),
+    );
+    let mut until = secret.clone();
+    until["jsonpath"] = json!("{.type}");
+    until["value"] = json!("Opaque");
+    let waited = c.ok("kube.wait", until);
+    for outputs in [&got, &listed, &waited] {
+        assert!(!outputs.to_string().contains(value), "{outputs:#}");
+    }
+    assert_eq!(got["object"]["data"]["ca.key"], "<redacted>");
+    assert_eq!(listed["items"][0]["data"]["ca.crt"], "<redacted>");
+    assert_eq!(waited["object"]["metadata"]["name"], "ca");
+    assert_eq!(waited["value"], "Opaque");
+}

@@ -7,6 +7,7 @@ pub mod etcd;
 pub mod fake_kube;
 pub mod harness;
 pub mod pki;
+pub mod restic;
 pub mod s3;
 
 pub use harness::{Drbook, Ran};

@@ -400,13 +400,63 @@ fn partially_failed_texts_out_of_reach_say_why_and_where_to_read_them() {
         .unwrap()
         .to_string();
     assert!(
-        error.starts_with(&format!("Restore `velero/{name}` ended PartiallyFailed with 0 error(s) and 1 warning(s); their texts could not be read from the bucket (cannot reach the S3 endpoint http://127.0.0.1:9")),
+        error.starts_with(&format!("Restore `velero/{name}` ended PartiallyFailed with 0 error(s) and 1 warning(s); their texts could not be read from the bucket (from the bucket: cannot reach the S3 endpoint http://127.0.0.1:9")),
         "{error}"
     );
+    // Then through a DownloadRequest, whose URL names the same unreachable store: said
+    // by its host alone, never with the URL's signature.
+    assert!(
+        error.contains("; through a DownloadRequest: cannot download from http://127.0.0.1:9"),
+        "{error}"
+    );
+    assert!(!error.contains("X-Amz"), "{error}");
     assert!(
         error.contains(&format!(
             "run `velero restore describe {name} -n velero --details`"
         )),
         "{error}"
+    );
+}
+
+#[test]
+fn partially_failed_texts_come_through_a_download_request_when_the_secret_cannot_be_read() {
+    let seed = Seed::with_bucket(83);
+    // drbook may not read the location's credentials (or they are gone): Velero's own
+    // answer to a DownloadRequest still brings the texts.
+    assert!(
+        seed.fake
+            .remove("v1", "Secret", Some("velero"), "cloud-credentials")
+    );
+    seed.velero(Script::ending(Ending::PartiallyFailed {
+        warnings: json!({"namespaces": {"shop": ["could not restore, ConfigMap \"a\" already exists"]}}),
+        errors: json!({"velero": ["timed out waiting for plugin operations"]}),
+    }));
+    let (error, events) = seed.refused("velero.restore", restore_from_backup());
+    assert!(
+        error.contains(
+            ": Errors (1):   Velero:     - timed out waiting for plugin operations Warnings (1):"
+        ),
+        "{error}"
+    );
+    let said = format!("{error}{events:?}");
+    assert!(
+        said.contains("could not restore, ConfigMap \\\"a\\\" already exists"),
+        "{said}"
+    );
+    for secret in [
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        crate::support::s3::ACCESS_KEY,
+    ] {
+        assert!(!said.contains(secret), "{secret} shows: {said}");
+    }
+    let requests = seed
+        .fake
+        .list("velero.io/v1", "DownloadRequest", Some("velero"));
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(requests[0]["spec"]["target"]["kind"], "RestoreResults");
+    assert_eq!(
+        requests[0]["spec"]["target"]["name"],
+        only_restore(&seed)["metadata"]["name"]
     );
 }

@@ -122,6 +122,19 @@ fn a_restore_queued_past_its_timeout_names_the_restore_ahead_of_it() {
         "{everything}"
     );
     assert!(everything.contains("timed out after"), "{everything}");
+    // The diagnosis is in the run's record, for the report, not only on the screen.
+    let recorded: Vec<String> = ran
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "step_output" && e["step"] == "restore")
+        .map(|e| e["line"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        recorded.iter().any(|l| l.contains(
+            "queued: Velero runs one restore at a time, and Restore `velero/ahead` is InProgress"
+        )),
+        "{recorded:#?}"
+    );
     let ours = seed
         .fake
         .object(

@@ -115,7 +115,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         applied.metadata.resource_version.as_deref().unwrap_or("?")
     )));
     let mut outputs = Outputs::new();
-    object_outputs(&applied, &mut outputs);
+    object_outputs(&applied, &kind, &mut outputs);
     cluster.identify(&mut outputs);
     Ok(outputs)
 }

@@ -63,7 +63,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
             },
         })?;
     let mut outputs = Outputs::new();
-    object_outputs(&got, &mut outputs);
+    object_outputs(&got, &object.kind, &mut outputs);
     cluster.identify(&mut outputs);
     Ok(outputs)
 }

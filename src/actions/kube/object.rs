@@ -41,6 +41,7 @@ pub(crate) const NAMESPACE: ParamSpec = ParamSpec {
 pub(crate) struct Target {
     pub api: Api<DynamicObject>,
     pub name: String,
+    pub kind: String,
     /// How messages name the object.
     pub label: String,
 }
@@ -116,6 +117,7 @@ pub(crate) async fn target(
         label: label(kind, namespace.as_deref(), &name, api_version),
         api,
         name,
+        kind: kind.to_string(),
     })
 }
 
@@ -131,7 +133,11 @@ pub(crate) async fn unless_cancelled<T>(
 }
 
 /// The outputs that describe an object as the API server returned it.
-pub(crate) fn object_outputs(object: &DynamicObject, outputs: &mut crate::actions::Outputs) {
+pub(crate) fn object_outputs(
+    object: &DynamicObject,
+    kind: &str,
+    outputs: &mut crate::actions::Outputs,
+) {
     use serde_json::Value;
     let meta = &object.metadata;
     outputs.insert(
@@ -142,15 +148,80 @@ pub(crate) fn object_outputs(object: &DynamicObject, outputs: &mut crate::action
         "resource_version".into(),
         Value::String(meta.resource_version.clone().unwrap_or_default()),
     );
-    outputs.insert(
-        "object".into(),
-        serde_json::to_value(object).unwrap_or(Value::Null),
-    );
+    outputs.insert("object".into(), recordable(object, kind));
 }
+
+/// What the run may keep of an object: everything but a Secret's values.
+///
+/// A step's outputs go into the journal and every report, and a runbook that reads a
+/// Secret (is the cluster's `ca` back?) must not copy its keys there. So the values of
+/// `data` and `stringData` become `<redacted>` (the keys stay, so `object.data['ca.key']
+/// is defined` still answers), and so does the `last-applied-configuration` annotation,
+/// which `kubectl apply` fills with the whole Secret, values included.
+/// `kind` is the kind the step asked for: the items of a list carry none of their own.
+pub(crate) fn recordable(object: &DynamicObject, kind: &str) -> serde_json::Value {
+    use serde_json::Value;
+    let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
+    let is_secret = kind == "Secret" || value["kind"] == "Secret";
+    if !is_secret {
+        return value;
+    }
+    for field in ["data", "stringData"] {
+        if let Some(values) = value.get_mut(field).and_then(Value::as_object_mut) {
+            for v in values.values_mut() {
+                *v = Value::String(REDACTED.into());
+            }
+        }
+    }
+    if let Some(applied) = value
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+        .and_then(|a| a.get_mut(LAST_APPLIED))
+    {
+        *applied = Value::String(REDACTED.into());
+    }
+    value
+}
+
+/// What a Secret's values read as in a step's outputs.
+const REDACTED: &str = "<redacted>";
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_keeps_its_keys_but_not_its_values() {
+        let secret: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "ca", "namespace": "cluster-a", "annotations": {
+                LAST_APPLIED: "{\"data\":{\"ca.key\":\"c2VjcmV0\"}}", "team": "platform"}},
+            "data": {"ca.crt": "Y2VydA==", "ca.key": "c2VjcmV0"},
+            "stringData": {"token": "plain"},
+        }))
+        .unwrap();
+        let kept = recordable(&secret, "Secret");
+        assert_eq!(kept["data"]["ca.key"], REDACTED);
+        assert_eq!(kept["data"]["ca.crt"], REDACTED);
+        assert_eq!(kept["stringData"]["token"], REDACTED);
+        assert_eq!(kept["metadata"]["annotations"][LAST_APPLIED], REDACTED);
+        assert_eq!(kept["metadata"]["annotations"]["team"], "platform");
+        assert!(!kept.to_string().contains("c2VjcmV0"));
+
+        let map: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings"}, "data": {"mode": "c2VjcmV0"},
+        }))
+        .unwrap();
+        assert_eq!(recordable(&map, "ConfigMap")["data"]["mode"], "c2VjcmV0");
+        // A listed item has no kind of its own; the step's kind decides.
+        let item: DynamicObject = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "ca"}, "data": {"ca.key": "c2VjcmV0"},
+        }))
+        .unwrap();
+        assert_eq!(recordable(&item, "Secret")["data"]["ca.key"], REDACTED);
+    }
 
     #[test]
     fn core_group_has_no_slash() {

@@ -152,7 +152,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         patched.metadata.resource_version.as_deref().unwrap_or("?")
     )));
     let mut outputs = Outputs::new();
-    object_outputs(&patched, &mut outputs);
+    object_outputs(&patched, &object.kind, &mut outputs);
     cluster.identify(&mut outputs);
     Ok(outputs)
 }

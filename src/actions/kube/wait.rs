@@ -22,7 +22,8 @@ use serde_json::Value;
 use super::connect::{CONNECTION_PARAMS, connect};
 use super::error::{KubeError, describe};
 use super::object::{
-    API_VERSION, KIND, NAME, NAMESPACE, Target, object_outputs, target, unless_cancelled,
+    API_VERSION, KIND, NAME, NAMESPACE, Target, object_outputs, recordable, target,
+    unless_cancelled,
 };
 use crate::actions::by_hand::Given;
 use crate::actions::execute::{
@@ -256,9 +257,8 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     let mut seen = Seen { last: None };
     let done = unless_cancelled(&request, follow(&request, &object, &until, &mut seen)).await??;
     let mut outputs = Outputs::new();
-    object_outputs(&done, &mut outputs);
-    let value = serde_json::to_value(&done)
-        .ok()
+    object_outputs(&done, &object.kind, &mut outputs);
+    let value = Some(recordable(&done, &object.kind))
         .and_then(|v| until.observe(&v))
         .unwrap_or_default();
     outputs.insert("value".into(), Value::String(value));
@@ -285,7 +285,7 @@ async fn follow(
             .await
             .map_err(failed)?;
         let current = list.items.into_iter().next();
-        let value = current.as_ref().and_then(|o| serde_json::to_value(o).ok());
+        let value = current.as_ref().map(|o| recordable(o, &object.kind));
         if seen.note(request, until, value.as_ref())
             && let Some(found) = current
         {
@@ -321,7 +321,7 @@ async fn follow(
                 if let Some(v) = &found.metadata.resource_version {
                     version = v.clone();
                 }
-                let value = exists.then(|| serde_json::to_value(&found).ok()).flatten();
+                let value = exists.then(|| recordable(&found, &object.kind));
                 if seen.note(request, until, value.as_ref()) {
                     return Ok(found);
                 }

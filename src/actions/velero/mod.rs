@@ -6,7 +6,8 @@
 //! Restore's phase starts empty, restores run one at a time (queued ones keep the empty
 //! phase), the server rewrites the spec (so a Restore is recognised by its name, never by
 //! its spec), every status field is omitted when zero, there is no status subresource,
-//! and warning and error texts exist only in the bucket. Every action reaches its cluster
+//! and warning and error texts exist only in the bucket (read directly, or through a
+//! DownloadRequest). Every action reaches its cluster
 //! through `kube::connect` first, so the identity guard holds for them as for `kube.*`.
 
 mod api;
@@ -14,6 +15,7 @@ mod backups;
 mod bsl;
 mod bsl_access;
 mod diagnose;
+mod download;
 mod error;
 mod follow;
 mod restore;

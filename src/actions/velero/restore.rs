@@ -437,7 +437,8 @@ async fn create(
     Ok(())
 }
 
-/// Says why the restore is not done, bounded so a timed-out step still ends promptly.
+/// Says why the restore is not done, bounded so a timed-out step still ends promptly;
+/// the lines are the step's output, so the run's record keeps them.
 async fn explain_delay(
     cluster: &Cluster,
     request: &ActionRequest,
@@ -449,11 +450,21 @@ async fn explain_delay(
     let work = async {
         let Ok(own) = api.get(name).await else { return };
         let scene = diagnose::gather(cluster, ns, to_json(&own), targets).await;
-        request.emit(ActionEvent::Progress(format!(
+        // As output, not progress: the run's record keeps it, so the report of a
+        // timed-out restore says why, not only that.
+        let mut lines = vec![format!(
             "Restore `{ns}/{name}` has not finished; what holds it up:"
-        )));
-        for finding in diagnose::explain(&scene, ns) {
-            request.emit(ActionEvent::Progress(format!("  {finding}")));
+        )];
+        lines.extend(
+            diagnose::explain(&scene, ns)
+                .into_iter()
+                .map(|f| format!("  {f}")),
+        );
+        for line in lines {
+            request.emit(ActionEvent::Output {
+                stream: Stream::Stderr,
+                line,
+            });
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(10), work).await;

@@ -3,9 +3,11 @@
 //! `<prefix>/restores/<name>/restore-<name>-results.gz` (gzipped JSON
 //! `{"warnings": R, "errors": R}`, `R = {velero: [], cluster: [], namespaces: {ns: []}}`).
 //! The CLI fetches them through a DownloadRequest whose presigned URL names the store as
-//! the cluster sees it, which an operator's machine often cannot reach; reading the
-//! object straight from the bucket with the location's own credentials works wherever
-//! the bucket is reachable (domain-facts §9.1).
+//! the cluster sees it, which an operator's machine often cannot reach; so drbook first
+//! reads the object straight from the bucket with the location's own credentials, which
+//! works wherever the bucket is reachable (domain-facts §9.1), and only when that fails
+//! asks Velero through a DownloadRequest (`download.rs`), which works where the cluster's
+//! view of the store is reachable and needs no Secret.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -70,8 +72,9 @@ impl Results {
     }
 }
 
-/// Reads the results of Restore `name` from the bucket of the storage location its
-/// backup lives in. `Err` says why they could not be read (never with a credential).
+/// Reads the results of Restore `name`: from the bucket of the storage location its
+/// backup lives in, else through a DownloadRequest. `Err` says why neither worked
+/// (never with a credential).
 pub(crate) async fn fetch(
     cluster: &Cluster,
     request: &ActionRequest,
@@ -79,6 +82,28 @@ pub(crate) async fn fetch(
     name: &str,
     backup: &Value,
 ) -> Result<Results, String> {
+    let from_bucket = match from_bucket(cluster, request, namespace, backup, name).await {
+        Ok((bytes, key, bucket)) => {
+            return parse(&bytes).map_err(|e| format!("`{key}` in bucket `{bucket}`: {e}"));
+        }
+        Err(why) => why,
+    };
+    match super::download::results(cluster, namespace, name).await {
+        Ok(bytes) => parse(&bytes).map_err(|e| format!("the results Velero served: {e}")),
+        Err(why) => Err(format!(
+            "from the bucket: {from_bucket}; through a DownloadRequest: {why}"
+        )),
+    }
+}
+
+/// The gzipped results file from the bucket, with its key and bucket for messages.
+async fn from_bucket(
+    cluster: &Cluster,
+    request: &ActionRequest,
+    namespace: &str,
+    backup: &Value,
+    name: &str,
+) -> Result<(Vec<u8>, String, String), String> {
     let location = match text(backup, "/spec/storageLocation") {
         n if n.is_empty() => "default".to_string(),
         n => n,
@@ -99,7 +124,7 @@ pub(crate) async fn fetch(
         .bytes()
         .await
         .map_err(|e| format!("reading `{key}` broke off: {e}"))?;
-    parse(&bytes).map_err(|e| format!("`{key}` in bucket `{}`: {e}", store.bucket))
+    Ok((bytes.to_vec(), key, store.bucket.clone()))
 }
 
 /// Where Velero writes a restore's results under the location's prefix.

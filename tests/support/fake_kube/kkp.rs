@@ -20,6 +20,10 @@
 //!   etcd is up (at once, or when the test releases it); the annotation removed,
 //!   `kubermatic.k8c.io/last-restart` set; `Completed`, finalizer removed.
 //!
+//! A one-shot EtcdBackupConfig gets its backup at once; with a [`UserCluster`] bound to
+//! the cluster, that backup records the user cluster's objects and a restore of it puts
+//! them back just before etcd comes up.
+//!
 //! What it does not do: run etcd or read a bucket, wait the real requeue intervals (it
 //! acts on every change at once), write events on the Cluster, or restore anything
 //! after `Completed`. Its writes go through the fake's [`Handle`], so they are not API
@@ -32,6 +36,7 @@ use tokio::sync::Notify;
 
 use super::Handle;
 use super::store::now;
+pub use super::user_cluster::UserCluster;
 
 const KKP: &str = "kubermatic.k8c.io/v1";
 const ACTIVE_RESTORE: &str = "kubermatic.k8c.io/active-restore";
@@ -46,6 +51,7 @@ pub struct Kkp {
     hold_etcd: bool,
     before_first: Option<Hook>,
     lost: Vec<String>,
+    user_clusters: Vec<Arc<UserCluster>>,
 }
 
 /// The test's side of a running controller.
@@ -60,6 +66,7 @@ struct State {
     hold_etcd: bool,
     lost: Vec<String>,
     events: u64,
+    user_clusters: Vec<Arc<UserCluster>>,
 }
 
 impl Kkp {
@@ -87,6 +94,13 @@ impl Kkp {
         self
     }
 
+    /// Binds user cluster `user.id`: its one-shot backups record `user`'s objects, and
+    /// a restore of one puts them back.
+    pub fn with_user_cluster(mut self, user: Arc<UserCluster>) -> Kkp {
+        self.user_clusters.push(user);
+        self
+    }
+
     /// Starts the controller on the fake's runtime.
     pub fn start(self, fake: &Handle) -> KkpControl {
         let control = KkpControl {
@@ -94,6 +108,7 @@ impl Kkp {
                 hold_etcd: self.hold_etcd,
                 lost: self.lost,
                 events: 0,
+                user_clusters: self.user_clusters,
             })),
             wake: Arc::new(Notify::new()),
         };
@@ -112,7 +127,7 @@ impl Kkp {
                 for restore in restores {
                     running.reconcile(&handle, &restore);
                 }
-                one_shot_backups(&handle);
+                running.one_shot_backups(&handle);
                 tokio::select! {
                     change = changes.recv() => match change {
                         // Its own events do not wake it, or a failing restore would loop.
@@ -277,6 +292,9 @@ impl KkpControl {
             if self.state.lock().unwrap().hold_etcd {
                 return Ok(());
             }
+            if let Some(user) = self.user_cluster(&id) {
+                user.restore(text(restore, "/spec/backupName"));
+            }
             fake.change("apps/v1", "StatefulSet", Some(&ns), "etcd", |s| {
                 s["status"] = json!({"replicas": 3, "readyReplicas": 3});
             });
@@ -301,6 +319,44 @@ impl KkpControl {
             });
         }
         Ok(())
+    }
+
+    /// The user cluster bound to cluster `id`, if any.
+    fn user_cluster(&self, id: &str) -> Option<Arc<UserCluster>> {
+        let state = self.state.lock().unwrap();
+        state.user_clusters.iter().find(|u| u.id == id).cloned()
+    }
+
+    /// A one-shot EtcdBackupConfig (no `schedule`) gets its single backup
+    /// `<config>.db.gz`, completed at once (the fake runs no backup Jobs); a bound user
+    /// cluster's objects are recorded as that backup.
+    fn one_shot_backups(&self, fake: &Handle) {
+        for config in fake.list(KKP, "EtcdBackupConfig", None) {
+            let done = config["status"]["currentBackups"]
+                .as_array()
+                .is_some_and(|b| !b.is_empty());
+            if !config["spec"]["schedule"].as_str().unwrap_or("").is_empty() || done {
+                continue;
+            }
+            let name = text(&config, "/metadata/name").to_string();
+            let backup = format!("{name}.db.gz");
+            if let Some(user) = self.user_cluster(text(&config, "/spec/cluster/name")) {
+                user.back_up(&backup);
+            }
+            fake.change(
+                KKP,
+                "EtcdBackupConfig",
+                Some(text(&config, "/metadata/namespace")),
+                &name,
+                |c| {
+                    c["status"]["currentBackups"] = json!([{
+                        "backupName": backup, "scheduledTime": now(),
+                        "backupStartTime": now(), "backupFinishedTime": now(),
+                        "backupPhase": "Completed", "backupMessage": "job complete",
+                    }]);
+                },
+            );
+        }
     }
 
     /// Whether the bucket holds the backup's object.
@@ -367,33 +423,6 @@ impl KkpControl {
             "source": {"component": "kkp-etcd-restore-controller"},
             "firstTimestamp": now(), "lastTimestamp": now(), "count": 1,
         }));
-    }
-}
-
-/// A one-shot EtcdBackupConfig (no `schedule`) gets its single backup
-/// `<config>.db.gz`, completed at once (the fake runs no backup Jobs).
-fn one_shot_backups(fake: &Handle) {
-    for config in fake.list(KKP, "EtcdBackupConfig", None) {
-        let done = config["status"]["currentBackups"]
-            .as_array()
-            .is_some_and(|b| !b.is_empty());
-        if !config["spec"]["schedule"].as_str().unwrap_or("").is_empty() || done {
-            continue;
-        }
-        let name = text(&config, "/metadata/name").to_string();
-        fake.change(
-            KKP,
-            "EtcdBackupConfig",
-            Some(text(&config, "/metadata/namespace")),
-            &name,
-            |c| {
-                c["status"]["currentBackups"] = json!([{
-                    "backupName": format!("{name}.db.gz"), "scheduledTime": now(),
-                    "backupStartTime": now(), "backupFinishedTime": now(),
-                    "backupPhase": "Completed", "backupMessage": "job complete",
-                }]);
-            },
-        );
     }
 }
 

@@ -38,6 +38,7 @@ mod objects;
 mod resources;
 mod status;
 mod store;
+mod user_cluster;
 pub mod velero;
 mod watch;
 

@@ -25,8 +25,12 @@
 //! just before validation (a backup expiring or a location going Unavailable between
 //! drbook's checks and Velero's).
 //!
+//! DownloadRequests for `RestoreResults` are answered as Velero's server does: phase
+//! `Processed` with a presigned GET URL (signed with the test S3 server's keys) of the
+//! results object under the storage location's `s3Url`, valid 10 minutes.
+//!
 //! What it does not do: Backups, Schedules or storage-location validation (the test sets
-//! their phases), logs, DownloadRequests, plugins and item operations
+//! their phases), logs, other DownloadRequest targets, plugins and item operations
 //! (`WaitingForPluginOperations…`), volume data, hooks, the `restores.velero.io/
 //! external-resources-finalizer`, marking `InProgress` restores `Failed` on a restart.
 
@@ -131,6 +135,7 @@ pub fn start_velero(fake: &Handle, script: Script) {
             let _ = start.0.subscribe().wait_for(|o| *o).await;
         }
         loop {
+            answer_download_requests(&server).await;
             while let Some(name) = next_queued(&server) {
                 process(&server, &script, &name).await;
             }
@@ -451,4 +456,89 @@ async fn write_results(
     tokio::task::spawn_blocking(move || super::super::s3::put_on(port, &bucket, &key, &data))
         .await
         .expect("the results are stored");
+}
+
+/// Answers every new DownloadRequest for a Restore's results with a presigned URL.
+async fn answer_download_requests(server: &Handle) {
+    for request in server.list("velero.io/v1", "DownloadRequest", Some("velero")) {
+        if phase(&request) == "Processed" {
+            continue;
+        }
+        let target = &request["spec"]["target"];
+        let restore = target["name"].as_str().unwrap_or("");
+        let url = match target["kind"].as_str() {
+            Some("RestoreResults") => results_url(server, restore).await,
+            _ => None,
+        };
+        let name = request["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        server.change(
+            "velero.io/v1",
+            "DownloadRequest",
+            Some("velero"),
+            &name,
+            |r| {
+                r["status"] = json!({
+                    "phase": "Processed",
+                    "downloadURL": url.unwrap_or_default(),
+                    "expiration": (chrono::Utc::now() + chrono::Duration::minutes(10))
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                });
+            },
+        );
+    }
+}
+
+/// The presigned URL of Restore `restore`'s results, under its backup's location.
+async fn results_url(server: &Handle, restore: &str) -> Option<String> {
+    use object_store::signer::Signer as _;
+    let restore = server.object("velero.io/v1", "Restore", Some("velero"), restore)?;
+    let backup = server.object(
+        "velero.io/v1",
+        "Backup",
+        Some("velero"),
+        restore["spec"]["backupName"].as_str()?,
+    )?;
+    let location = backup["spec"]["storageLocation"]
+        .as_str()
+        .unwrap_or("default");
+    let bsl = server.object(
+        "velero.io/v1",
+        "BackupStorageLocation",
+        Some("velero"),
+        location,
+    )?;
+    let bucket = bsl["spec"]["objectStorage"]["bucket"].as_str()?;
+    let prefix = bsl["spec"]["objectStorage"]["prefix"]
+        .as_str()
+        .unwrap_or("")
+        .trim_matches('/');
+    let name = restore["metadata"]["name"].as_str()?;
+    let path = format!("restores/{name}/restore-{name}-results.gz");
+    let key = if prefix.is_empty() {
+        path
+    } else {
+        format!("{prefix}/{path}")
+    };
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(bsl["spec"]["config"]["s3Url"].as_str()?)
+        .with_bucket_name(bucket)
+        .with_region("us-east-1")
+        .with_access_key_id(super::super::s3::ACCESS_KEY)
+        .with_secret_access_key(super::super::s3::SECRET_KEY)
+        .with_allow_http(true)
+        .with_virtual_hosted_style_request(false)
+        .build()
+        .ok()?;
+    let url = store
+        .signed_url(
+            object_store::signer::Method::GET,
+            &object_store::path::Path::from(key),
+            std::time::Duration::from_secs(600),
+        )
+        .await
+        .ok()?;
+    Some(url.to_string())
 }
