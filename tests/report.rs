@@ -129,7 +129,7 @@ fn markdown_names_the_runbook_the_answers_the_retry_the_skip_and_the_failure() {
     for fact in [
         "# Drill report: etcd-restore 2.1.0",
         "| Run | `d1` |",
-        "| Outcome | **succeeded** |",
+        "| Outcome | **succeeded**, but 1 step failed and the run went on without it: `noisy` |",
         &format!("sha256 `{sha}`"),
         "| Target | staging |",
         "| Operators | test-operator |",
@@ -478,6 +478,7 @@ fn html_is_self_contained_has_the_timeline_and_never_the_secret() {
         "Restore etcd from the latest snapshot?",
         "denied for ***",
         "<code>flaky</code> tried again (attempt 2)",
+        "1 step failed and the run went on without it: <code>noisy</code>",
         "staging",
         ran.events()[0]["runbook"]["sha256"].as_str().unwrap(),
     ] {
