@@ -166,9 +166,7 @@ fn launcher_disabled_under_kkp_is_surfaced_from_events_and_fails_at_stall_after(
         "kkp.etcd.restore",
         json!({"cluster": CLUSTER, "backup": NEWEST, "destination": "minio", "stall_after": "2s"}),
     );
-    let kkp_said = format!(
-        "ReconcilingError: etcd-launcher is not enabled for cluster {CLUSTER}, cannot restore etcd"
-    );
+    let kkp_said = format!("ReconcilingError: etcdLauncher not enabled on cluster: \"{CLUSTER}\"");
     assert!(
         said(&lines, &format!("warning from KKP {kkp_said}")),
         "{lines:#?}"
@@ -203,7 +201,7 @@ fn a_backup_missing_in_the_bucket_is_surfaced_from_events() {
         json!({"cluster": CLUSTER, "backup": NEWEST, "destination": "minio", "stall_after": "1s"}),
     );
     let kkp_said = format!(
-        "failed to stat backup object {CLUSTER}-{NEWEST} in bucket kkpbackup: The specified key does not exist."
+        "could not access backup object {CLUSTER}-{NEWEST}: The specified key does not exist."
     );
     assert!(said(&lines, &kkp_said), "{lines:#?}");
     assert!(

@@ -4,8 +4,10 @@
 //!
 //! - no status at all until `Started` (the CRD requires `phase`); nothing happens while
 //!   the seed has no backup destination;
-//! - every failure only as a Warning `ReconcilingError` event on the EtcdRestore (a
-//!   repeat bumps its `count`), the phase never moves: etcd-launcher not enabled, no or
+//! - every failure only as a Warning `ReconcilingError` event on the EtcdRestore, with
+//!   the texts of KKP's `etcdrestore` controller (a repeat bumps its `count`), the
+//!   phase never moves (KKP assigns `EtcdLauncherNotEnabled` to its in-memory copy only
+//!   and returns before patching it): etcd-launcher not enabled, no or
 //!   an unknown `destination`, the `cluster-<id>-ca-bundle` ConfigMap missing in
 //!   `kube-system`, the backup object missing in the bucket (a backup is in the bucket
 //!   when an EtcdBackupConfig of the namespace lists it Completed and not deleted, unless
@@ -200,35 +202,39 @@ impl KkpControl {
                 .and_then(Value::as_bool)
                 != Some(true)
             {
-                return Err(format!(
-                    "etcd-launcher is not enabled for cluster {id}, cannot restore etcd"
-                ));
+                // KKP sets the phase `EtcdLauncherNotEnabled` on its in-memory copy only
+                // and returns the error before any patch: the stored phase stays empty.
+                return Err(format!("etcdLauncher not enabled on cluster: \"{id}\""));
             }
             let destination = text(restore, "/spec/destination");
             if destination.is_empty() {
+                // Not KKP's text: KKP falls back to the Seed's legacy `backupRestore`,
+                // which the fake does not model.
                 return Err("backup destination not set in the EtcdRestore spec".into());
             }
-            let Some(target) = seed.pointer(&format!(
-                "/spec/etcdBackupRestore/destinations/{destination}"
-            )) else {
+            if seed
+                .pointer(&format!(
+                    "/spec/etcdBackupRestore/destinations/{destination}"
+                ))
+                .is_none()
+            {
                 return Err(format!(
-                    "cannot find backup destination {destination:?} in seed {}",
+                    "can't find backup restore destination \"{destination}\" in Seed \"{}\"",
                     text(&seed, "/metadata/name")
                 ));
-            };
+            }
             let bundle = format!("cluster-{id}-ca-bundle");
             if fake
                 .object("v1", "ConfigMap", Some("kube-system"), &bundle)
                 .is_none()
             {
                 return Err(format!(
-                    "failed to get CA bundle: configmaps \"{bundle}\" not found"
+                    "failed to obtain S3 client: failed to get CA bundle: configmaps \"{bundle}\" not found"
                 ));
             }
             if !self.in_bucket(fake, &ns, &backup) {
                 return Err(format!(
-                    "failed to stat backup object {id}-{backup} in bucket {}: The specified key does not exist.",
-                    text(target, "/bucketName")
+                    "could not access backup object {id}-{backup}: The specified key does not exist."
                 ));
             }
             fake.change(KKP, "Cluster", None, &id, |c| {
