@@ -21,9 +21,10 @@
 //!   process. tokio's blocking-pool threads end after 10 s idle, and a worker thread that
 //!   ever ran `block_in_place` becomes one of them, so forking from whichever thread
 //!   happens to poll an action would, at some later moment, kill healthy children. Every
-//!   child is therefore forked on one thread, `drbook-spawner`, which lives as long as
-//!   drbook (it waits for work on a channel that is never closed, and a panic in its
-//!   work does not end it).
+//!   child is therefore forked on a thread that lives as long as drbook: the main thread
+//!   (whose end is the process's end), where the run engine drives its actions, or else
+//!   one thread, `drbook-spawner` (it waits for work on a channel that is never closed,
+//!   and a panic in its work does not end it).
 //! - (b) drbook can die between `fork` and the child's `prctl`; then no signal is ever
 //!   sent. After `prctl` the child compares `getppid()` with drbook's pid and gives up
 //!   if they differ. Until it execs, the child also holds a copy of drbook's end of the
@@ -278,10 +279,20 @@ fn watchdog() -> io::Result<Arc<Watchdog>> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs `work` on the `drbook-spawner` thread and waits for its result: trap (a).
+/// Runs `work` on a thread that lives as long as drbook and waits for its result: trap
+/// (a). The main thread is such a thread (it ends only when the process does), so work
+/// asked for there runs at once; the run engine's runtime drives its actions on it, and
+/// every step then starts its command without a round trip to another thread. Any other
+/// thread hands the work to `drbook-spawner`.
 fn on_spawner_thread<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> io::Result<T> {
+    let lost = || io::Error::other("drbook's process-starting thread is not running");
+    #[cfg(target_os = "linux")]
+    if nix::unistd::gettid() == getpid() {
+        // As on the spawner thread, a panic in the work fails this start alone.
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|_| lost());
+    }
     static SPAWNER: OnceLock<Option<mpsc::Sender<Job>>> = OnceLock::new();
     let spawner = SPAWNER.get_or_init(|| {
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -297,7 +308,6 @@ fn on_spawner_thread<T: Send + 'static>(
             .ok()
             .map(|_| jobs)
     });
-    let lost = || io::Error::other("drbook's process-starting thread is not running");
     let spawner = spawner.as_ref().ok_or_else(lost)?;
     let (reply, answer) = mpsc::sync_channel(1);
     spawner
