@@ -7,6 +7,7 @@
 //! `CATALOG`.
 
 mod by_hand;
+mod child;
 mod durable;
 pub mod etcd;
 mod execute;
@@ -22,6 +23,7 @@ mod s3;
 mod shell;
 mod staging_lock;
 mod velero;
+mod vfork;
 mod wait;
 
 pub use by_hand::{ByHandFn, Given};
