@@ -11,8 +11,8 @@
 //! started right after a crash never runs beside a survivor of the crashed run.
 //!
 //! Signals go through `nix` rather than raw `libc`: the same calls, but safe wrappers
-//! with typed errors. The only `unsafe` is in `lifeline`, which must run code in the
-//! child between `fork` and `exec`.
+//! with typed errors. The only `unsafe` is in `vfork`, which must run code in the child
+//! between the clone and `exec`, and in `child`, which waits for it through a pidfd.
 
 use std::ffi::OsString;
 use std::os::fd::BorrowedFd;
