@@ -312,3 +312,97 @@ fn pointers(strings: &[CString]) -> Vec<*const c_char> {
         .chain(std::iter::once(std::ptr::null()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use nix::sys::wait::{WaitStatus, waitpid};
+    use nix::unistd::Pid;
+
+    use super::*;
+
+    /// A tie to a watchdog pipe of the test's own, and the pipe's reading end.
+    fn tie() -> (Tie, std::io::PipeReader, std::io::PipeWriter) {
+        let (read, write) = std::io::pipe().unwrap();
+        let tie = Tie {
+            drbook: std::process::id() as libc::pid_t,
+            watchdog: write.as_raw_fd(),
+            hold: None,
+        };
+        (tie, read, write)
+    }
+
+    fn launch(program: &str, args: &[&str], env: &[(&str, &str)]) -> Launch {
+        Launch {
+            program: program.into(),
+            args: args.iter().map(OsString::from).collect(),
+            cwd: std::env::temp_dir(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        }
+    }
+
+    fn output(started: Started) -> (String, WaitStatus) {
+        let mut text = String::new();
+        std::fs::File::from(started.stdout)
+            .read_to_string(&mut text)
+            .unwrap();
+        let status = waitpid(Pid::from_raw(started.pid), None).unwrap();
+        (text, status)
+    }
+
+    #[test]
+    fn the_program_sees_exactly_the_given_environment_and_registers_its_group() {
+        let (tie, mut registrations, write) = tie();
+        let Ok(started) = start(&launch("/usr/bin/env", &[], &[("ONLY", "this")]), tie) else {
+            panic!("env did not start");
+        };
+        let pid = started.pid;
+        let (text, status) = output(started);
+        assert_eq!(text, "ONLY=this\n");
+        assert_eq!(status, WaitStatus::Exited(Pid::from_raw(pid), 0));
+        drop(write);
+        let mut lines = String::new();
+        registrations.read_to_string(&mut lines).unwrap();
+        assert_eq!(lines, format!("+{pid}\n"));
+    }
+
+    #[test]
+    fn a_program_found_on_the_given_path_runs_in_its_own_process_group() {
+        let (tie, _registrations, _write) = tie();
+        let env = [("PATH", "/nonexistent:/bin:/usr/bin")];
+        // Field 5 of /proc/<pid>/stat is the process group (the shell's name has no spaces).
+        let script = "read -r _ _ _ _ group _ < /proc/$$/stat; echo $group";
+        let Ok(started) = start(&launch("sh", &["-c", script], &env), tie) else {
+            panic!("sh was not found on PATH");
+        };
+        let pid = started.pid;
+        let (text, _) = output(started);
+        assert_eq!(text.trim(), pid.to_string());
+    }
+
+    #[test]
+    fn a_program_that_cannot_be_executed_fails_with_its_reason_after_registering() {
+        let (tie, _registrations, _write) = tie();
+        let dir = tempfile::tempdir().unwrap();
+        let not_executable = dir.path().join("data");
+        std::fs::write(&not_executable, "not a program").unwrap();
+        let program = not_executable.to_str().unwrap();
+        let Err(failed) = start(&launch(program, &[], &[]), tie) else {
+            panic!("a data file was executed");
+        };
+        assert_eq!(failed.error.raw_os_error(), Some(libc::EACCES));
+        // The group it registered must be unregistered by the caller.
+        assert!(failed.registered.is_some());
+
+        let (tie, _registrations, _write) = self::tie();
+        let Err(failed) = start(&launch("no-such-program-drbook", &[], &[]), tie) else {
+            panic!("a missing program ran");
+        };
+        assert_eq!(failed.error.kind(), io::ErrorKind::NotFound);
+        assert!(failed.registered.is_none(), "nothing was started");
+    }
+}

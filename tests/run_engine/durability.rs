@@ -8,7 +8,7 @@
 //! drbook is killed inside a step; only the system calls show it was fsync'd, since a
 //! file's unsynced lines survive a SIGKILL in the page cache but not a power cut.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::process::Command;
 
 use super::*;
@@ -77,8 +77,8 @@ fn check_order(trace: &str) -> Vec<&'static str> {
     let mut started: HashSet<String> = HashSet::new();
     let mut durable: HashSet<String> = HashSet::new();
     let mut unsynced = false;
-    // A `fdatasync` of the journal that a thread began and has not returned from yet.
-    let mut syncing: HashMap<&str, bool> = HashMap::new();
+    // Threads in a `fdatasync` of the journal that has not returned yet.
+    let mut syncing: HashSet<&str> = HashSet::new();
     let mut executed = Vec::new();
     for line in trace.lines() {
         let Some((pid, call)) = line.split_once(' ') else {
@@ -105,14 +105,14 @@ fn check_order(trace: &str) -> Vec<&'static str> {
             || call.starts_with(&format!("fsync({fd}"))
         {
             if call.contains("<unfinished ...>") {
-                syncing.insert(pid, true);
+                syncing.insert(pid);
             } else if call.ends_with("= 0") {
                 durable.extend(started.iter().cloned());
                 unsynced = false;
             }
         } else if (call.starts_with("<... fdatasync resumed>")
             || call.starts_with("<... fsync resumed>"))
-            && syncing.remove(pid).is_some()
+            && syncing.remove(pid)
             && call.ends_with("= 0")
         {
             durable.extend(started.iter().cloned());
