@@ -9,6 +9,7 @@
 //! process is killed if it outlives the harness's `LIMIT`, so a broken engine fails a test instead of
 //! hanging it.
 
+mod durability;
 mod failures;
 mod record;
 mod scheduling;

@@ -6,8 +6,8 @@
 //!
 //! 1. **The watchdog.** Once per drbook process a tiny `/bin/sh` loop starts, in a
 //!    process group of its own, reading a pipe whose only writer is drbook. Every child
-//!    writes `+<its group>` into that pipe from `pre_exec`, that is before it runs any
-//!    code of its own, so there is no moment in which it runs unregistered; drbook writes
+//!    writes `+<its group>` into that pipe before it execs (see `vfork`), that is before
+//!    it runs any code of its own, so there is no moment in which it runs unregistered; drbook writes
 //!    `-<group>` when it is done with the group. When drbook dies, however it dies, the
 //!    kernel closes its end of the pipe: the watchdog reads end-of-file, sends SIGKILL to
 //!    every group still registered and exits. That also reaches grandchildren (`sleep`
@@ -21,10 +21,11 @@
 //!   process. tokio's blocking-pool threads end after 10 s idle, and a worker thread that
 //!   ever ran `block_in_place` becomes one of them, so forking from whichever thread
 //!   happens to poll an action would, at some later moment, kill healthy children. Every
-//!   child is therefore forked on one thread, `drbook-spawner`, which lives as long as
-//!   drbook (it waits for work on a channel that is never closed, and a panic in its
-//!   work does not end it).
-//! - (b) drbook can die between `fork` and the child's `prctl`; then no signal is ever
+//!   child is therefore forked on a thread that lives as long as drbook: the main thread
+//!   (whose end is the process's end), where the run engine drives its actions, or else
+//!   one thread, `drbook-spawner` (it waits for work on a channel that is never closed,
+//!   and a panic in its work does not end it).
+//! - (b) drbook can die between the clone and the child's `prctl`; then no signal is ever
 //!   sent. After `prctl` the child compares `getppid()` with drbook's pid and gives up
 //!   if they differ. Until it execs, the child also holds a copy of drbook's end of the
 //!   watchdog's pipe, so the watchdog cannot see end-of-file before the child has
@@ -32,26 +33,23 @@
 //!
 //! A group id is freed once its group is empty and can then be reused by an unrelated
 //! process, so a group is unregistered as soon as drbook lets go of it, and a child
-//! whose `exec` failed is unregistered at once (it reports its pid through a pipe of its
-//! own, since `spawn` does not return it then). A process that leaves its group on
+//! whose `exec` failed is unregistered at once (it says whether it registered in the
+//! memory it shares with drbook until then). A process that leaves its group on
 //! purpose (`setsid`, a daemon) escapes, as it escapes cancellation.
 //!
-//! The code that runs in the child between `fork` and `exec` may only make
-//! async-signal-safe system calls (no allocation, no locks): other threads of drbook may
-//! have held a lock at the moment of the fork.
+//! The code that runs in the child between the clone and `exec` may only make system
+//! calls (no allocation, no locks): it shares drbook's memory, and other threads of
+//! drbook may hold a lock meanwhile.
 
-use std::io::PipeReader;
-use std::io::{self, Read as _, Write as _};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::io::{self, Write as _};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::process::CommandExt as _;
 use std::process::{Child as StdChild, ChildStdin, Command as StdCommand, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
-#[cfg(target_os = "linux")]
-use nix::sys::prctl;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-use nix::unistd::{Pid, getpid, getppid};
-use tokio::process::{Child, Command};
+use nix::unistd::getpid;
+
+use super::vfork::{self, Launch, Started, Tie};
 
 /// The watchdog: collects the registered groups until end-of-file, then kills them.
 /// It ignores the signals a terminal or a session sends, so that Ctrl-C or a hangup
@@ -121,116 +119,42 @@ impl Drop for Registration {
     }
 }
 
-/// Starts `command` (already set up to lead a process group of its own) tied to
-/// drbook's life, as the module comment explains. `hold` is a file descriptor the child
+/// Starts `launch` in a process group of its own, tied to drbook's life, as the module
+/// comment explains (see `vfork` for how). `hold` is a file descriptor the child
 /// inherits (a staging lock, see `staging_lock`); every other descriptor of drbook's
-/// stays closed in the child. Must be called inside a tokio runtime, whose reactor
-/// then watches the child and its pipes.
+/// stays closed in the child.
 pub(crate) fn spawn(
-    mut command: Command,
+    launch: Launch,
     hold: Option<BorrowedFd<'_>>,
-) -> io::Result<(Child, Registration)> {
-    let runtime = tokio::runtime::Handle::current();
+) -> io::Result<(Started, Registration)> {
     let hold = hold.map(|fd| fd.as_raw_fd());
     // `hold` stays open meanwhile: the caller's borrow lasts until this returns. The
-    // calling thread waits for the fork and exec, as it would in `Command::spawn`.
+    // calling thread waits for the clone and exec, as it would in `Command::spawn`.
     on_spawner_thread(move || {
         let watchdog = watchdog()?;
-        // std's pipes are close-on-exec, so no other child inherits this one.
-        let (pid_out, pid_in) = std::io::pipe()?;
         let tie = Tie {
-            drbook: getpid(),
+            drbook: getpid().as_raw(),
             watchdog: watchdog.pipe.as_raw_fd(),
-            pid_pipe: pid_in.as_raw_fd(),
             hold,
         };
-        // SAFETY: `tie.apply` makes only async-signal-safe system calls, and every
-        // descriptor it names stays open until `spawn` has returned (`watchdog` and
-        // `pid_in` are owned here, `hold` by the caller).
-        unsafe {
-            command.pre_exec(move || tie.apply());
-        }
-        let _runtime = runtime.enter();
-        let spawned = command.spawn();
-        drop(pid_in);
-        match spawned {
-            Ok(child) => {
-                let pgid = child
-                    .id()
-                    .and_then(|id| i32::try_from(id).ok())
-                    .expect("a child that was just spawned has a pid");
-                Ok((child, Registration { watchdog, pgid }))
+        // `watchdog` (and so its pipe) stays alive until the child has exec'd.
+        match vfork::start(&launch, tie) {
+            Ok(started) => {
+                let pgid = started.pid;
+                Ok((started, Registration { watchdog, pgid }))
             }
-            Err(e) => {
-                if let Some(pgid) = registered_pid(pid_out) {
+            Err(failed) => {
+                if let Some(pgid) = failed.registered {
                     watchdog.send(&format!("-{pgid}\n"));
                 }
-                Err(e)
+                Err(failed.error)
             }
         }
     })?
 }
 
-/// What the child does between `fork` and `exec` to tie itself to drbook.
-#[derive(Clone, Copy)]
-struct Tie {
-    drbook: Pid,
-    watchdog: RawFd,
-    pid_pipe: RawFd,
-    hold: Option<RawFd>,
-}
-
-impl Tie {
-    /// Runs in the child after `fork` (and after `setpgid`, which std does first).
-    /// Async-signal-safe calls only; errors carry a raw OS code, which allocates nothing.
-    fn apply(self) -> io::Result<()> {
-        let errno = |e: nix::errno::Errno| io::Error::from_raw_os_error(e as i32);
-        // Linux only; elsewhere the watchdog alone ties the child to drbook.
-        #[cfg(target_os = "linux")]
-        prctl::set_pdeathsig(Signal::SIGKILL).map_err(errno)?;
-        // Trap (b): drbook died before the line above; nobody would ever kill us.
-        if getppid() != self.drbook {
-            return Err(io::Error::from_raw_os_error(
-                nix::errno::Errno::ESRCH as i32,
-            ));
-        }
-        let mut line = [0u8; 16];
-        let pid = getpid().as_raw();
-        // SAFETY: both descriptors are open in drbook while it spawns (see `spawn`),
-        // so they are open in this copy of it.
-        let (pid_pipe, watchdog) = unsafe {
-            (
-                BorrowedFd::borrow_raw(self.pid_pipe),
-                BorrowedFd::borrow_raw(self.watchdog),
-            )
-        };
-        // First where drbook can find the pid if `exec` fails, then the registration.
-        nix::unistd::write(pid_pipe, &pid.to_ne_bytes()).map_err(errno)?;
-        let len = registration_line(pid, &mut line);
-        // A watchdog that is gone must not kill the child with SIGPIPE (std has reset
-        // it to the default for the child); the parent-death signal still holds.
-        let disposition = |handler| SigAction::new(handler, SaFlags::empty(), SigSet::empty());
-        // SAFETY: sigaction is async-signal-safe; the default is restored right after.
-        unsafe {
-            let _ = sigaction(Signal::SIGPIPE, &disposition(SigHandler::SigIgn));
-            let _ = nix::unistd::write(watchdog, &line[..len]);
-            let _ = sigaction(Signal::SIGPIPE, &disposition(SigHandler::SigDfl));
-        }
-        if let Some(hold) = self.hold {
-            // SAFETY: the caller of `spawn` keeps `hold` open while it spawns.
-            let hold = unsafe { BorrowedFd::borrow_raw(hold) };
-            nix::fcntl::fcntl(
-                hold,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-            )
-            .map_err(errno)?;
-        }
-        Ok(())
-    }
-}
-
 /// `+<pid>\n` into `buf`, without allocating; returns its length.
-fn registration_line(pid: i32, buf: &mut [u8; 16]) -> usize {
+pub(super) fn registration_line(pid: i32, buf: &mut [u8; 16]) -> usize {
     let mut digits = [0u8; 10];
     let mut n = pid.unsigned_abs();
     let mut count = 0;
@@ -248,14 +172,6 @@ fn registration_line(pid: i32, buf: &mut [u8; 16]) -> usize {
     }
     buf[1 + count] = b'\n';
     count + 2
-}
-
-/// The pid a child whose `exec` failed wrote before it registered, if it got so far.
-/// Never blocks: the child is gone, so the pipe holds what it wrote, then end-of-file.
-fn registered_pid(mut pid_out: PipeReader) -> Option<i32> {
-    let mut bytes = [0u8; 4];
-    pid_out.read_exact(&mut bytes).ok()?;
-    Some(i32::from_ne_bytes(bytes))
 }
 
 /// The running watchdog, started on first use and again if it has died (someone killed
@@ -278,10 +194,20 @@ fn watchdog() -> io::Result<Arc<Watchdog>> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs `work` on the `drbook-spawner` thread and waits for its result: trap (a).
+/// Runs `work` on a thread that lives as long as drbook and waits for its result: trap
+/// (a). The main thread is such a thread (it ends only when the process does), so work
+/// asked for there runs at once; the run engine's runtime drives its actions on it, and
+/// every step then starts its command without a round trip to another thread. Any other
+/// thread hands the work to `drbook-spawner`.
 fn on_spawner_thread<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> io::Result<T> {
+    let lost = || io::Error::other("drbook's process-starting thread is not running");
+    #[cfg(target_os = "linux")]
+    if nix::unistd::gettid() == getpid() {
+        // As on the spawner thread, a panic in the work fails this start alone.
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|_| lost());
+    }
     static SPAWNER: OnceLock<Option<mpsc::Sender<Job>>> = OnceLock::new();
     let spawner = SPAWNER.get_or_init(|| {
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -297,7 +223,6 @@ fn on_spawner_thread<T: Send + 'static>(
             .ok()
             .map(|_| jobs)
     });
-    let lost = || io::Error::other("drbook's process-starting thread is not running");
     let spawner = spawner.as_ref().ok_or_else(lost)?;
     let (reply, answer) = mpsc::sync_channel(1);
     spawner
@@ -312,6 +237,9 @@ fn on_spawner_thread<T: Send + 'static>(
 mod tests {
     use std::path::Path;
     use std::time::{Duration, Instant};
+
+    use nix::sys::signal::Signal;
+    use nix::unistd::Pid;
 
     use super::*;
     use crate::actions::process::tests::is_running;
@@ -421,21 +349,25 @@ mod tests {
     fn a_child_starts_when_the_watchdog_is_gone() {
         let (read, write) = std::io::pipe().unwrap();
         drop(read);
-        let (_pid_out, pid_in) = std::io::pipe().unwrap();
         let tie = Tie {
-            drbook: getpid(),
+            drbook: getpid().as_raw(),
             watchdog: write.as_raw_fd(),
-            pid_pipe: pid_in.as_raw_fd(),
             hold: None,
         };
-        let mut command = StdCommand::new("/bin/sh");
-        command.args(["-c", "exit 3"]);
-        // SAFETY: as in `spawn`; both descriptors outlive `status`.
-        unsafe {
-            command.pre_exec(move || tie.apply());
-        }
-        let status = command.status().unwrap();
-        assert_eq!(status.code(), Some(3), "{status:?}");
+        let launch = Launch {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "exit 3".into()],
+            cwd: "/".into(),
+            env: Vec::new(),
+        };
+        let Ok(started) = vfork::start(&launch, tie) else {
+            panic!("the child did not start");
+        };
+        let status = nix::sys::wait::waitpid(Pid::from_raw(started.pid), None).unwrap();
+        assert_eq!(
+            status,
+            nix::sys::wait::WaitStatus::Exited(Pid::from_raw(started.pid), 3)
+        );
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 
 mod by_hand;
 mod check_age;
+mod child;
 mod durable;
 pub mod etcd;
 mod execute;
@@ -23,6 +24,7 @@ mod s3;
 mod shell;
 mod staging_lock;
 mod velero;
+mod vfork;
 mod wait;
 
 pub use by_hand::{ByHandFn, Given};

@@ -11,24 +11,27 @@
 //! started right after a crash never runs beside a survivor of the crashed run.
 //!
 //! Signals go through `nix` rather than raw `libc`: the same calls, but safe wrappers
-//! with typed errors. The only `unsafe` is in `lifeline`, which must run code in the
-//! child between `fork` and `exec`.
+//! with typed errors. The only `unsafe` is in `vfork`, which must run code in the child
+//! between the clone and `exec`, and in `child`, which waits for it through a pidfd.
 
+use std::ffi::OsString;
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+use tokio::net::unix::pipe;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::child::Child;
 use super::execute::{ActionError, ActionEvent};
 use super::lifeline::{self, Registration};
+use super::vfork::Launch;
 use crate::journal::event::Stream;
 
 /// How long a process group gets between SIGTERM and SIGKILL.
@@ -149,8 +152,8 @@ pub(crate) struct GroupChild {
 
 /// The pipes of a started child.
 pub(crate) struct Pipes {
-    pub stdout: LineReader<ChildStdout>,
-    pub stderr: LineReader<ChildStderr>,
+    pub stdout: LineReader<pipe::Receiver>,
+    pub stderr: LineReader<pipe::Receiver>,
 }
 
 /// Why a child could not be started.
@@ -184,20 +187,19 @@ impl GroupChild {
         cwd: &Path,
         env: &[(String, String)],
     ) -> Result<(GroupChild, Pipes), ActionError> {
-        let command = match plain_command(script) {
-            Some(words) => {
-                let mut command = Command::new(words[0]);
-                command.args(&words[1..]);
-                command
-            }
-            None => {
-                let mut command = Command::new("/bin/sh");
-                command.arg("-c").arg(script);
-                command
-            }
+        let (program, args): (&str, Vec<OsString>) = match plain_command(script) {
+            Some(words) => (words[0], words[1..].iter().map(OsString::from).collect()),
+            None => ("/bin/sh", vec!["-c".into(), script.into()]),
         };
-        Self::spawn_command(command, cwd, env, None)
-            .map_err(|e| e.into_action_error(|source| ActionError::Spawn { source }))
+        Self::spawn_command(
+            Path::new(program),
+            args,
+            cwd,
+            std::env::vars_os().collect(),
+            env,
+            None,
+        )
+        .map_err(|e| e.into_action_error(|source| ActionError::Spawn { source }))
     }
 
     /// Starts `program` with `args` directly (no shell), like `spawn` otherwise: own
@@ -207,14 +209,13 @@ impl GroupChild {
     /// The program inherits `hold` (a staging lock), and no other descriptor of drbook's.
     pub(crate) fn spawn_program(
         program: &Path,
-        args: &[std::ffi::OsString],
+        args: &[OsString],
         cwd: &Path,
         env: &[(String, String)],
         hold: Option<BorrowedFd<'_>>,
     ) -> Result<(GroupChild, Pipes), SpawnError> {
-        let mut command = Command::new(program);
-        command.args(args);
-        Self::spawn_command(command, cwd, env, hold)
+        let inherited = std::env::vars_os().collect();
+        Self::spawn_command(program, args.to_vec(), cwd, inherited, env, hold)
     }
 
     /// Like `spawn_program`, but the program sees only the variables of drbook's own
@@ -223,54 +224,58 @@ impl GroupChild {
     /// (`AWS_CA_BUNDLE`, `RESTIC_REPOSITORY`, `AWS_PROFILE`, another store's keys).
     pub(crate) fn spawn_program_isolated(
         program: &Path,
-        args: &[std::ffi::OsString],
+        args: &[OsString],
         cwd: &Path,
         inherit: &[&str],
         env: &[(String, String)],
         hold: Option<BorrowedFd<'_>>,
     ) -> Result<(GroupChild, Pipes), SpawnError> {
-        let mut command = Command::new(program);
-        command.args(args).env_clear();
-        for name in inherit {
-            if let Some(value) = std::env::var_os(name) {
-                command.env(name, value);
-            }
-        }
-        Self::spawn_command(command, cwd, env, hold)
+        let inherited = inherit
+            .iter()
+            .filter_map(|name| std::env::var_os(name).map(|value| ((*name).into(), value)))
+            .collect();
+        Self::spawn_command(program, args.to_vec(), cwd, inherited, env, hold)
     }
 
+    /// Starts `program` with the environment `inherited` plus `env` (which wins).
     fn spawn_command(
-        mut command: Command,
+        program: &Path,
+        args: Vec<OsString>,
         cwd: &Path,
+        inherited: Vec<(OsString, OsString)>,
         env: &[(String, String)],
         hold: Option<BorrowedFd<'_>>,
     ) -> Result<(GroupChild, Pipes), SpawnError> {
         if !cwd.is_dir() {
             return Err(SpawnError::NoWorkdir(cwd.to_path_buf()));
         }
-        command
-            .current_dir(cwd)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            // Only the child itself; `Drop` below takes care of the rest of its group.
-            .kill_on_drop(true);
-        let (mut child, registration) =
-            lifeline::spawn(command, hold).map_err(SpawnError::Spawn)?;
-        let pid = child.id().expect("a child that was just spawned has a pid");
-        let pipes = Pipes {
-            stdout: LineReader::new(child.stdout.take().expect("stdout is piped")),
-            stderr: LineReader::new(child.stderr.take().expect("stderr is piped")),
+        let mut environment: Vec<(OsString, OsString)> = inherited
+            .into_iter()
+            .filter(|(key, _)| !env.iter().any(|(k, _)| key == k.as_str()))
+            .collect();
+        environment.extend(env.iter().map(|(k, v)| (k.into(), v.into())));
+        let launch = Launch {
+            program: program.as_os_str().to_owned(),
+            args,
+            cwd: cwd.to_path_buf(),
+            env: environment,
         };
-        let pgid = Pid::from_raw(i32::try_from(pid).expect("pids fit in i32"));
+        let (started, registration) = lifeline::spawn(launch, hold).map_err(SpawnError::Spawn)?;
+        let pid = started.pid;
         let child = GroupChild {
-            child,
-            pgid,
+            child: Child::new(pid).map_err(SpawnError::Spawn)?,
+            pgid: Pid::from_raw(pid),
             status: None,
             gone: false,
             _lifeline: registration,
+        };
+        let pipes = Pipes {
+            stdout: LineReader::new(
+                pipe::Receiver::from_owned_fd(started.stdout).map_err(SpawnError::Spawn)?,
+            ),
+            stderr: LineReader::new(
+                pipe::Receiver::from_owned_fd(started.stderr).map_err(SpawnError::Spawn)?,
+            ),
         };
         Ok((child, pipes))
     }

@@ -39,6 +39,9 @@ pub(super) fn rendered(
     step: &Step,
     item: Option<&Value>,
 ) -> (Option<String>, Option<String>) {
+    if step.title.is_none() && step.description.is_none() {
+        return (None, None);
+    }
     let context = engine.context.value(item);
     let render = |text: &Spanned<String>| {
         let shown = match render::text(&engine.env, &text.value, &context) {

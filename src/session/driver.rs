@@ -57,7 +57,13 @@ impl Session {
     }
 
     fn drive_to_end(&mut self) -> Result<(), AppError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        // One thread drives the scheduler and every action: an action's work is waiting
+        // on processes, pipes and the network, and what is CPU-bound runs on the
+        // blocking pool (`spawn_blocking`). Handing each report from a worker thread to
+        // the scheduler, and each process start to another thread, cost more per step
+        // than the step's own fsync; on the main thread, processes start in place (see
+        // `actions::lifeline`).
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| AppError::failed(format!("cannot start the async runtime: {e}")))?;
