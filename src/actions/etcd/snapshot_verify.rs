@@ -7,7 +7,8 @@
 //! The integrity checks are drbook's own (`snapshot_file`): the SHA-256 trailer, with a
 //! message for each way a file can be wrong. Then `snapshot status -w json` reads the
 //! database itself for its revision and key count; it runs while the hash is computed,
-//! since both only read. `etcd.snapshot.restore` runs the same verification first.
+//! since both only read. `etcd.snapshot.restore` runs the same verification while it
+//! restores into its staging directories, and renames nothing into place before it passed.
 
 use std::path::{Path, PathBuf};
 
@@ -71,8 +72,6 @@ impl Action for SnapshotVerifyAction {
 #[derive(Debug)]
 pub(crate) struct Verified {
     pub file: PathBuf,
-    /// The uncompressed snapshot (a temporary file for a `.db.gz`, removed on drop).
-    pub db: SnapshotDb,
     pub compressed: bool,
     pub size: u64,
     pub sha256: String,
@@ -119,57 +118,91 @@ pub(crate) async fn verify(
     workdir: &Path,
     reporter: &Reporter,
 ) -> Result<Verified, ActionError> {
+    let (db, compressed) = prepare(file, reporter).await?;
+    // The temporary copy of a `.db.gz` is removed when `db` is dropped, after the check.
+    let checked = check(file, db.path(), compressed, tool, workdir, reporter).await?;
+    Ok(Verified {
+        file: file.to_path_buf(),
+        compressed,
+        size: checked.size,
+        sha256: checked.sha256,
+        status: checked.status,
+    })
+}
+
+/// What `check` found in a snapshot that passed.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub size: u64,
+    pub sha256: String,
+    pub status: SnapshotStatus,
+}
+
+/// The first half of `verify`: the uncompressed snapshot of `file` (the file itself, or
+/// a gunzipped temporary copy of a `.db.gz`) and whether it was compressed. Only a
+/// missing or unreadable file, or a gzip that cannot be decompressed, is refused here;
+/// `check` judges the content.
+pub(crate) async fn prepare(
+    file: &Path,
+    reporter: &Reporter,
+) -> Result<(SnapshotDb, bool), ActionError> {
     if reporter.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
-    let snapshot_error = |problem: SnapshotProblem| -> ActionError {
-        EtcdError::Snapshot {
-            file: file.to_path_buf(),
-            problem,
-        }
-        .into()
-    };
     progress(
         &reporter.events,
         format!("verifying snapshot {}", file.display()),
     );
     let owned = file.to_path_buf();
-    let (db, compressed) = blocking(&reporter.cancel, move || snapshot_file::prepare(&owned))
+    blocking(&reporter.cancel, move || snapshot_file::prepare(&owned))
         .await?
-        .map_err(snapshot_error)?;
-    let db = std::sync::Arc::new(db);
+        .map_err(|problem| snapshot_error(file, problem))
+}
+
+/// The second half of `verify`: checks the uncompressed snapshot `db` of `file` (the
+/// trailer, reading the file once) while `snapshot status` reads it. Only reads, so it
+/// may run while the tool restores from the same file.
+pub(crate) async fn check(
+    file: &Path,
+    db: &Path,
+    compressed: bool,
+    tool: &Tool,
+    workdir: &Path,
+    reporter: &Reporter,
+) -> Result<Checked, ActionError> {
     let check = {
-        let db = db.clone();
+        let db = db.to_path_buf();
         blocking(&reporter.cancel, move || {
             snapshot_file::check_db(&db, compressed)
         })
     };
-    let db_path = db.path().to_path_buf();
-    let status = tool::snapshot_status(tool, &db_path, workdir, reporter);
+    let status = tool::snapshot_status(tool, db, workdir, reporter);
     tokio::pin!(check, status);
     // A failed check decides at once (dropping `status` stops the tool); a passed one
     // waits for the status.
     let (checked, status) = tokio::select! {
         checked = &mut check => {
-            let checked = checked?.map_err(snapshot_error)?;
+            let checked = checked?.map_err(|p| snapshot_error(file, p))?;
             (checked, status.await)
         }
         status_result = &mut status => {
-            let checked = check.await?.map_err(snapshot_error)?;
+            let checked = check.await?.map_err(|p| snapshot_error(file, p))?;
             (checked, status_result)
         }
     };
     let status = status.map_err(|e| match e {
         ActionError::Etcd(EtcdError::ToolFailed {
             tool, stderr_tail, ..
-        }) => snapshot_error(SnapshotProblem::Status {
-            tool,
-            detail: stderr_tail.join(" | "),
-        }),
+        }) => snapshot_error(
+            file,
+            SnapshotProblem::Status {
+                tool,
+                detail: stderr_tail.join(" | "),
+            },
+        ),
         other => other,
     })?;
     let (size, sha256) = checked;
-    let db = std::sync::Arc::into_inner(db).expect("the check has finished with it");
     progress(
         &reporter.events,
         format!(
@@ -182,14 +215,19 @@ pub(crate) async fn verify(
             }
         ),
     );
-    Ok(Verified {
-        file: file.to_path_buf(),
-        db,
-        compressed,
+    Ok(Checked {
         size,
         sha256,
         status,
     })
+}
+
+fn snapshot_error(file: &Path, problem: SnapshotProblem) -> ActionError {
+    EtcdError::Snapshot {
+        file: file.to_path_buf(),
+        problem,
+    }
+    .into()
 }
 
 /// Runs blocking file work off the async threads; gives up waiting on cancellation (the
