@@ -7,6 +7,7 @@
 //! drbook builds, and recognise its failures by exit code or, for restic before 0.17,
 //! by message (`error`).
 
+mod announced;
 mod error;
 mod manual;
 mod params;

@@ -4,8 +4,14 @@
 //! Re-running is safe, because of the order:
 //!
 //! 1. `target` must be missing or an empty directory; anything else is refused before
-//!    restic runs. The snapshot is resolved to its full id through the same listing and
-//!    choice as `restic.snapshots`, so `latest` means the same in both.
+//!    restic runs. `latest`, a short id, or an id with filters is resolved to its full
+//!    id through the same listing and choice as `restic.snapshots`, so `latest` means
+//!    the same in both. A full id without filters is not listed: restic restores
+//!    exactly that snapshot or fails, and its time is the given `snapshot_time` (the
+//!    `time` output of the `restic.snapshots` step that chose it), else the one restic
+//!    names as it starts restoring (`announced`); a given time that restic contradicts
+//!    is refused in 3. Each restic run opens the repository (scrypt, on purpose slow),
+//!    so skipping the listing is most of what drbook costs over `restic restore`.
 //! 2. restic restores into `<target>.drbook-partial-<pid>` next to the target (same file
 //!    system, so the final rename is atomic) with `--verify`, restic's own check that
 //!    every restored file has the snapshot's content. drbook creates and locks that
@@ -14,10 +20,11 @@
 //!    restic dies with drbook); one whose lock a live process still holds is refused,
 //!    changing nothing, rather than raced (see `staging`).
 //! 3. The restored tree must hold at least one file (an `include` that matched nothing
-//!    makes restic succeed with nothing restored).
-//! 4. A record of what was restored (`RECORD`: snapshot id, includes, counts) is written
-//!    into the staging directory, then the staging directory is renamed to `target` and
-//!    the parent directory synced. The kernel refuses the rename if `target` gained files
+//!    makes restic succeed with nothing restored), and a given `snapshot_time` must be
+//!    the time of the snapshot restic restored.
+//! 4. A record of what was restored (`RECORD`: snapshot id and time, includes, counts)
+//!    is written into the staging directory, then the staging directory is renamed to
+//!    `target` and the parent directory synced. The kernel refuses the rename if `target` gained files
 //!    meanwhile.
 //!
 //! A run that finds `target` already holding the record of the same snapshot and
@@ -29,9 +36,12 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::announced;
 use super::error::ResticError;
+use super::params::optional_text;
 use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
 use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
 use super::staging::Staging;
@@ -76,6 +86,12 @@ pub const SPEC: ActionSpec = ActionSpec {
             doc: "The directory to restore into; it must not exist or be empty. Relative to the run's work directory.",
         },
         ParamSpec {
+            name: "snapshot_time",
+            kind: ParamKind::String,
+            required: false,
+            doc: "The snapshot's time as `restic.snapshots` output it (`{{ steps.pick.outputs.time }}`), with its full `id` in `snapshot`: the repository is then not listed again. Without `tag`, `host` and `path`.",
+        },
+        ParamSpec {
             name: "no_lock",
             kind: ParamKind::Bool,
             required: false,
@@ -114,6 +130,10 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         .into());
     }
     let filters = Filters::from_params(params)?;
+    let given = given_time(params, &wanted_id, &filters)?;
+    // A full id without filters needs no listing: restic restores exactly that
+    // snapshot and names its time (see `announced`), unless the runbook gave it.
+    let direct = is_full_id(&wanted_id) && filters.is_empty();
     let no_lock = optional_bool(params, "no_lock")?.unwrap_or(false);
     let includes = optional_list(params, "include", OneString::OneItem)?;
     let target_given = required_str(params, "target")?;
@@ -150,10 +170,20 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         prefix: String::new(),
         hold: None,
     };
-    let chosen = resolve(&repo, &wanted_id, &filters, no_lock, &reporter).await?;
+    let listed = if direct {
+        None
+    } else {
+        Some(resolve(&repo, &wanted_id, &filters, no_lock, &reporter).await?)
+    };
+    let id = listed
+        .as_ref()
+        .map_or_else(|| wanted_id.to_ascii_lowercase(), |s| s.id.clone());
     if let Some(earlier) = earlier {
-        if earlier["id"] == chosen.id.as_str() && earlier["include"] == serde_json::json!(includes)
-        {
+        if earlier["id"] == id.as_str() && earlier["include"] == serde_json::json!(includes) {
+            let chosen = match listed {
+                Some(listed) => listed,
+                None => earlier_snapshot(&repo, &id, given, &earlier, no_lock, &reporter).await?,
+            };
             reporter.progress(format!(
                 "{} already holds snapshot {} restored by an earlier attempt of this step; nothing to do",
                 target.display(),
@@ -172,7 +202,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
                 "holds an earlier restore of snapshot {} (includes {}), not of {} (includes {})",
                 earlier["id"].as_str().unwrap_or("?"),
                 earlier["include"],
-                chosen.id,
+                id,
                 serde_json::json!(includes)
             ),
         }
@@ -180,7 +210,9 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     }
     reporter.progress(format!(
         "restoring snapshot {} of {} to {}",
-        chosen.describe(),
+        listed
+            .as_ref()
+            .map_or_else(|| id.clone(), Snapshot::describe),
         repo.shown,
         target.display()
     ));
@@ -198,7 +230,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     };
     let mut args: Vec<OsString> = vec![
         "restore".into(),
-        chosen.id.clone().into(),
+        id.clone().into(),
         "--target".into(),
         staging.dir.clone().into(),
         "--verify".into(),
@@ -208,12 +240,34 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         args.push(include.into());
     }
     args.extend(lock_args(no_lock));
-    repo.run("restore", args, &restoring, true, RESTORE_LOCK_HINT)
-        .await?;
+    let finished = match repo
+        .run("restore", args, &restoring, true, RESTORE_LOCK_HINT)
+        .await
+    {
+        Ok(finished) => finished,
+        Err(ActionError::Cancelled) => return Err(ActionError::Cancelled),
+        Err(failed) if direct => {
+            // Unlisted, an id that is not there fails here: say what the repository
+            // holds, as a listed one would have.
+            resolve(&repo, &id, &Filters::default(), no_lock, &reporter).await?;
+            return Err(failed);
+        }
+        Err(failed) => return Err(failed),
+    };
+    let chosen = match listed {
+        Some(listed) => listed,
+        None => restored_snapshot(&repo, &id, given, &finished.stdout, no_lock, &reporter).await?,
+    };
 
     // 3. Something was restored.
     let (files, bytes) = tally(&staging.dir)?;
     if files == 0 {
+        // The message names the snapshot's paths, which only a listing has.
+        let chosen = if chosen.paths.is_empty() {
+            resolve(&repo, &id, &Filters::default(), no_lock, &reporter).await?
+        } else {
+            chosen.clone()
+        };
         let why = if includes.is_empty() {
             format!(
                 "the snapshot holds no files (its paths: {})",
@@ -242,6 +296,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     }
     let record = serde_json::json!({
         "id": chosen.id,
+        "time": chosen.time,
         "include": includes,
         "files": files,
         "bytes": bytes,
@@ -306,6 +361,113 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::File::create(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// A snapshot time the runbook gave (`snapshot_time`, e.g. `restic.snapshots`' `time`
+/// output): as given, and parsed.
+#[derive(Debug, Clone)]
+struct GivenTime {
+    text: String,
+    at: DateTime<Utc>,
+}
+
+/// Reads `snapshot_time`: it goes with the full id of the snapshot it is the time of,
+/// and without filters (which select by listing, and a given time skips the listing).
+fn given_time(
+    params: &serde_json::Map<String, Value>,
+    wanted: &str,
+    filters: &Filters,
+) -> Result<Option<GivenTime>, ActionError> {
+    let Some(text) = optional_text(params, "snapshot_time")? else {
+        return Ok(None);
+    };
+    let bad = |problem: String| -> ActionError {
+        ResticError::BadParam {
+            name: "snapshot_time",
+            problem,
+        }
+        .into()
+    };
+    if !is_full_id(wanted) {
+        return Err(bad(format!(
+            "is given without a snapshot id: `snapshot` is `{wanted}`, not a full id (64 hex digits); pass the `id` and the `time` of the same `restic.snapshots` step, e.g. `snapshot: \"{{{{ steps.pick.outputs.id }}}}\"` and `snapshot_time: \"{{{{ steps.pick.outputs.time }}}}\"`, or leave `snapshot_time` out"
+        )));
+    }
+    if !filters.is_empty() {
+        return Err(bad(format!(
+            "cannot go with {}: the filters choose a snapshot by listing the repository, which a given time skips; the `restic.snapshots` step that gave the id applied them already, so leave them out here",
+            filters.conditions().join(", ")
+        )));
+    }
+    let at = DateTime::parse_from_rfc3339(&text)
+        .map_err(|e| {
+            bad(format!(
+                "is not an RFC 3339 time like `2026-11-20T10:00:00.123456789Z`: `{text}` ({e})"
+            ))
+        })?
+        .with_timezone(&Utc);
+    Ok(Some(GivenTime { text, at }))
+}
+
+/// Whether `id` is a whole restic snapshot id (64 hex digits), which restic resolves
+/// exactly, so that no listing is needed to find it.
+fn is_full_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The snapshot an unlisted restore of the full id `id` restored: its time as given,
+/// checked against what restic said it restored, else as restic said, else listed.
+async fn restored_snapshot(
+    repo: &Repository,
+    id: &str,
+    given: Option<GivenTime>,
+    stdout: &str,
+    no_lock: bool,
+    reporter: &Reporter,
+) -> Result<Snapshot, ActionError> {
+    let announced = announced::parse(stdout).filter(|a| a.is(id));
+    match (given, announced) {
+        (Some(given), Some(announced)) if given.at != announced.at_utc() => {
+            Err(ResticError::BadParam {
+                name: "snapshot_time",
+                problem: format!(
+                    "is `{}`, but restic restored snapshot {} taken {}: the id and the time are not of the same snapshot; pass both from the same `restic.snapshots` step; nothing was written to the target",
+                    given.text,
+                    announced.short_id,
+                    announced.time()
+                ),
+            }
+            .into())
+        }
+        (Some(given), _) => Ok(Snapshot::known(id, given.text, given.at)),
+        (None, Some(announced)) => Ok(Snapshot::known(id, announced.time(), announced.at_utc())),
+        // restic did not say (another version's output): ask it.
+        (None, None) => resolve(repo, id, &Filters::default(), no_lock, reporter).await,
+    }
+}
+
+/// The snapshot of an earlier attempt's finished restore of the full id `id`: its time
+/// as given, else as the record says, else listed.
+async fn earlier_snapshot(
+    repo: &Repository,
+    id: &str,
+    given: Option<GivenTime>,
+    record: &Value,
+    no_lock: bool,
+    reporter: &Reporter,
+) -> Result<Snapshot, ActionError> {
+    if let Some(given) = given {
+        return Ok(Snapshot::known(id, given.text, given.at));
+    }
+    let recorded = record["time"].as_str().and_then(|text| {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|at| Snapshot::known(id, text.to_string(), at.with_timezone(&Utc)))
+    });
+    match recorded {
+        Some(snapshot) => Ok(snapshot),
+        None => resolve(repo, id, &Filters::default(), no_lock, reporter).await,
+    }
 }
 
 /// The snapshot `wanted` names, among those matching `filters`.
