@@ -310,14 +310,17 @@ work, runs, export = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rounds = [json.load(open(f"{work}/round-{r}.json"))["results"] for r in range(1, runs + 1)]
 names = [r["command"] for r in rounds[0]]
 times = {n: [rnd[i]["times"][0] for rnd in rounds] for i, n in enumerate(names)}
+# CPU time (user + system) of the command and its children: on a machine with fewer
+# cores than the work can use, extra CPU is extra wall time.
+cpu = {n: [rnd[i]["user"] + rnd[i]["system"] for rnd in rounds] for i, n in enumerate(names)}
 if export:
-    json.dump({"rounds": runs, "times": times}, open(export, "w"), indent=1)
+    json.dump({"rounds": runs, "times": times, "cpu": cpu}, open(export, "w"), indent=1)
 drbook = names[-1]
 base = next(n for n in names if n.startswith("(b)"))
 print(f"{runs} rounds, each variant once per round")
 for n in names:
     t = times[n]
-    print(f"  {n:62s} median {statistics.median(t):.3f} s  (min {min(t):.3f}, max {max(t):.3f})")
+    print(f"  {n:62s} median {statistics.median(t):.3f} s  (min {min(t):.3f}, max {max(t):.3f}), CPU {statistics.median(cpu[n]):.2f} s")
 for n in names[:-1]:
     ratio = statistics.median(times[drbook]) / statistics.median(times[n])
     per_round = statistics.median(d / b for d, b in zip(times[drbook], times[n]))
