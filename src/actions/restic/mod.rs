@@ -13,6 +13,7 @@ mod manual;
 mod params;
 mod repository;
 mod restore;
+mod restore_snapshot;
 mod snapshot;
 mod snapshots;
 mod staging;
