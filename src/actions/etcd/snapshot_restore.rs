@@ -63,7 +63,7 @@ use super::member_table::{self, Member};
 use super::params::optional_u64;
 use super::restore_staging::{self, RESTORED, Staging};
 use super::snapshot_save::{sync_dir, with_suffix};
-use super::snapshot_verify::{ETCDCTL, check, prepare};
+use super::snapshot_verify::{ETCDCTL, Priority, check, prepare};
 use super::tool::{self, Reporter, Tool};
 use crate::actions::execute::optional_bool;
 use crate::actions::execute::{
@@ -273,7 +273,16 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         events: &request.events,
     });
     let checking = async {
-        let checked = check(&file, db.path(), compressed, &tool, &workdir, &reporter).await;
+        let checked = check(
+            &file,
+            db.path(),
+            compressed,
+            &tool,
+            &workdir,
+            &reporter,
+            Priority::Background,
+        )
+        .await;
         if checked.is_err() {
             // A snapshot that failed stops the restores already running from it.
             restore_cancel.cancel();
