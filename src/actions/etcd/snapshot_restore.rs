@@ -25,7 +25,8 @@
 //!    the snapshot as `etcd.snapshot.verify` does (the SHA-256 of the file and its
 //!    trailer, reading it once, and `snapshot status`). Verifying only reads the file,
 //!    and the restores write nothing but their staging directories, so the two overlap
-//!    instead of adding up. Each `.drbook-restoring` directory is created and locked by
+//!    instead of adding up; the verification runs at the lowest CPU priority, so that
+//!    on busy cores it takes what the restores leave idle rather than slowing them. Each `.drbook-restoring` directory is created and locked by
 //!    drbook, and the tool holds the lock while it runs; one an earlier attempt left is
 //!    removed first once its lock is free, and while a process still holds it the step
 //!    refuses in phase 1 instead of racing it (see `restore_staging`). A snapshot that
