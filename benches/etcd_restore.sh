@@ -14,19 +14,29 @@
 #       the snapshot first (SHA-256 of the file and its trailer, `snapshot status`),
 #       restores into `<dir>.drbook-restoring` and renames, and every step is journaled
 #       (fsync'd) in a fresh state directory.
-# All three start the members with the same start.sh (setsid, pid files). The goal
-# (issue 4): drbook within 1.1x of (b) and at least 1.5x faster than (a).
+# All three start the members with the same start.sh (setsid, pid files). The goals:
+# issue 4, drbook within 1.1x of (b) and at least 1.5x faster than (a); issue 12,
+# drbook at most 1.02x (b) for restore + start + healthy, and at most 1.0x (b) for the
+# restore alone (MODE=restore-only: (b) is the three parallel restores and nothing
+# else, drbook a one-step runbook of `etcd.snapshot.restore`).
 # docs/performance.md records the figures.
+#
+# The variants run side by side: each of RUNS rounds runs every variant once (one
+# hyperfine call per round, --runs 1 each), so a change in the shared machine's load
+# hits all of them alike. The summary prints each variant's median and the ratios of
+# the medians, and the median of the per-round ratios.
 #
 # Usage: benches/etcd_restore.sh          (needs etcd + etcdctl 3.4 and hyperfine;
 #                                           hyperfine is installed with apt-get if missing)
-# Environment: RUNS (hyperfine --runs, default 5), WARMUP (default 1),
+# Environment: MODE (full, the default: restore + start + healthy; restore-only: the
+#                restore alone, (b) against drbook),
+#              RUNS (rounds, default 5), WARMUP (untimed rounds first, default 1),
 #              SIZE_MB (snapshot size to write, default 300),
 #              VALUE_KB (size of each value, default 100; 1 gives many small keys, as
 #                Kubernetes writes: the members then take longer to start),
 #              SNAPSHOT (a snapshot file to use; when it does not exist, it is written
 #                there and kept, so the next run can skip writing it),
-#              EXPORT (a path: also write hyperfine's JSON there).
+#              EXPORT (a path: also write every round's timings there, as JSON).
 #
 # The snapshot is written once: a 1-member etcd on free 127.0.0.1 ports with a raised
 # --quota-backend-bytes gets ~SIZE_MB of VALUE_KB values, up to 1.8 MB to a `txn` (under
@@ -40,6 +50,11 @@ cd "$(dirname "$0")/.."
 
 runs="${RUNS:-5}"
 warmup="${WARMUP:-1}"
+mode="${MODE:-full}"
+case "$mode" in
+  full | restore-only) ;;
+  *) echo "etcd_restore: MODE is full or restore-only, not $mode" >&2; exit 1 ;;
+esac
 size_mb="${SIZE_MB:-300}"
 value_kb="${VALUE_KB:-100}"
 export ETCDCTL_API=3
@@ -211,6 +226,15 @@ restore_cmd() {   # member index
   echo "$poll"
 } >"$work/par.sh"
 
+# The restore alone, (b)'s way.
+{
+  echo '#!/bin/sh'
+  echo 'set -eu'
+  echo 'export ETCDCTL_API=3'
+  for i in 0 1 2; do echo "$(restore_cmd "$i") &"; echo "p$i=\$!"; done
+  echo 'wait "$p0"; wait "$p1"; wait "$p2"'
+} >"$work/par-restore.sh"
+
 cat >"$work/runbook.yaml" <<EOF
 apiVersion: drbook.io/v1
 kind: Runbook
@@ -236,7 +260,10 @@ spec:
         timeout: 1s
       retry: {attempts: 3000, backoff: 20ms}
 EOF
+# The restore alone, drbook's way: the runbook's first step.
+sed '/^    - id: start$/,$d' "$work/runbook.yaml" >"$work/restore-only.yaml"
 "$drbook" validate "$work/runbook.yaml" >/dev/null
+"$drbook" validate "$work/restore-only.yaml" >/dev/null
 
 # One check run of each, so a broken variant fails here and not as a fast "time".
 sh "$work/stop.sh"; sh "$work/seq.sh"
@@ -246,15 +273,56 @@ sh "$work/stop.sh"
 "$drbook" run "$work/runbook.yaml" --state-dir "$work/state" --run-id check --output json >/dev/null
 sh "$work/stop.sh"
 
-echo "machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-export_args=()
-[ -n "${EXPORT:-}" ] && export_args=(--export-json "$EXPORT")
-hyperfine --warmup "$warmup" --runs "$runs" -N "${export_args[@]}" \
-  --prepare "sh $work/stop.sh" --cleanup "sh $work/stop.sh" \
-  --command-name "(a) shell: restore m0, m1, m2 in sequence, start, poll 20 ms" \
-  --command-name "(b) shell: restore 3 in parallel, start, poll 20 ms" \
-  --command-name "(c) drbook run: etcd.snapshot.restore, shell start, etcd.health" \
-  "sh $work/seq.sh" \
-  "sh $work/par.sh" \
-  "$drbook run $work/runbook.yaml --state-dir $work/state --output json --run-id bench"
+sh "$work/stop.sh"; sh "$work/par-restore.sh"
+sh "$work/stop.sh"
+"$drbook" run "$work/restore-only.yaml" --state-dir "$work/state" --run-id check --output json >/dev/null
+sh "$work/stop.sh"
+
+drbook_run="$drbook run --state-dir $work/state --output json --run-id bench"
+if [ "$mode" = full ]; then
+  names=("(a) shell: restore m0, m1, m2 in sequence, start, poll 20 ms"
+    "(b) shell: restore 3 in parallel, start, poll 20 ms"
+    "(c) drbook run: etcd.snapshot.restore, shell start, etcd.health")
+  commands=("sh $work/seq.sh" "sh $work/par.sh" "$drbook_run $work/runbook.yaml")
+else
+  names=("(b) shell: restore 3 in parallel"
+    "(c) drbook run: etcd.snapshot.restore")
+  commands=("sh $work/par-restore.sh" "$drbook_run $work/restore-only.yaml")
+fi
+hyperfine_args=(--runs 1 -N --prepare "sh $work/stop.sh" --cleanup "sh $work/stop.sh")
+for i in "${!names[@]}"; do hyperfine_args+=(--command-name "${names[$i]}"); done
+
+echo "machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); mode $mode" >&2
+for round in $(seq 1 "$warmup"); do
+  hyperfine "${hyperfine_args[@]}" --style none "${commands[@]}" >/dev/null
+done
+for round in $(seq 1 "$runs"); do
+  echo "round $round of $runs (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  hyperfine "${hyperfine_args[@]}" --style none --export-json "$work/round-$round.json" \
+    "${commands[@]}" >/dev/null
+done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# The summary: medians, the ratios of the medians, the medians of per-round ratios.
+python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
+import json, statistics, sys
+work, runs, export = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rounds = [json.load(open(f"{work}/round-{r}.json"))["results"] for r in range(1, runs + 1)]
+names = [r["command"] for r in rounds[0]]
+times = {n: [rnd[i]["times"][0] for rnd in rounds] for i, n in enumerate(names)}
+# CPU time (user + system) of the command and its children: on a machine with fewer
+# cores than the work can use, extra CPU is extra wall time.
+cpu = {n: [rnd[i]["user"] + rnd[i]["system"] for rnd in rounds] for i, n in enumerate(names)}
+if export:
+    json.dump({"rounds": runs, "times": times, "cpu": cpu}, open(export, "w"), indent=1)
+drbook = names[-1]
+base = next(n for n in names if n.startswith("(b)"))
+print(f"{runs} rounds, each variant once per round")
+for n in names:
+    t = times[n]
+    print(f"  {n:62s} median {statistics.median(t):.3f} s  (min {min(t):.3f}, max {max(t):.3f}), CPU {statistics.median(cpu[n]):.2f} s")
+for n in names[:-1]:
+    ratio = statistics.median(times[drbook]) / statistics.median(times[n])
+    per_round = statistics.median(d / b for d, b in zip(times[drbook], times[n]))
+    print(f"drbook / {n[:3]}: ratio of medians {ratio:.3f}x, median of per-round ratios {per_round:.3f}x")
+PY

@@ -6,20 +6,28 @@
 # SIZE_MB random (incompressible) bytes and a `pki/` of eight small files. Each iteration
 # restores it from nothing:
 #   (a) restic: `restic restore <id> --target <dir> --verify`, the command an operator
-#       would type;
-#   (b) drbook: `drbook run` of a one-step runbook, `restic.restore` of the same id into
-#       a new directory. drbook does more than (a): it lists the repository to resolve
-#       the id (`restic snapshots --json`, the same listing `restic.snapshots` does),
-#       refuses an occupied target, restores into a staging directory with `--verify`,
-#       counts what was restored, writes its record, renames the staging directory into
-#       place and journals the step (fsync'd) in a fresh state directory.
+#       would type (with restic's local cache, which drbook's restic uses as well);
+#   (b) drbook: `drbook run` of a one-step runbook, `restic.restore` of the same full id
+#       into a new directory: one restic run, no listing (the snapshot's time is the
+#       one restic names as it restores). drbook does more than (a): it refuses an
+#       occupied target, restores into a staging directory with `--verify`, counts what
+#       was restored, writes its record, renames the staging directory into place and
+#       journals the step (fsync'd) in a fresh state directory;
+#   (c) drbook, as (b) with `snapshot_time` given, as a preceding `restic.snapshots`
+#       step's outputs would give it;
+#   (d) drbook with the short id: the repository is listed first (`restic snapshots
+#       --json`, a second restic run), as every restore did before issue 12.
+# The variants run side by side: each of RUNS rounds runs every variant once (one
+# hyperfine call per round, --runs 1 each), so a change in the shared machine's load
+# hits all of them alike. The summary prints each variant's median and the difference
+# of its median from (a)'s. The goal (issue 12): (b) at most 0.2 s over (a).
 # docs/performance.md records the figures.
 #
 # Usage: benches/restic_restore.sh   (needs restic, moto from scripts/ensure-tools'
 #                                      venv, hyperfine: installed with apt-get if missing)
-# Environment: RUNS (hyperfine --runs, default 5), WARMUP (default 1),
+# Environment: RUNS (rounds, default 5), WARMUP (untimed rounds first, default 1),
 #              SIZE_MB (size of the snapshot file, default 200),
-#              EXPORT (a path: also write hyperfine's JSON there).
+#              EXPORT (a path: also write every round's timings there, as JSON).
 # The server is stopped by its pid when the script ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,7 +77,12 @@ restic init --no-cache -q
 restic backup --no-cache -q --tag etcd --host cp-0 "$work/backup"
 id=$(restic snapshots --no-cache --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 
-cat >"$work/restore.yaml" <<YAML
+short_id=${id:0:8}
+time=$(restic snapshots --no-cache --json "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["time"])')
+
+# runbook NAME SNAPSHOT [EXTRA LINE]: a one-step restic.restore runbook into out-NAME.
+runbook() {
+  cat >"$work/$1.yaml" <<YAML
 apiVersion: drbook.io/v1
 kind: Runbook
 metadata: {name: bench-restic-restore, version: 1.0.0}
@@ -85,14 +98,55 @@ spec:
         repository: "$RESTIC_REPOSITORY"
         password: "{{ secrets.password }}"
         env: {AWS_ACCESS_KEY_ID: "{{ secrets.key }}", AWS_SECRET_ACCESS_KEY: "{{ secrets.secret }}"}
-        snapshot: "$id"
-        target: "$work/out-drbook"
+        snapshot: "$2"
+        target: "$work/out-$1"
+${3:-}
 YAML
+  "$drbook" validate "$work/$1.yaml" >/dev/null
+}
+runbook full "$id"
+runbook given "$id" "        snapshot_time: \"$time\""
+runbook short "$short_id"
 
 echo "snapshot $id: ${size_mb} MB etcd-snapshot.db + pki/; restic $(restic version | cut -d' ' -f2)"
-hyperfine_args=(--runs "$runs" --warmup "$warmup"
-  --prepare "rm -rf $work/out-restic $work/out-drbook $work/state; sync")
-[ -n "${EXPORT:-}" ] && hyperfine_args+=(--export-json "$EXPORT")
-hyperfine "${hyperfine_args[@]}" \
-  -n "(a) restic restore --verify" "restic restore --no-cache -q $id --target $work/out-restic --verify" \
-  -n "(b) drbook restic.restore" "$drbook run $work/restore.yaml --state-dir $work/state --output json >/dev/null"
+names=("(a) restic restore --verify" "(b) drbook restic.restore, full id"
+  "(c) drbook restic.restore, id + snapshot_time" "(d) drbook restic.restore, short id (listed)")
+# With restic's cache, as drbook's restic has it (and an operator's), so that the
+# warm-up round fills it for both.
+commands=("restic restore -q $id --target $work/out-restic --verify")
+for variant in full given short; do
+  commands+=("$drbook run $work/$variant.yaml --state-dir $work/state --output json")
+done
+hyperfine_args=(--runs 1 -N
+  --prepare "sh -c 'rm -rf $work/out-* $work/state; sync'")
+for name in "${names[@]}"; do hyperfine_args+=(--command-name "$name"); done
+
+echo "machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for round in $(seq 1 "$warmup"); do
+  hyperfine "${hyperfine_args[@]}" --style none "${commands[@]}" >/dev/null
+done
+for round in $(seq 1 "$runs"); do
+  echo "round $round of $runs (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  hyperfine "${hyperfine_args[@]}" --style none --export-json "$work/round-$round.json" \
+    "${commands[@]}" >/dev/null
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
+import json, statistics, sys
+work, runs, export = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rounds = [json.load(open(f"{work}/round-{r}.json"))["results"] for r in range(1, runs + 1)]
+names = [r["command"] for r in rounds[0]]
+times = {n: [rnd[i]["times"][0] for rnd in rounds] for i, n in enumerate(names)}
+if export:
+    json.dump({"rounds": runs, "times": times}, open(export, "w"), indent=1)
+base = names[0]
+print(f"{runs} rounds, each variant once per round")
+for n in names:
+    t = times[n]
+    print(f"  {n:48s} median {statistics.median(t):.3f} s  (min {min(t):.3f}, max {max(t):.3f})")
+for n in names[1:]:
+    diff = statistics.median(times[n]) - statistics.median(times[base])
+    per_round = statistics.median(d - b for d, b in zip(times[n], times[base]))
+    print(f"{n[:3]} - (a): difference of medians {diff:+.3f} s, median of per-round differences {per_round:+.3f} s")
+PY

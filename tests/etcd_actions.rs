@@ -20,6 +20,8 @@ use crate::support::digest;
 use crate::support::etcd::{EtcdCluster, Member, require};
 use crate::support::{Drbook, write};
 
+mod overlap;
+
 /// The longest one `drbook run` here may take.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 

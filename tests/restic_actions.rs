@@ -24,6 +24,8 @@ use crate::support::etcd::free_port;
 use crate::support::s3::{ACCESS_KEY, S3Server, SECRET_KEY, require_tool};
 use crate::support::wait_until;
 
+mod given;
+
 /// The repository password; a canary like `SECRET_KEY`.
 const PASSWORD: &str = "drbook-canary-restic-pw-5b1e";
 /// A password the repository does not have; must not leak either.

@@ -64,7 +64,7 @@ impl Drop for SnapshotDb {
 /// (what `sha256sum` prints for it). Blocking: reads the whole file.
 pub(crate) fn check(file: &Path) -> Result<(u64, String), SnapshotProblem> {
     let (db, compressed) = prepare(file)?;
-    check_db(&db, compressed)
+    check_db(db.path(), compressed)
 }
 
 /// The uncompressed snapshot of `file`: the file itself, or, when it is gzip, a
@@ -87,13 +87,10 @@ pub(crate) fn prepare(file: &Path) -> Result<(SnapshotDb, bool), SnapshotProblem
     }
 }
 
-/// Checks the uncompressed snapshot `prepare` returned; its size and the SHA-256 of the
-/// whole file. Blocking: reads the whole file.
-pub(crate) fn check_db(
-    db: &SnapshotDb,
-    compressed: bool,
-) -> Result<(u64, String), SnapshotProblem> {
-    check_plain(db.path()).map_err(|inner| {
+/// Checks the uncompressed snapshot `prepare` returned (its path); its size and the
+/// SHA-256 of the whole file. Blocking: reads the whole file once.
+pub(crate) fn check_db(db: &Path, compressed: bool) -> Result<(u64, String), SnapshotProblem> {
+    check_plain(db).map_err(|inner| {
         if compressed {
             SnapshotProblem::GzipContent(Box::new(inner))
         } else {
@@ -348,7 +345,7 @@ pub(crate) mod tests {
         encoder.finish().unwrap();
         let (db, compressed) = prepare(&path).unwrap();
         assert!(compressed);
-        let (_, sha256) = check_db(&db, compressed).unwrap();
+        let (_, sha256) = check_db(db.path(), compressed).unwrap();
         assert_eq!(
             sha256,
             base16ct::lower::encode_string(&Sha256::digest(&bytes))

@@ -15,35 +15,47 @@
 //!    tool supports, and the data directories: each must be missing or empty, unless
 //!    `move_aside: true`; none may be locked by a running etcd, and no staging directory
 //!    of an earlier attempt may still be in use (see 3). Nothing is written.
-//! 2. Verify the snapshot (`etcd.snapshot.verify`). A snapshot that fails leaves every
-//!    data directory untouched.
+//! 2. Prepare the snapshot: a `.db.gz` is gunzipped into a temporary file next to it.
+//!    A missing, unreadable or undecompressable file is refused here, before anything
+//!    is written.
 //! 3. Restore every member at once, each into `<data_dir>.drbook-restoring/data` next to
 //!    its data directory, with `--name`, `--initial-cluster`,
 //!    `--initial-advertise-peer-urls`, `--initial-cluster-token` and `--data-dir`
-//!    generated from the one member table, so they cannot disagree. Each
-//!    `.drbook-restoring` directory is created and locked by drbook, and the tool holds
-//!    the lock while it runs; one an earlier attempt left is removed first once its lock
-//!    is free, and while a process still holds it the step refuses in phase 1 instead of
-//!    racing it (see `restore_staging`). If any member fails, the others are stopped,
-//!    every `.drbook-restoring` directory is removed and no data directory was touched.
-//! 4. Only then, per member: rename a non-empty data directory to
-//!    `<data_dir>.drbook-<UTC timestamp>` (never deleted), rename the restored `data`
-//!    directory into place, and remove the empty `.drbook-restoring` directory.
+//!    generated from the one member table, so they cannot disagree; and meanwhile verify
+//!    the snapshot as `etcd.snapshot.verify` does (the SHA-256 of the file and its
+//!    trailer, reading it once, and `snapshot status`). Verifying only reads the file,
+//!    and the restores write nothing but their staging directories, so the two overlap
+//!    instead of adding up; the verification runs at the lowest CPU priority, so that
+//!    on busy cores it takes what the restores leave idle rather than slowing them. Each `.drbook-restoring` directory is created and locked by
+//!    drbook, and the tool holds the lock while it runs; one an earlier attempt left is
+//!    removed first once its lock is free, and while a process still holds it the step
+//!    refuses in phase 1 instead of racing it (see `restore_staging`). A snapshot that
+//!    fails verification stops the restores still running (their process groups are
+//!    killed); if any member fails, the others are stopped. Either way every
+//!    `.drbook-restoring` directory, drbook's own, is removed, no data directory was
+//!    touched, and a failed verification is the error reported, as it says more than
+//!    the tool's.
+//! 4. Only once the snapshot passed and every member is restored, per member: rename a
+//!    non-empty data directory to `<data_dir>.drbook-<UTC timestamp>` (never deleted),
+//!    rename the restored `data` directory into place, and remove the empty
+//!    `.drbook-restoring` directory.
 //!
 //! `restored_point`, where RPO is measured from, is `snapshot_time` when given (e.g. the
 //! backup's own timestamp from the store), else the snapshot file's modification time.
 //!
-//! About 150 of its ~625 lines are tests of the crash-safety phases above; the phases
+//! About 200 of its ~730 lines are tests of the crash-safety phases above; the phases
 //! stay in one file so that their order can be read in one place.
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use nix::fcntl::{Flock, FlockArg};
 use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +64,7 @@ use super::member_table::{self, Member};
 use super::params::optional_u64;
 use super::restore_staging::{self, RESTORED, Staging};
 use super::snapshot_save::{sync_dir, with_suffix};
-use super::snapshot_verify::{ETCDCTL, verify};
+use super::snapshot_verify::{ETCDCTL, Priority, check, prepare};
 use super::tool::{self, Reporter, Tool};
 use crate::actions::execute::optional_bool;
 use crate::actions::execute::{
@@ -228,19 +240,16 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     let staging_dirs = restore_staging::dirs(&members);
     restore_staging::refuse_in_use(&staging_dirs)?;
 
-    // 2. The snapshot.
-    let verified = verify(&file, &tool, &workdir, &reporter).await?;
-    let restored_point = match snapshot_time {
-        Some(time) => time,
-        None => modified(&file)?,
-    };
+    // 2. The uncompressed snapshot (a `.db.gz` is gunzipped next to it).
+    let (db, compressed) = prepare(&file, &reporter).await?;
 
-    // 3. Every member into its staging directory, at once.
+    // 3. Every member into its staging directory, at once, while the snapshot is
+    // verified.
     let mut staging = Staging::create(staging_dirs, |text| {
         request.emit(ActionEvent::Progress(text));
     })?;
     request.emit(ActionEvent::Progress(format!(
-        "restoring {} {} from {} with {}",
+        "restoring {} {} from {} with {} while the snapshot is verified",
         members.len(),
         if members.len() == 1 {
             "member"
@@ -252,63 +261,48 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     )));
     let initial_cluster = member_table::initial_cluster(&members);
     let restore_cancel = request.cancel.child_token();
-    let mut set = tokio::task::JoinSet::new();
-    for (i, member) in members.iter().enumerate() {
-        let args = restore_args(
-            verified.db.path(),
-            member,
-            &initial_cluster,
-            &token,
-            &staging.dirs[i].join(RESTORED),
-            bump,
-        );
-        let tool = tool.clone();
-        let workdir = workdir.clone();
-        let reporter = Reporter {
-            cancel: restore_cancel.clone(),
-            events: request.events.clone(),
-            prefix: format!("[{}] ", member.name),
-            hold: Some(Arc::clone(&staging.locks[i])),
-        };
-        set.spawn(async move {
-            let started = Instant::now();
-            let result = tool::run(&tool, "snapshot restore", args, &workdir, &reporter).await;
-            (i, result.map(|_| started.elapsed()))
-        });
-    }
-    let mut took = vec![None; members.len()];
-    let mut failure: Option<ActionError> = None;
-    while let Some(joined) = set.join_next().await {
-        let (i, result) = match joined {
-            Ok(done) => done,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
-        match result {
-            Ok(elapsed) => took[i] = Some(elapsed),
-            // A member that was stopped because another failed says "cancelled".
-            Err(ActionError::Cancelled) => {}
-            Err(ActionError::Etcd(source)) => {
-                restore_cancel.cancel();
-                failure.get_or_insert(
-                    EtcdError::MemberRestore {
-                        member: members[i].name.clone(),
-                        source: Box::new(source),
-                    }
-                    .into(),
-                );
-            }
-            Err(other) => {
-                restore_cancel.cancel();
-                failure.get_or_insert(other);
-            }
+    let restoring = restore_members(Restores {
+        members: &members,
+        tool: &tool,
+        db: db.path(),
+        initial_cluster: &initial_cluster,
+        token: &token,
+        bump,
+        staging: &staging,
+        workdir: &workdir,
+        cancel: &restore_cancel,
+        events: &request.events,
+    });
+    let checking = async {
+        let checked = check(
+            &file,
+            db.path(),
+            compressed,
+            &tool,
+            &workdir,
+            &reporter,
+            Priority::Background,
+        )
+        .await;
+        if checked.is_err() {
+            // A snapshot that failed stops the restores already running from it.
+            restore_cancel.cancel();
         }
-    }
+        checked
+    };
+    // Both end before anything is decided: a failed check has stopped the restores, a
+    // failed member the other members (the check runs on, as its message says more
+    // about a bad snapshot than the tool's).
+    let (checked, restored) = tokio::join!(checking, restoring);
     if request.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
+    let checked = checked?;
+    let took = restored?;
+    let restored_point = match snapshot_time {
+        Some(time) => time,
+        None => modified(&file)?,
+    };
 
     // 4. Into place.
     let stamp = Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
@@ -338,8 +332,8 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         Value::String(restored_point.to_rfc3339_opts(SecondsFormat::Millis, true)),
     );
     outputs.insert("members".into(), Value::Array(rows));
-    outputs.insert("revision".into(), Value::from(verified.status.revision));
-    outputs.insert("sha256".into(), Value::String(verified.sha256.clone()));
+    outputs.insert("revision".into(), Value::from(checked.status.revision));
+    outputs.insert("sha256".into(), Value::String(checked.sha256));
     outputs.insert("initial_cluster".into(), Value::String(initial_cluster));
     outputs.insert("token".into(), Value::String(token));
     outputs.insert(
@@ -347,6 +341,82 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         Value::from(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
     );
     Ok(outputs)
+}
+
+/// What `restore_members` restores, and from what.
+struct Restores<'a> {
+    members: &'a [Member],
+    tool: &'a Tool,
+    db: &'a Path,
+    initial_cluster: &'a str,
+    token: &'a str,
+    bump: Option<u64>,
+    staging: &'a Staging,
+    workdir: &'a Path,
+    /// Stops every restore: cancelled by a failed member, a failed check or the step.
+    cancel: &'a CancellationToken,
+    events: &'a UnboundedSender<ActionEvent>,
+}
+
+/// Restores every member into its staging directory at once; how long each took. The
+/// first member that fails stops the others; returns only once every tool has ended.
+async fn restore_members(r: Restores<'_>) -> Result<Vec<Option<Duration>>, ActionError> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, member) in r.members.iter().enumerate() {
+        let args = restore_args(
+            r.db,
+            member,
+            r.initial_cluster,
+            r.token,
+            &r.staging.dirs[i].join(RESTORED),
+            r.bump,
+        );
+        let tool = r.tool.clone();
+        let workdir = r.workdir.to_path_buf();
+        let reporter = Reporter {
+            cancel: r.cancel.clone(),
+            events: r.events.clone(),
+            prefix: format!("[{}] ", member.name),
+            hold: Some(Arc::clone(&r.staging.locks[i])),
+        };
+        set.spawn(async move {
+            let started = Instant::now();
+            let result = tool::run(&tool, "snapshot restore", args, &workdir, &reporter).await;
+            (i, result.map(|_| started.elapsed()))
+        });
+    }
+    let mut took = vec![None; r.members.len()];
+    let mut failure: Option<ActionError> = None;
+    while let Some(joined) = set.join_next().await {
+        let (i, result) = match joined {
+            Ok(done) => done,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        match result {
+            Ok(elapsed) => took[i] = Some(elapsed),
+            // A member that was stopped because another failed says "cancelled".
+            Err(ActionError::Cancelled) => {}
+            Err(ActionError::Etcd(source)) => {
+                r.cancel.cancel();
+                failure.get_or_insert(
+                    EtcdError::MemberRestore {
+                        member: r.members[i].name.clone(),
+                        source: Box::new(source),
+                    }
+                    .into(),
+                );
+            }
+            Err(other) => {
+                r.cancel.cancel();
+                failure.get_or_insert(other);
+            }
+        }
+    }
+    match failure {
+        Some(failure) => Err(failure),
+        None if r.cancel.is_cancelled() => Err(ActionError::Cancelled),
+        None => Ok(took),
+    }
 }
 
 /// The `snapshot restore` arguments of one member, all from the one table.
@@ -485,13 +555,19 @@ mod tests {
     /// restore` records its pid, starts writing its `--data-dir` and then runs `restore`
     /// (shell code; `$all` holds the arguments).
     fn fake_etcdctl(dir: &Path, restore: &str) -> PathBuf {
+        let status = "echo '{\"hash\":1,\"revision\":7,\"totalKey\":3,\"totalSize\":12288}'";
+        fake_etcdctl_with(dir, status, restore)
+    }
+
+    /// `fake_etcdctl` whose `snapshot status` runs `status` (shell code).
+    fn fake_etcdctl_with(dir: &Path, status: &str, restore: &str) -> PathBuf {
         let path = dir.join("etcdctl");
         let pids = dir.join("pids");
         std::fs::write(
             &path,
             format!(
                 "#!/bin/sh\ncase \"$1 $2\" in\n\
-                 'snapshot status') echo '{{\"hash\":1,\"revision\":7,\"totalKey\":3,\"totalSize\":12288}}' ;;\n\
+                 'snapshot status') {status} ;;\n\
                  'snapshot restore') echo $$ >> '{}'; all=\"$*\"\n\
                  while [ $# -gt 0 ]; do [ \"$1\" = --data-dir ] && mkdir -p \"$2\" && touch \"$2/db\"; shift; done\n\
                  {restore} ;;\n\
@@ -551,6 +627,44 @@ mod tests {
         assert_eq!(
             listing(dir.path()),
             ["a.etcd", "etcdctl", "pids", "snap.db"]
+        );
+        assert_eq!(listing(&dir.path().join("a.etcd/member")), ["old"]);
+    }
+
+    /// The verification overlaps the restores: a snapshot that `snapshot status` refuses
+    /// only once both restores run and have written into their staging directories stops
+    /// them, and leaves no staging directory and the data directories as they were.
+    #[tokio::test]
+    async fn a_snapshot_failing_verification_stops_the_restores_already_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = dir.path().join("running");
+        let status = format!(
+            "n=0; until [ \"$(cat '{0}' 2>/dev/null | wc -l)\" -ge 2 ] || [ $n -ge 500 ]; \
+             do n=$((n + 1)); sleep 0.01; done; echo 'Error: invalid database' >&2; exit 1",
+            running.display()
+        );
+        let restore = format!("echo $$ >> '{}'; sleep 30", running.display());
+        let etcdctl = fake_etcdctl_with(dir.path(), &status, &restore);
+        let params = setup(dir.path(), &etcdctl);
+        let (req, _events, _cancel) = request(params, dir.path());
+        let started = Instant::now();
+        let err = SPEC.execute(req).await.unwrap_err().to_string();
+        assert!(started.elapsed() < TERM_GRACE + Duration::from_secs(1));
+        assert_eq!(
+            err,
+            format!(
+                "snapshot `{}` was refused by `etcdctl snapshot status`: Error: invalid database",
+                dir.path().join("snap.db").display()
+            )
+        );
+        let running = std::fs::read_to_string(&running).expect("the restores ran");
+        assert_eq!(running.lines().count(), 2, "both restores were running");
+        for pid in wait_for_pids(&dir.path().join("pids"), 2).await {
+            assert!(!is_running(pid), "restore {pid} survived the failed check");
+        }
+        assert_eq!(
+            listing(dir.path()),
+            ["a.etcd", "etcdctl", "pids", "running", "snap.db"]
         );
         assert_eq!(listing(&dir.path().join("a.etcd/member")), ["old"]);
     }

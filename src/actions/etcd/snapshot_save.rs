@@ -202,7 +202,8 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
             prefix: String::new(),
             hold: None,
         };
-        let status = tool::snapshot_status(&tool, &file, &request.workdir, &reporter).await?;
+        let status =
+            tool::snapshot_status(&tool, &file, &request.workdir, &reporter, false).await?;
         outputs.insert("revision".into(), Value::from(status.revision));
         let keys = unless_cancelled(&request.cancel, async {
             Ok(keys_at(&connection, &endpoint, status.revision).await)

@@ -7,7 +7,8 @@
 //! The integrity checks are drbook's own (`snapshot_file`): the SHA-256 trailer, with a
 //! message for each way a file can be wrong. Then `snapshot status -w json` reads the
 //! database itself for its revision and key count; it runs while the hash is computed,
-//! since both only read. `etcd.snapshot.restore` runs the same verification first.
+//! since both only read. `etcd.snapshot.restore` runs the same verification while it
+//! restores into its staging directories, and renames nothing into place before it passed.
 
 use std::path::{Path, PathBuf};
 
@@ -71,8 +72,6 @@ impl Action for SnapshotVerifyAction {
 #[derive(Debug)]
 pub(crate) struct Verified {
     pub file: PathBuf,
-    /// The uncompressed snapshot (a temporary file for a `.db.gz`, removed on drop).
-    pub db: SnapshotDb,
     pub compressed: bool,
     pub size: u64,
     pub sha256: String,
@@ -119,57 +118,123 @@ pub(crate) async fn verify(
     workdir: &Path,
     reporter: &Reporter,
 ) -> Result<Verified, ActionError> {
+    let (db, compressed) = prepare(file, reporter).await?;
+    // The temporary copy of a `.db.gz` is removed when `db` is dropped, after the check.
+    let checked = check(
+        file,
+        db.path(),
+        compressed,
+        tool,
+        workdir,
+        reporter,
+        Priority::Normal,
+    )
+    .await?;
+    Ok(Verified {
+        file: file.to_path_buf(),
+        compressed,
+        size: checked.size,
+        sha256: checked.sha256,
+        status: checked.status,
+    })
+}
+
+/// What `check` found in a snapshot that passed.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub size: u64,
+    pub sha256: String,
+    pub status: SnapshotStatus,
+}
+
+/// The first half of `verify`: the uncompressed snapshot of `file` (the file itself, or
+/// a gunzipped temporary copy of a `.db.gz`) and whether it was compressed. Only a
+/// missing or unreadable file, or a gzip that cannot be decompressed, is refused here;
+/// `check` judges the content.
+pub(crate) async fn prepare(
+    file: &Path,
+    reporter: &Reporter,
+) -> Result<(SnapshotDb, bool), ActionError> {
     if reporter.cancel.is_cancelled() {
         return Err(ActionError::Cancelled);
     }
-    let snapshot_error = |problem: SnapshotProblem| -> ActionError {
-        EtcdError::Snapshot {
-            file: file.to_path_buf(),
-            problem,
-        }
-        .into()
-    };
     progress(
         &reporter.events,
         format!("verifying snapshot {}", file.display()),
     );
     let owned = file.to_path_buf();
-    let (db, compressed) = blocking(&reporter.cancel, move || snapshot_file::prepare(&owned))
+    blocking(&reporter.cancel, move || snapshot_file::prepare(&owned))
         .await?
-        .map_err(snapshot_error)?;
-    let db = std::sync::Arc::new(db);
+        .map_err(|problem| snapshot_error(file, problem))
+}
+
+/// How hard `check` competes for the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Priority {
+    /// As anything else drbook does: `etcd.snapshot.verify` on its own.
+    Normal,
+    /// The lowest (nice 19): beside the restores of `etcd.snapshot.restore`, which it
+    /// must not slow down. On a machine whose cores the restores keep busy it then runs
+    /// in what they leave idle (while they wait for the disk), and it still finishes,
+    /// at full speed, once they end.
+    Background,
+}
+
+/// The second half of `verify`: checks the uncompressed snapshot `db` of `file` (the
+/// trailer, reading the file once) while `snapshot status` reads it. Only reads, so it
+/// may run while the tool restores from the same file.
+pub(crate) async fn check(
+    file: &Path,
+    db: &Path,
+    compressed: bool,
+    tool: &Tool,
+    workdir: &Path,
+    reporter: &Reporter,
+    priority: Priority,
+) -> Result<Checked, ActionError> {
     let check = {
-        let db = db.clone();
-        blocking(&reporter.cancel, move || {
-            snapshot_file::check_db(&db, compressed)
-        })
+        let db = db.to_path_buf();
+        let work = move || snapshot_file::check_db(&db, compressed);
+        async move {
+            match priority {
+                Priority::Normal => blocking(&reporter.cancel, work).await,
+                Priority::Background => in_background(&reporter.cancel, work).await,
+            }
+        }
     };
-    let db_path = db.path().to_path_buf();
-    let status = tool::snapshot_status(tool, &db_path, workdir, reporter);
+    let status = tool::snapshot_status(
+        tool,
+        db,
+        workdir,
+        reporter,
+        priority == Priority::Background,
+    );
     tokio::pin!(check, status);
     // A failed check decides at once (dropping `status` stops the tool); a passed one
     // waits for the status.
     let (checked, status) = tokio::select! {
         checked = &mut check => {
-            let checked = checked?.map_err(snapshot_error)?;
+            let checked = checked?.map_err(|p| snapshot_error(file, p))?;
             (checked, status.await)
         }
         status_result = &mut status => {
-            let checked = check.await?.map_err(snapshot_error)?;
+            let checked = check.await?.map_err(|p| snapshot_error(file, p))?;
             (checked, status_result)
         }
     };
     let status = status.map_err(|e| match e {
         ActionError::Etcd(EtcdError::ToolFailed {
             tool, stderr_tail, ..
-        }) => snapshot_error(SnapshotProblem::Status {
-            tool,
-            detail: stderr_tail.join(" | "),
-        }),
+        }) => snapshot_error(
+            file,
+            SnapshotProblem::Status {
+                tool,
+                detail: stderr_tail.join(" | "),
+            },
+        ),
         other => other,
     })?;
     let (size, sha256) = checked;
-    let db = std::sync::Arc::into_inner(db).expect("the check has finished with it");
     progress(
         &reporter.events,
         format!(
@@ -182,14 +247,19 @@ pub(crate) async fn verify(
             }
         ),
     );
-    Ok(Verified {
-        file: file.to_path_buf(),
-        db,
-        compressed,
+    Ok(Checked {
         size,
         sha256,
         status,
     })
+}
+
+fn snapshot_error(file: &Path, problem: SnapshotProblem) -> ActionError {
+    EtcdError::Snapshot {
+        file: file.to_path_buf(),
+        problem,
+    }
+    .into()
 }
 
 /// Runs blocking file work off the async threads; gives up waiting on cancellation (the
@@ -208,6 +278,56 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
+/// `blocking`, on a thread of its own at the lowest CPU priority (nice 19). Its own
+/// thread: a thread's nice value cannot be raised again without privileges, so a thread
+/// of tokio's blocking pool, which serves everything else afterwards, must not be used.
+async fn in_background<T: Send + 'static>(
+    cancel: &tokio_util::sync::CancellationToken,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ActionError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    // A system that cannot start one more thread fails tokio's own blocking pool too.
+    std::thread::Builder::new()
+        .name("drbook-verify".into())
+        .spawn(move || {
+            // On Linux the nice value is per thread, and `who == 0` names the calling
+            // one. Best effort: a failure leaves the normal priority.
+            // SAFETY: setpriority(2) only changes the calling thread's nice value.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+            }
+            let _ = done.send(work());
+        })
+        .expect("a thread for the snapshot verification");
+    tokio::select! {
+        () = cancel.cancelled() => Err(ActionError::Cancelled),
+        // An error here is the work's panic, which ended the thread: pass it on.
+        value = result => Ok(value.expect("the verification finished without panicking")),
+    }
+}
+
 fn progress(events: &UnboundedSender<ActionEvent>, text: String) {
     let _ = events.send(ActionEvent::Progress(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The nice value of the calling thread, from /proc.
+    fn own_nice() -> i32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let (_, rest) = stat.rsplit_once(')').unwrap();
+        // Field 19 of stat(5); `rest` starts at field 3.
+        rest.split_whitespace().nth(16).unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn background_work_runs_at_the_lowest_priority_and_leaves_the_pool_alone() {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let pooled_before = blocking(&cancel, own_nice).await.unwrap();
+        assert_eq!(in_background(&cancel, own_nice).await.unwrap(), 19);
+        // Its own thread: whichever pool thread runs next kept its priority.
+        assert_eq!(blocking(&cancel, own_nice).await.unwrap(), pooled_before);
+    }
 }

@@ -163,21 +163,38 @@ pub(crate) struct SnapshotStatus {
     pub total_size: u64,
 }
 
-/// Runs `snapshot status <file> -w json`.
+/// Runs `snapshot status <file> -w json`; with `background`, at the lowest CPU
+/// priority (`nice -n 19`, when `nice` is on the PATH), so that it uses what the
+/// restores running beside it leave idle rather than slowing them.
 pub(crate) async fn snapshot_status(
     tool: &Tool,
     file: &Path,
     cwd: &Path,
     reporter: &Reporter,
+    background: bool,
 ) -> Result<SnapshotStatus, ActionError> {
-    let args = vec![
+    let mut args: Vec<OsString> = vec![
         "snapshot".into(),
         "status".into(),
         file.as_os_str().to_owned(),
         "-w".into(),
         "json".into(),
     ];
-    let stdout = run(tool, "snapshot status", args, cwd, reporter).await?;
+    let niced;
+    let mut runner = tool;
+    if background && let Some(nice) = on_path("nice") {
+        // nice execs the tool, so its exit status and output are the tool's own.
+        let mut niced_args: Vec<OsString> =
+            vec!["-n".into(), "19".into(), tool.path.clone().into()];
+        niced_args.append(&mut args);
+        args = niced_args;
+        niced = Tool {
+            path: nice,
+            kind: tool.kind,
+        };
+        runner = &niced;
+    }
+    let stdout = run(runner, "snapshot status", args, cwd, reporter).await?;
     // 3.5's etcdctl prints a deprecation note first; the JSON is the line with `{`.
     let line = stdout
         .lines()

@@ -7,11 +7,13 @@
 //! drbook builds, and recognise its failures by exit code or, for restic before 0.17,
 //! by message (`error`).
 
+mod announced;
 mod error;
 mod manual;
 mod params;
 mod repository;
 mod restore;
+mod restore_snapshot;
 mod snapshot;
 mod snapshots;
 mod staging;

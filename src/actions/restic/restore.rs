@@ -4,8 +4,14 @@
 //! Re-running is safe, because of the order:
 //!
 //! 1. `target` must be missing or an empty directory; anything else is refused before
-//!    restic runs. The snapshot is resolved to its full id through the same listing and
-//!    choice as `restic.snapshots`, so `latest` means the same in both.
+//!    restic runs. `latest`, a short id, or an id with filters is resolved to its full
+//!    id through the same listing and choice as `restic.snapshots`, so `latest` means
+//!    the same in both. A full id without filters is not listed: restic restores
+//!    exactly that snapshot or fails, and its time is the given `snapshot_time` (the
+//!    `time` output of the `restic.snapshots` step that chose it), else the one restic
+//!    names as it starts restoring (`announced`); a given time that restic contradicts
+//!    is refused in 3. Each restic run opens the repository (scrypt, on purpose slow),
+//!    so skipping the listing is most of what drbook costs over `restic restore`.
 //! 2. restic restores into `<target>.drbook-partial-<pid>` next to the target (same file
 //!    system, so the final rename is atomic) with `--verify`, restic's own check that
 //!    every restored file has the snapshot's content. drbook creates and locks that
@@ -14,10 +20,11 @@
 //!    restic dies with drbook); one whose lock a live process still holds is refused,
 //!    changing nothing, rather than raced (see `staging`).
 //! 3. The restored tree must hold at least one file (an `include` that matched nothing
-//!    makes restic succeed with nothing restored).
-//! 4. A record of what was restored (`RECORD`: snapshot id, includes, counts) is written
-//!    into the staging directory, then the staging directory is renamed to `target` and
-//!    the parent directory synced. The kernel refuses the rename if `target` gained files
+//!    makes restic succeed with nothing restored), and a given `snapshot_time` must be
+//!    the time of the snapshot restic restored.
+//! 4. A record of what was restored (`RECORD`: snapshot id and time, includes, counts)
+//!    is written into the staging directory, then the staging directory is renamed to
+//!    `target` and the parent directory synced. The kernel refuses the rename if `target` gained files
 //!    meanwhile.
 //!
 //! A run that finds `target` already holding the record of the same snapshot and
@@ -33,7 +40,10 @@ use serde_json::Value;
 
 use super::error::ResticError;
 use super::repository::{CACERT, ENV, HOST, PASSWORD, PATH, REPOSITORY, RESTIC, Repository, TAG};
-use super::snapshot::{self, Filters, Lookup, Snapshot, quoted};
+use super::restore_snapshot::{
+    RESTORE_LOCK_HINT, earlier_snapshot, given_time, is_full_id, resolve, restored_snapshot,
+};
+use super::snapshot::{Filters, Snapshot, quoted};
 use super::staging::Staging;
 use crate::actions::durable;
 use crate::actions::execute::{
@@ -76,6 +86,12 @@ pub const SPEC: ActionSpec = ActionSpec {
             doc: "The directory to restore into; it must not exist or be empty. Relative to the run's work directory.",
         },
         ParamSpec {
+            name: "snapshot_time",
+            kind: ParamKind::String,
+            required: false,
+            doc: "The snapshot's time as `restic.snapshots` output it (`{{ steps.pick.outputs.time }}`), with its full `id` in `snapshot`: the repository is then not listed again. Without `tag`, `host` and `path`.",
+        },
+        ParamSpec {
             name: "no_lock",
             kind: ParamKind::Bool,
             required: false,
@@ -114,6 +130,10 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         .into());
     }
     let filters = Filters::from_params(params)?;
+    let given = given_time(params, &wanted_id, &filters)?;
+    // A full id without filters needs no listing: restic restores exactly that
+    // snapshot and names its time (see `announced`), unless the runbook gave it.
+    let direct = is_full_id(&wanted_id) && filters.is_empty();
     let no_lock = optional_bool(params, "no_lock")?.unwrap_or(false);
     let includes = optional_list(params, "include", OneString::OneItem)?;
     let target_given = required_str(params, "target")?;
@@ -150,10 +170,20 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         prefix: String::new(),
         hold: None,
     };
-    let chosen = resolve(&repo, &wanted_id, &filters, no_lock, &reporter).await?;
+    let listed = if direct {
+        None
+    } else {
+        Some(resolve(&repo, &wanted_id, &filters, no_lock, &reporter).await?)
+    };
+    let id = listed
+        .as_ref()
+        .map_or_else(|| wanted_id.to_ascii_lowercase(), |s| s.id.clone());
     if let Some(earlier) = earlier {
-        if earlier["id"] == chosen.id.as_str() && earlier["include"] == serde_json::json!(includes)
-        {
+        if earlier["id"] == id.as_str() && earlier["include"] == serde_json::json!(includes) {
+            let chosen = match listed {
+                Some(listed) => listed,
+                None => earlier_snapshot(&repo, &id, given, &earlier, no_lock, &reporter).await?,
+            };
             reporter.progress(format!(
                 "{} already holds snapshot {} restored by an earlier attempt of this step; nothing to do",
                 target.display(),
@@ -172,7 +202,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
                 "holds an earlier restore of snapshot {} (includes {}), not of {} (includes {})",
                 earlier["id"].as_str().unwrap_or("?"),
                 earlier["include"],
-                chosen.id,
+                id,
                 serde_json::json!(includes)
             ),
         }
@@ -180,7 +210,9 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     }
     reporter.progress(format!(
         "restoring snapshot {} of {} to {}",
-        chosen.describe(),
+        listed
+            .as_ref()
+            .map_or_else(|| id.clone(), Snapshot::describe),
         repo.shown,
         target.display()
     ));
@@ -198,7 +230,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     };
     let mut args: Vec<OsString> = vec![
         "restore".into(),
-        chosen.id.clone().into(),
+        id.clone().into(),
         "--target".into(),
         staging.dir.clone().into(),
         "--verify".into(),
@@ -208,12 +240,34 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         args.push(include.into());
     }
     args.extend(lock_args(no_lock));
-    repo.run("restore", args, &restoring, true, RESTORE_LOCK_HINT)
-        .await?;
+    let finished = match repo
+        .run("restore", args, &restoring, true, RESTORE_LOCK_HINT)
+        .await
+    {
+        Ok(finished) => finished,
+        Err(ActionError::Cancelled) => return Err(ActionError::Cancelled),
+        Err(failed) if direct => {
+            // Unlisted, an id that is not there fails here: say what the repository
+            // holds, as a listed one would have.
+            resolve(&repo, &id, &Filters::default(), no_lock, &reporter).await?;
+            return Err(failed);
+        }
+        Err(failed) => return Err(failed),
+    };
+    let chosen = match listed {
+        Some(listed) => listed,
+        None => restored_snapshot(&repo, &id, given, &finished.stdout, no_lock, &reporter).await?,
+    };
 
     // 3. Something was restored.
     let (files, bytes) = tally(&staging.dir)?;
     if files == 0 {
+        // The message names the snapshot's paths, which only a listing has.
+        let chosen = if chosen.paths.is_empty() {
+            resolve(&repo, &id, &Filters::default(), no_lock, &reporter).await?
+        } else {
+            chosen.clone()
+        };
         let why = if includes.is_empty() {
             format!(
                 "the snapshot holds no files (its paths: {})",
@@ -242,6 +296,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     }
     let record = serde_json::json!({
         "id": chosen.id,
+        "time": chosen.time,
         "include": includes,
         "files": files,
         "bytes": bytes,
@@ -307,81 +362,6 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
-
-/// The snapshot `wanted` names, among those matching `filters`.
-async fn resolve(
-    repo: &Repository,
-    wanted: &str,
-    filters: &Filters,
-    no_lock: bool,
-    reporter: &Reporter,
-) -> Result<Snapshot, ActionError> {
-    let matching = repo
-        .snapshots(filters, no_lock, reporter, RESTORE_LOCK_HINT)
-        .await?;
-    if wanted.eq_ignore_ascii_case("latest") {
-        if let Some(newest) = snapshot::newest(&matching, None) {
-            return Ok(newest.clone());
-        }
-        let all = everything(repo, filters, &matching, no_lock, reporter).await?;
-        let mut found = snapshot::holdings(&all);
-        if !all.is_empty() {
-            found.push_str("; none of them matches: check the filters");
-        }
-        return Err(ResticError::NoSnapshot {
-            repository: repo.shown.clone(),
-            wanted: snapshot::wanted(filters, None),
-            found,
-        }
-        .into());
-    }
-    let ambiguous = "is ambiguous: more than one snapshot id starts with it; give more of the id (`restic.snapshots` outputs the full `id`)";
-    let problem = match snapshot::find(&matching, wanted) {
-        Lookup::Found(found) => return Ok(found.clone()),
-        Lookup::Ambiguous => ambiguous.to_string(),
-        Lookup::Missing => {
-            let all = everything(repo, filters, &matching, no_lock, reporter).await?;
-            match snapshot::find(&all, wanted) {
-                Lookup::Found(other) => format!(
-                    "does not match {}: it is {}; check `snapshot` and the filters",
-                    snapshot::wanted(filters, None),
-                    other.describe()
-                ),
-                Lookup::Ambiguous => ambiguous.to_string(),
-                Lookup::Missing => format!(
-                    "does not exist; {}; check `snapshot` (the id may be of another repository, or the snapshot was forgotten)",
-                    snapshot::holdings(&all)
-                ),
-            }
-        }
-    };
-    Err(ResticError::UnknownSnapshot {
-        repository: repo.shown.clone(),
-        id: wanted.to_string(),
-        problem,
-    }
-    .into())
-}
-
-/// Every snapshot of the repository: `matching` when nothing was filtered, else listed
-/// again without filters.
-async fn everything(
-    repo: &Repository,
-    filters: &Filters,
-    matching: &[Snapshot],
-    no_lock: bool,
-    reporter: &Reporter,
-) -> Result<Vec<Snapshot>, ActionError> {
-    if filters.is_empty() {
-        Ok(matching.to_vec())
-    } else {
-        repo.snapshots(&Filters::default(), no_lock, reporter, RESTORE_LOCK_HINT)
-            .await
-    }
-}
-
-/// The advice for a locked repository that a restore adds: it only reads.
-const RESTORE_LOCK_HINT: &str = "; a restore only reads: with read-only credentials or to read past the lock, set `no_lock: true`";
 
 /// restic's arguments for `no_lock`.
 fn lock_args(no_lock: bool) -> Vec<OsString> {

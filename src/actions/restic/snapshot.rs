@@ -36,6 +36,20 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
+    /// A snapshot known by its full id and time only (given by the runbook, or named by
+    /// the restore itself), not listed: no host, paths or tags.
+    pub(crate) fn known(id: &str, time: String, at: DateTime<Utc>) -> Snapshot {
+        Snapshot {
+            id: id.to_string(),
+            short_id: id.chars().take(8).collect(),
+            time,
+            hostname: String::new(),
+            paths: Vec::new(),
+            tags: None,
+            at,
+        }
+    }
+
     pub(crate) fn tags(&self) -> Vec<String> {
         self.tags.clone().unwrap_or_default()
     }

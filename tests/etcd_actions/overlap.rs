@@ -1,0 +1,219 @@
+//! `etcd.snapshot.restore` verifies the snapshot while the members are already being
+//! restored into their staging directories, against real etcd 3.4 tools: a snapshot
+//! refused while the restores run leaves every data directory byte-identical and no
+//! staging directory behind, and drbook killed with SIGKILL in the middle of the
+//! overlapped verify and restore resumes to a cluster with every key back.
+//!
+//! The order of events is forced by wrapping the real etcdctl, never by sleeping: the
+//! wrapper's `snapshot status` waits (bounded) until the restores have reached the
+//! point the test is about.
+
+use std::os::unix::fs::PermissionsExt;
+
+use super::*;
+
+/// Writes the executable shell script `name` in `dir`.
+fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = write(dir, name, text);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Shell code that waits, at most 20 s, until `file` has at least `lines` lines.
+fn wait_for_lines(file: &Path, lines: usize) -> String {
+    format!(
+        "n=0; until [ \"$(cat '{}' 2>/dev/null | wc -l)\" -ge {lines} ] || [ $n -ge 2000 ]; do n=$((n + 1)); sleep 0.01; done",
+        file.display()
+    )
+}
+
+/// The real etcdctl restores all three members into their staging directories and
+/// then keeps running (as a slower restore would); only then does `snapshot status`
+/// refuse the snapshot, as it refuses a damaged database. The restores still running
+/// are stopped, their staging directories removed, and every data directory (the old
+/// member's, which `move_aside: true` would have moved, an empty one and a missing one)
+/// is byte-identical to what it was.
+#[test]
+fn a_snapshot_refused_while_the_restores_run_leaves_every_data_dir_as_it_was() {
+    require("etcd");
+    let etcdctl = require("etcdctl");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (mut cluster, _saved) = cluster_with_snapshot(root, 200);
+    let members = cluster.members.clone();
+    cluster.kill();
+
+    let old = members[0].data_dir.clone();
+    let empty = root.join("empty.etcd");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = root.join("missing.etcd");
+    let restore_table = json!([
+        {"name": "a", "peer_url": members[0].peer_url, "data_dir": old},
+        {"name": "b", "peer_url": "http://127.0.0.1:1", "data_dir": empty},
+        {"name": "c", "peer_url": "http://127.0.0.1:2", "data_dir": missing},
+    ]);
+    let before = [digest(&old), digest(&empty), digest(&missing)];
+
+    let pids = root.join("etcdctl.pids");
+    let restored = root.join("restored");
+    let wrapper = script(
+        root,
+        "etcdctl-refusing",
+        &format!(
+            "#!/bin/sh\n\
+             echo \"$$ $1 $2\" >> '{pids}'\n\
+             case \"$1 $2\" in\n\
+             'snapshot restore') '{etcdctl}' \"$@\" || exit $?; echo $$ >> '{restored}'; exec sleep 60 ;;\n\
+             'snapshot status') {wait}; echo 'Error: invalid database' >&2; exit 1 ;;\n\
+             *) exec '{etcdctl}' \"$@\" ;;\n\
+             esac\n",
+            pids = pids.display(),
+            etcdctl = etcdctl.display(),
+            restored = restored.display(),
+            wait = wait_for_lines(&restored, 3),
+        ),
+    );
+
+    let err = refused(
+        "etcd.snapshot.restore",
+        json!({"file": "snap.db", "members": restore_table, "token": "t", "move_aside": true,
+               "etcdctl": wrapper}),
+        root,
+    );
+    assert_eq!(
+        err,
+        format!(
+            "snapshot `{}` was refused by `etcdctl snapshot status`: Error: invalid database",
+            root.join("snap.db").display()
+        )
+    );
+    // The three restores had finished writing their staging directories when the
+    // snapshot was refused.
+    assert_eq!(
+        std::fs::read_to_string(&restored).unwrap().lines().count(),
+        3
+    );
+    for (pid, what) in invocations(&pids) {
+        assert!(ended(pid), "etcdctl {what} ({pid}) still runs");
+    }
+    assert_eq!(
+        before,
+        [digest(&old), digest(&empty), digest(&missing)],
+        "a data directory changed"
+    );
+    assert!(
+        drbook_leftovers(root).is_empty(),
+        "{:?}",
+        drbook_leftovers(root)
+    );
+}
+
+/// drbook is killed with SIGKILL while the snapshot is being verified (its `snapshot
+/// status` runs) and the three members are being restored from it. The restores die
+/// with drbook; no data directory exists yet. At a terminal the operator answers "run
+/// it again" (the data directories are still missing, which is when the action's own
+/// documentation says that is safe); the step removes the unfinished staging
+/// directories, runs to the end, and the cluster started from the restored
+/// directories has every key of the snapshot.
+#[test]
+fn resume_after_kill_9_during_the_overlapped_verify_and_restore_recovers_everything() {
+    use std::os::unix::process::ExitStatusExt;
+
+    require("etcd");
+    let etcdctl = require("etcdctl");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let state = root.join("state");
+    let state_arg = state.display().to_string();
+    let (mut cluster, saved) = cluster_with_snapshot(root, 1500);
+    cluster.put("/canary/after", "lost by the restore");
+    cluster.kill();
+    std::fs::remove_dir_all(&cluster.members[0].data_dir).unwrap();
+    let members = EtcdCluster::plan(root, 3);
+
+    // The real etcdctl, except that the restore step's `snapshot status` (the
+    // verification) kills drbook, its parent, once all three restores have started.
+    let pids = root.join("etcdctl.pids");
+    let crashed = root.join("crashed");
+    let wrapper = script(
+        root,
+        "etcdctl-crashing",
+        &format!(
+            "#!/bin/sh\n\
+             echo \"$$ $1 $2\" >> '{pids}'\n\
+             if [ \"$1 $2\" = 'snapshot status' ] && [ ! -e '{crashed}' ] && [ \"$(cat /proc/$PPID/comm)\" = drbook ]; then\n\
+             n=0; until [ \"$(grep -c ' snapshot restore$' '{pids}')\" -ge 3 ] || [ $n -ge 2000 ]; do n=$((n + 1)); sleep 0.01; done\n\
+             grep -c ' snapshot restore$' '{pids}' > '{crashed}'; kill -9 $PPID\n\
+             fi\n\
+             exec '{etcdctl}' \"$@\"\n",
+            pids = pids.display(),
+            crashed = crashed.display(),
+            etcdctl = etcdctl.display(),
+        ),
+    );
+    let runbook = restore_runbook(&members).replace(
+        "        token: drbook-restored\n",
+        &format!(
+            "        token: drbook-restored\n        etcdctl: \"{}\"\n",
+            wrapper.display()
+        ),
+    );
+    assert!(runbook.contains("etcdctl-crashing"), "{runbook}");
+    write(root, "restore.yaml", &runbook);
+
+    let snapshot_input = format!("snapshot={}", root.join("snap.db").display());
+    let killed = Drbook::in_dir(root)
+        .args([
+            "run",
+            "restore.yaml",
+            "--run-id",
+            "restore",
+            "--state-dir",
+            &state_arg,
+            "-i",
+            &snapshot_input,
+        ])
+        .limit(RUN_LIMIT)
+        .run();
+    assert_eq!(
+        killed.status.signal(),
+        Some(9),
+        "drbook was not killed in the restore: {:?}\nstdout:\n{}\nstderr:\n{}",
+        killed.status,
+        killed.stdout,
+        killed.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&crashed).unwrap().trim(),
+        "3",
+        "all three restores had started when drbook was killed"
+    );
+    crate::support::wait_until(
+        "every etcdctl of the killed run ended",
+        Duration::from_secs(20),
+        || invocations(&pids).iter().all(|(pid, _)| ended(*pid)),
+    );
+    for m in &members {
+        assert!(!m.data_dir.exists(), "{} was touched", m.data_dir.display());
+    }
+
+    let (code, shown) = resume_at_a_terminal_rerunning(root, &state, "restore", "restore");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        drbook_leftovers(root).is_empty(),
+        "{:?}",
+        drbook_leftovers(root)
+    );
+    let records = journal(&state, "restore");
+    let restore = outputs(&records, "restore");
+    assert_eq!(restore["sha256"], saved["sha256"]);
+    assert_eq!(restore["revision"], saved["revision"]);
+    for (pid, what) in invocations(&pids) {
+        assert!(ended(pid), "etcdctl {what} ({pid}) still runs");
+    }
+
+    let cluster = EtcdCluster::start_existing(members, "drbook-restored");
+    assert_eq!(cluster.count("/k/"), 1500);
+    assert_eq!(cluster.value("/canary/before").as_deref(), Some("yes"));
+    assert_eq!(cluster.value("/canary/after"), None);
+}
