@@ -20,6 +20,7 @@ mod error;
 mod follow;
 mod restore;
 mod restore_checks;
+mod restore_plan;
 mod results;
 
 pub use error::VeleroError;

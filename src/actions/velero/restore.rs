@@ -20,23 +20,24 @@
 //!    and shown grouped. When the step's timeout (or Ctrl-C) stops the wait, what holds
 //!    the restore up is diagnosed (`diagnose`) before the step ends.
 //!
-//! `restored_point` is the backup's `status.completionTimestamp`: the run's RPO.
+//! What the step asks for becomes the Restore's spec in `restore_plan`, before the cluster
+//! is reached. `restored_point` is the backup's `status.completionTimestamp`: the run's RPO.
 
 use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::api::{
     NAMESPACE, api_error, count, json as to_json, namespace, restore_name, text, velero_api,
 };
 use super::error::VeleroError;
-use super::restore_checks::{self, Source};
+use super::restore_checks;
+use super::restore_plan::{Plan, plan};
 use super::{diagnose, follow, results};
 use crate::actions::by_hand::{Given, quote};
 use crate::actions::execute::{
-    Action, ActionError, ActionEvent, ActionFuture, ActionRequest, OneString, Outputs,
-    optional_bool, optional_list, optional_str, optional_string_map,
+    Action, ActionError, ActionEvent, ActionFuture, ActionRequest, Outputs,
 };
 use crate::actions::kube::{CONNECTION_PARAMS, Cluster, connect, is_not_found};
 use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
@@ -197,145 +198,6 @@ impl Action for RestoreAction {
 
 /// Marks a Restore whose failure this step reported, so a re-run makes the next one.
 const REPORTED: &str = "drbook.io/failure-reported";
-
-/// What the step asks for, checked before the cluster is reached.
-struct Plan {
-    source: Source,
-    spec: Map<String, Value>,
-    /// The namespaces the restore writes into (after the mapping), when they are named
-    /// without globs.
-    targets: Vec<String>,
-    policy: String,
-}
-
-fn bad(name: &'static str, problem: String) -> ActionError {
-    VeleroError::BadParam { name, problem }.into()
-}
-
-fn plan(request: &ActionRequest) -> Result<Plan, ActionError> {
-    let params = &request.params;
-    let word = |name| -> Result<Option<String>, ActionError> {
-        Ok(optional_str(params, name)?
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string))
-    };
-    let mut spec = Map::new();
-    let source = match (word("backup")?, word("schedule")?) {
-        (Some(backup), None) => {
-            spec.insert("backupName".into(), json!(backup));
-            Source::Backup(backup)
-        }
-        (None, Some(schedule)) => {
-            spec.insert("scheduleName".into(), json!(schedule));
-            Source::Schedule(schedule)
-        }
-        (Some(_), Some(_)) => {
-            return Err(bad("backup", "and `schedule` are both given; Velero takes exactly one (\"Either a backup or schedule must be specified as a source for the restore, but not both\")".into()));
-        }
-        (None, None) => {
-            return Err(bad(
-                "backup",
-                "or `schedule` is needed: say what to restore from".into(),
-            ));
-        }
-    };
-    let lists = [
-        ("namespaces", "includedNamespaces"),
-        ("exclude_namespaces", "excludedNamespaces"),
-        ("include_resources", "includedResources"),
-        ("exclude_resources", "excludedResources"),
-    ];
-    for (param, field) in lists {
-        let items = optional_list(params, param, OneString::SplitAtCommas)?;
-        if !items.is_empty() {
-            spec.insert(field.into(), json!(items));
-        }
-    }
-    let mapping = match params.get("namespace_mapping") {
-        // A rendered template, or the CLI's `a:b,c:d`.
-        Some(Value::String(text)) => mapping_text(text)?,
-        _ => optional_string_map(params, "namespace_mapping")?,
-    };
-    if !mapping.is_empty() {
-        let map: Map<String, Value> = mapping.iter().map(|(a, b)| (a.clone(), json!(b))).collect();
-        spec.insert("namespaceMapping".into(), Value::Object(map));
-    }
-    if let Some(selector) = word("label_selector")? {
-        spec.insert(
-            "labelSelector".into(),
-            json!({"matchLabels": match_labels(&selector)?}),
-        );
-    }
-    let policy = word("existing_resource_policy")?.unwrap_or_else(|| "none".into());
-    if policy != "none" && policy != "update" {
-        return Err(bad(
-            "existing_resource_policy",
-            format!("must be `none` or `update`, but is `{policy}`"),
-        ));
-    }
-    spec.insert("existingResourcePolicy".into(), json!(policy));
-    if let Some(pvs) = optional_bool(params, "restore_pvs")? {
-        spec.insert("restorePVs".into(), json!(pvs));
-    }
-    if let Some(cluster) = optional_bool(params, "include_cluster_resources")? {
-        spec.insert("includeClusterResources".into(), json!(cluster));
-    }
-    let included = optional_list(params, "namespaces", OneString::SplitAtCommas)?;
-    let targets = included
-        .iter()
-        .filter(|ns| !ns.contains(['*', '?', '[']))
-        .map(|ns| {
-            mapping
-                .iter()
-                .find(|(from, _)| from == ns)
-                .map(|(_, to)| to.clone())
-                .unwrap_or_else(|| ns.clone())
-        })
-        .collect();
-    Ok(Plan {
-        source,
-        spec,
-        targets,
-        policy,
-    })
-}
-
-/// `from:to,from2:to2`, as `velero restore create --namespace-mappings` takes it.
-fn mapping_text(text: &str) -> Result<Vec<(String, String)>, ActionError> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|pair| match pair.split_once(':') {
-            Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
-                Ok((from.trim().to_string(), to.trim().to_string()))
-            }
-            _ => Err(bad(
-                "namespace_mapping",
-                format!("must map `from: to`, or be text `from:to,…`, but has `{pair}`"),
-            )),
-        })
-        .collect()
-}
-
-/// `a=b,c=d` as `matchLabels`; set-based selectors are refused.
-fn match_labels(selector: &str) -> Result<Map<String, Value>, ActionError> {
-    selector
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() && !k.ends_with('!') => Ok((
-                k.trim().to_string(),
-                json!(v.trim().trim_start_matches('=')),
-            )),
-            _ => Err(bad(
-                "label_selector",
-                format!("must be `key=value` pairs separated by commas, but has `{pair}`"),
-            )),
-        })
-        .collect()
-}
 
 async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     let plan = plan(&request)?;
@@ -610,48 +472,6 @@ mod tests {
 
     use super::*;
     use crate::actions::by_hand::given;
-    use crate::actions::execute::tests::request;
-
-    #[test]
-    fn the_spec_follows_the_parameters() {
-        let dir = tempfile::tempdir().unwrap();
-        let (req, _, _) = request(
-            json!({"backup": "b1", "namespaces": ["shop", "db-*"], "namespace_mapping": {"shop": "shop-scratch"},
-                   "label_selector": "app=web, tier=db", "restore_pvs": "false"}),
-            dir.path(),
-        );
-        let planned = plan(&req).unwrap();
-        assert_eq!(
-            Value::Object(planned.spec),
-            json!({"backupName": "b1", "includedNamespaces": ["shop", "db-*"], "namespaceMapping": {"shop": "shop-scratch"},
-                   "labelSelector": {"matchLabels": {"app": "web", "tier": "db"}}, "existingResourcePolicy": "none", "restorePVs": false})
-        );
-        assert_eq!(planned.targets, ["shop-scratch"]);
-        let (both, _, _) = request(json!({"backup": "b", "schedule": "s"}), dir.path());
-        assert!(plan_error(&both).contains("both given"));
-        let (policy, _, _) = request(
-            json!({"backup": "b", "existing_resource_policy": "replace"}),
-            dir.path(),
-        );
-        assert!(plan_error(&policy).contains("must be `none` or `update`"));
-        let (text, _, _) = request(
-            json!({"backup": "b", "namespaces": "shop", "namespace_mapping": "shop:scratch"}),
-            dir.path(),
-        );
-        assert_eq!(plan(&text).unwrap().targets, ["scratch"]);
-        let (selector, _, _) = request(
-            json!({"backup": "b", "label_selector": "app in (a)"}),
-            dir.path(),
-        );
-        assert!(plan_error(&selector).contains("key=value"));
-    }
-
-    fn plan_error(req: &ActionRequest) -> String {
-        match plan(req) {
-            Ok(_) => panic!("the plan should be refused"),
-            Err(e) => e.to_string(),
-        }
-    }
 
     #[test]
     fn by_hand_is_the_velero_cli() {
