@@ -78,6 +78,27 @@ fn drbook_leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Three data directories in three states, for a restore that must leave them as they
+/// were: the member's old data (which `move_aside: true` would move), an empty one and a
+/// missing one; with the member table that restores into them.
+fn three_data_dirs(root: &Path, members: &[Member]) -> (Value, [PathBuf; 3]) {
+    let old = members[0].data_dir.clone();
+    let empty = root.join("empty.etcd");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = root.join("missing.etcd");
+    let table = json!([
+        {"name": "a", "peer_url": members[0].peer_url, "data_dir": old},
+        {"name": "b", "peer_url": "http://127.0.0.1:1", "data_dir": empty},
+        {"name": "c", "peer_url": "http://127.0.0.1:2", "data_dir": missing},
+    ]);
+    (table, [old, empty, missing])
+}
+
+/// The digest of each directory's tree.
+fn digests(dirs: &[PathBuf; 3]) -> [std::collections::BTreeMap<PathBuf, String>; 3] {
+    dirs.each_ref().map(|d| digest(d))
+}
+
 /// A running one-member cluster with `keys` keys under `/k` and a canary, and a snapshot
 /// of it taken by `etcd.snapshot.save` into `root/snap.db`; returns the save's outputs.
 fn cluster_with_snapshot(root: &Path, keys: usize) -> (EtcdCluster, Value) {
@@ -199,18 +220,8 @@ fn each_damaged_snapshot_is_refused_before_any_data_dir_is_touched() {
     put("empty.db", b"");
     put("good.db.gz", &good_gz);
 
-    // Three data directories in three states: the member's old data (which
-    // `move_aside: true` would move), an empty one and a missing one.
-    let old = members[0].data_dir.clone();
-    let empty = root.join("empty.etcd");
-    std::fs::create_dir(&empty).unwrap();
-    let missing = root.join("missing.etcd");
-    let restore_table = json!([
-        {"name": "a", "peer_url": members[0].peer_url, "data_dir": old},
-        {"name": "b", "peer_url": "http://127.0.0.1:1", "data_dir": empty},
-        {"name": "c", "peer_url": "http://127.0.0.1:2", "data_dir": missing},
-    ]);
-    let before = [digest(&old), digest(&empty), digest(&missing)];
+    let (restore_table, dirs) = three_data_dirs(root, &members);
+    let before = digests(&dirs);
 
     let cases = [
         (
@@ -242,7 +253,7 @@ fn each_damaged_snapshot_is_refused_before_any_data_dir_is_touched() {
             root,
         );
         assert!(restore.starts_with(&want), "restore of {name}: {restore}");
-        let after = [digest(&old), digest(&empty), digest(&missing)];
+        let after = digests(&dirs);
         assert_eq!(before, after, "restore of {name} changed a data directory");
         assert!(
             drbook_leftovers(root).is_empty(),
@@ -275,7 +286,7 @@ fn each_damaged_snapshot_is_refused_before_any_data_dir_is_touched() {
         root,
     );
     assert!(err.contains("does not support `--bump-revision`"), "{err}");
-    assert_eq!(before, [digest(&old), digest(&empty), digest(&missing)]);
+    assert_eq!(before, digests(&dirs));
 }
 
 #[test]

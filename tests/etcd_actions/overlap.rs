@@ -43,16 +43,8 @@ fn a_snapshot_refused_while_the_restores_run_leaves_every_data_dir_as_it_was() {
     let members = cluster.members.clone();
     cluster.kill();
 
-    let old = members[0].data_dir.clone();
-    let empty = root.join("empty.etcd");
-    std::fs::create_dir(&empty).unwrap();
-    let missing = root.join("missing.etcd");
-    let restore_table = json!([
-        {"name": "a", "peer_url": members[0].peer_url, "data_dir": old},
-        {"name": "b", "peer_url": "http://127.0.0.1:1", "data_dir": empty},
-        {"name": "c", "peer_url": "http://127.0.0.1:2", "data_dir": missing},
-    ]);
-    let before = [digest(&old), digest(&empty), digest(&missing)];
+    let (restore_table, dirs) = three_data_dirs(root, &members);
+    let before = digests(&dirs);
 
     let pids = root.join("etcdctl.pids");
     let restored = root.join("restored");
@@ -96,11 +88,7 @@ fn a_snapshot_refused_while_the_restores_run_leaves_every_data_dir_as_it_was() {
     for (pid, what) in invocations(&pids) {
         assert!(ended(pid), "etcdctl {what} ({pid}) still runs");
     }
-    assert_eq!(
-        before,
-        [digest(&old), digest(&empty), digest(&missing)],
-        "a data directory changed"
-    );
+    assert_eq!(before, digests(&dirs), "a data directory changed");
     assert!(
         drbook_leftovers(root).is_empty(),
         "{:?}",
