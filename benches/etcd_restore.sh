@@ -293,15 +293,8 @@ hyperfine_args=(--runs 1 -N --prepare "sh $work/stop.sh" --cleanup "sh $work/sto
 for i in "${!names[@]}"; do hyperfine_args+=(--command-name "${names[$i]}"); done
 
 echo "machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); mode $mode" >&2
-for round in $(seq 1 "$warmup"); do
-  hyperfine "${hyperfine_args[@]}" --style none "${commands[@]}" >/dev/null
-done
-for round in $(seq 1 "$runs"); do
-  echo "round $round of $runs (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-  hyperfine "${hyperfine_args[@]}" --style none --export-json "$work/round-$round.json" \
-    "${commands[@]}" >/dev/null
-done
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+source benches/lib/rounds.sh
+interleaved_rounds "$work" "$runs" "$warmup" "${commands[@]}"
 
 # The summary: medians, the ratios of the medians, the medians of per-round ratios.
 python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'

@@ -122,15 +122,8 @@ hyperfine_args=(--runs 1 -N
 for name in "${names[@]}"; do hyperfine_args+=(--command-name "$name"); done
 
 echo "machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-for round in $(seq 1 "$warmup"); do
-  hyperfine "${hyperfine_args[@]}" --style none "${commands[@]}" >/dev/null
-done
-for round in $(seq 1 "$runs"); do
-  echo "round $round of $runs (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-  hyperfine "${hyperfine_args[@]}" --style none --export-json "$work/round-$round.json" \
-    "${commands[@]}" >/dev/null
-done
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+source benches/lib/rounds.sh
+interleaved_rounds "$work" "$runs" "$warmup" "${commands[@]}"
 
 python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
 import json, statistics, sys
