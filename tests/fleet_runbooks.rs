@@ -11,8 +11,6 @@ mod scale;
 mod seed_rebuilt;
 mod staging_drill;
 
-use std::path::Path;
-
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -20,6 +18,7 @@ use crate::support::Drbook;
 use crate::support::fake_kube::FakeKube;
 use crate::support::fake_kube::kkp::{Listed, put_seed};
 use crate::support::fake_kube::velero::{Ending, Script, start_velero};
+use crate::support::step_outputs as outputs;
 
 /// The id of user cluster `n` of a fleet (KKP ids are 10 lowercase characters).
 fn cluster_id(n: usize) -> String {
@@ -67,16 +66,6 @@ fn put_cluster(fake: &FakeKube, id: &str, newest_minutes: i64) {
         })
         .collect();
     put_seed(fake, id, &listed);
-}
-
-/// A targets file with `staging` bound to the fake seed, pinned by its UID.
-fn targets(fake: &FakeKube, dir: &Path) -> String {
-    let kubeconfig = fake.kubeconfig(dir);
-    format!(
-        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    kubeconfig: {}\n    cluster_uid: {}\n",
-        kubeconfig.display(),
-        fake.uid()
-    )
 }
 
 /// The secrets S9 declares, as canaries nothing drbook writes may contain.
@@ -129,20 +118,6 @@ fn finished<'a>(events: &[&'a Value], step: &str) -> Vec<&'a Value> {
         .filter(|e| e["type"] == "step_finished" && e["step"] == step)
         .copied()
         .collect()
-}
-
-/// The outputs of the last successful attempt of a step without `foreach`.
-fn outputs<'a>(events: &[&'a Value], step: &str) -> &'a Value {
-    events
-        .iter()
-        .rev()
-        .find(|e| {
-            e["type"] == "step_finished"
-                && e["step"] == step
-                && e["outcome"]["result"] == "succeeded"
-        })
-        .map(|e| &e["outcome"]["outputs"])
-        .unwrap_or_else(|| panic!("step `{step}` did not succeed: {events:#?}"))
 }
 
 /// Fails the test when a secret shows in what drbook printed or recorded.

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{
     SECRETS, SEED_BACKUP, SEED_BACKUP_MINUTES, assert_no_secret, drill, finished, minutes_ago,
-    outputs, put_cluster, put_fleet, put_velero, targets,
+    outputs, put_cluster, put_fleet, put_velero,
 };
 use crate::support::Drbook;
 use crate::support::etcd::EtcdCluster;
@@ -98,7 +98,7 @@ fn the_s9_drill_checks_every_cluster_and_proves_the_newest_backup_restores() {
         &["backup", "--tag", "etcd", "--host", "cp-0", path],
     );
 
-    let targets = targets(&fake, f.path());
+    let targets = fake.drill_targets(f.path());
     let ran = drill(
         f.targets(&targets),
         RUNBOOK,
@@ -248,7 +248,7 @@ fn the_s9_drill_fails_naming_a_stale_backup_and_a_config_that_stopped_scheduling
         },
     );
     let f = Drbook::new();
-    let targets = targets(&fake, f.path());
+    let targets = fake.drill_targets(f.path());
     let ran = drill(
         f.targets(&targets),
         RUNBOOK,

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use super::seed_rebuilt::{ANSWERS, RUNBOOK as S5, left_on_seed, put_seed_backup, velero_left};
-use super::{drill, finished, outputs, put_fleet, put_velero, targets};
+use super::{drill, finished, outputs, put_fleet, put_velero};
 use crate::support::Drbook;
 use crate::support::fake_kube::FakeKube;
 use crate::support::fake_kube::kkp::Kkp;
@@ -20,7 +20,7 @@ fn s9_audits_200_user_clusters() {
     put_fleet(&fake, CLUSTERS, 5);
     put_velero(&fake, Vec::new());
     let f = Drbook::new().limit(std::time::Duration::from_secs(600));
-    let targets = targets(&fake, f.path());
+    let targets = fake.drill_targets(f.path());
     let started = Instant::now();
     let ran = drill(
         f.targets(&targets),
@@ -51,7 +51,7 @@ fn s5_restores_200_user_clusters() {
     put_seed_backup(&fake, &clusters);
     Kkp::new().start(&fake);
     let f = Drbook::new().limit(std::time::Duration::from_secs(900));
-    let targets = targets(&fake, f.path());
+    let targets = fake.drill_targets(f.path());
     let started = Instant::now();
     let ran = drill(f.targets(&targets), S5, "s5-200", ANSWERS, &[]);
     let took = started.elapsed();

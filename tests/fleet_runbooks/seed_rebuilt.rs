@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{
     SEED_BACKUP, SEED_BACKUP_MINUTES, assert_no_secret, ca_secret, drill, finished, put_cluster,
-    put_fleet, put_velero, targets,
+    put_fleet, put_velero,
 };
 use crate::support::Drbook;
 use crate::support::fake_kube::FakeKube;
@@ -103,7 +103,7 @@ fn the_s5_drill_restores_the_seed_then_every_user_cluster_and_names_those_it_cou
         .to_string();
     Kkp::new().lost_backup(&lost).start(&fake);
     let f = Drbook::new();
-    let targets = targets(&fake, f.path());
+    let targets = fake.drill_targets(f.path());
     let ran = drill(
         f.targets(&targets),
         RUNBOOK,

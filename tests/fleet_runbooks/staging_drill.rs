@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{finished, put_cluster, targets};
+use super::{finished, put_cluster};
 use crate::support::Drbook;
 use crate::support::fake_kube::FakeKube;
 use crate::support::fake_kube::kkp::{Kkp, UserCluster};
@@ -45,7 +45,7 @@ fn run(f: Drbook, mode: &str, seed: &FakeKube, user: &FakeKube, dir: &Path) -> c
     let user_kubeconfig =
         crate::support::fake_kube::write_kubeconfig(dir, "user.kubeconfig", &[("user", user)]);
     let runbook = crate::support::repo_root().join(RUNBOOK);
-    let targets = targets(seed, dir);
+    let targets = seed.drill_targets(dir);
     f.targets(&targets)
         .answers("approve: true\nsign_off: drill DR-10, none\n")
         .args([
@@ -171,7 +171,7 @@ fn an_incident_run_of_the_drill_runbook_restores_nothing() {
     let user_kubeconfig =
         crate::support::fake_kube::write_kubeconfig(&dir, "user.kubeconfig", &[("user", &user)]);
     let runbook = crate::support::repo_root().join(RUNBOOK);
-    let targets = targets(&seed, &dir);
+    let targets = seed.drill_targets(&dir);
     // An incident run is answered by a person at a terminal. (`f` keeps the directory.)
     let f = f.targets(&targets).env("TERM", "xterm").args([
         "run",

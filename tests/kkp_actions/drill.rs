@@ -5,40 +5,19 @@
 //! verifies etcd and the unpause, takes a fresh one-shot backup, and reports the RPO
 //! from the backup's `backupFinishedTime`.
 
-use serde_json::Value;
-
 use super::{CLUSTER, KKP, NAMESPACE, NEWEST, NEWEST_FINISHED, Seed};
 use crate::support::fake_kube::kkp::Kkp;
-use crate::support::{Drbook, repo_root};
+use crate::support::{Drbook, repo_root, step_outputs as outputs};
 
 const ANSWERS: &str =
     "declare: true\napprove: true\nowners: true\nsign_off: drill DR-7, shop-prod back\n";
-
-/// The outputs of the last successful attempt of `step`.
-fn outputs<'a>(events: &[&'a Value], step: &str) -> &'a Value {
-    events
-        .iter()
-        .rev()
-        .find(|e| {
-            e["type"] == "step_finished"
-                && e["step"] == step
-                && e["outcome"]["result"] == "succeeded"
-        })
-        .map(|e| &e["outcome"]["outputs"])
-        .unwrap_or_else(|| panic!("step `{step}` did not succeed: {events:#?}"))
-}
 
 #[test]
 fn the_s1_drill_restores_the_user_cluster_and_reports_rpo_from_the_backup() {
     let seed = Seed::start(91);
     Kkp::new().start(&seed.fake);
     let f = Drbook::new();
-    let kubeconfig = seed.fake.kubeconfig(f.path());
-    let targets = format!(
-        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    kubeconfig: {}\n    cluster_uid: {}\n",
-        kubeconfig.display(),
-        seed.fake.uid()
-    );
+    let targets = seed.fake.drill_targets(f.path());
     let runbook = repo_root().join("runbooks/kkp/user-cluster-etcd-restore.yaml");
     let ran = f
         .targets(&targets)

@@ -126,3 +126,18 @@ pub fn digest(root: &Path) -> std::collections::BTreeMap<PathBuf, String> {
     }
     out
 }
+
+/// The outputs of the last successful attempt of `step` (without `foreach`), from a
+/// run's journal events; panics naming the step when none succeeded.
+pub fn step_outputs<'a>(events: &[&'a serde_json::Value], step: &str) -> &'a serde_json::Value {
+    events
+        .iter()
+        .rev()
+        .find(|e| {
+            e["type"] == "step_finished"
+                && e["step"] == step
+                && e["outcome"]["result"] == "succeeded"
+        })
+        .map(|e| &e["outcome"]["outputs"])
+        .unwrap_or_else(|| panic!("step `{step}` did not succeed: {events:#?}"))
+}

@@ -19,12 +19,7 @@ fn restore_drill(seed: &Seed, run_id: &str, timeout: &str) -> Drbook {
         "apiVersion: drbook.io/v1\nkind: Runbook\nmetadata: {{name: seed-restore, version: 1.0.0}}\nspec:\n  steps:\n    - id: restore\n      action: velero.restore\n      with: {{backup: {BACKUP}, namespaces: [shop]}}\n      timeout: {timeout}\n      marks: recovered\n  drill:\n    inject:\n      - id: inject_nothing\n        action: shell\n        with: {{run: \"true\"}}\n"
     );
     let f = Drbook::new().runbook(&runbook);
-    let kubeconfig = seed.fake.kubeconfig(f.path());
-    let targets = format!(
-        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    kubeconfig: {}\n    cluster_uid: {}\n",
-        kubeconfig.display(),
-        seed.fake.uid()
-    );
+    let targets = seed.fake.drill_targets(f.path());
     f.targets(&targets)
         .args([
             "drill",
@@ -167,12 +162,7 @@ fn the_targeted_restore_runbook_is_drilled_end_to_end() {
     ];
     seed.velero(script);
     let f = Drbook::new().answers(S6_ANSWERS);
-    let kubeconfig = seed.fake.kubeconfig(f.path());
-    let targets = format!(
-        "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    kubeconfig: {}\n    cluster_uid: {}\n",
-        kubeconfig.display(),
-        seed.fake.uid()
-    );
+    let targets = seed.fake.drill_targets(f.path());
     let runbook = repo_root().join("runbooks/kkp/velero-targeted-restore.yaml");
     let ran = f
         .targets(&targets)

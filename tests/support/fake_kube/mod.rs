@@ -179,6 +179,16 @@ impl FakeKube {
         write_kubeconfig(dir, "kubeconfig", &[("fake", self)])
     }
 
+    /// A targets file whose target `staging` allows drills and reaches this cluster
+    /// through a kubeconfig written into `dir`, pinned by its `kube-system` UID.
+    pub fn drill_targets(&self, dir: &Path) -> String {
+        format!(
+            "apiVersion: drbook.io/v1\nkind: Targets\ntargets:\n  staging:\n    environment: staging\n    drill: allowed\n    kubeconfig: {}\n    cluster_uid: {}\n",
+            self.kubeconfig(dir).display(),
+            self.uid()
+        )
+    }
+
     /// How many writes (create, replace, patch, delete) came through the API.
     pub fn api_writes(&self) -> u64 {
         self.lock().api_writes
