@@ -1,7 +1,7 @@
 //! `etcd.snapshot.restore` verifies the snapshot while the members are already being
 //! restored into their staging directories, against real etcd 3.4 tools: a snapshot
-//! refused while the restores run leaves every data directory byte-identical and no
-//! staging directory behind, and drbook killed with SIGKILL in the middle of the
+//! refused while the restores run, or written to while they run, leaves every data
+//! directory byte-identical and no staging directory behind, and drbook killed with SIGKILL in the middle of the
 //! overlapped verify and restore resumes to a cluster with every key back.
 //!
 //! The order of events is forced by wrapping the real etcdctl, never by sleeping: the
@@ -88,6 +88,66 @@ fn a_snapshot_refused_while_the_restores_run_leaves_every_data_dir_as_it_was() {
     for (pid, what) in invocations(&pids) {
         assert!(ended(pid), "etcdctl {what} ({pid}) still runs");
     }
+    assert_eq!(before, digests(&dirs), "a data directory changed");
+    assert!(
+        drbook_leftovers(root).is_empty(),
+        "{:?}",
+        drbook_leftovers(root)
+    );
+}
+
+/// The real etcdctl restores with `--skip-hash-check` (drbook checks the trailer once
+/// itself), so the snapshot must be the file drbook checked until the restores end: one
+/// written to while the members are restored from it (here, once a restore has
+/// finished, its modification time changes as a download still running would change
+/// it) is refused, although its bytes still hash right, and nothing is put in place.
+#[test]
+fn a_snapshot_written_to_while_the_restores_run_is_refused_and_nothing_is_placed() {
+    require("etcd");
+    let etcdctl = require("etcdctl");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (mut cluster, _saved) = cluster_with_snapshot(root, 200);
+    let members = cluster.members.clone();
+    cluster.kill();
+
+    let (restore_table, dirs) = three_data_dirs(root, &members);
+    let before = digests(&dirs);
+    let args = root.join("restore.args");
+    let wrapper = script(
+        root,
+        "etcdctl-and-a-writer",
+        &format!(
+            "#!/bin/sh\n\
+             case \"$1 $2\" in\n\
+             'snapshot restore') echo \"$*\" >> '{args}'; '{etcdctl}' \"$@\" || exit $?; touch -d 2001-01-01T00:00:00Z '{snapshot}' ;;\n\
+             *) exec '{etcdctl}' \"$@\" ;;\n\
+             esac\n",
+            args = args.display(),
+            etcdctl = etcdctl.display(),
+            snapshot = root.join("snap.db").display(),
+        ),
+    );
+
+    let err = refused(
+        "etcd.snapshot.restore",
+        json!({"file": "snap.db", "members": restore_table, "token": "t", "move_aside": true,
+               "etcdctl": wrapper}),
+        root,
+    );
+    assert_eq!(
+        err,
+        format!(
+            "snapshot `{}` changed while it was being restored (something wrote to it): something is still writing or replacing it, so the restored copies cannot be trusted. Wait until whatever writes it has finished, compare its size and checksum with the source, and run the step again",
+            root.join("snap.db").display()
+        )
+    );
+    let args = std::fs::read_to_string(&args).unwrap();
+    assert_eq!(args.lines().count(), 3, "{args}");
+    assert!(
+        args.lines().all(|l| l.ends_with(" --skip-hash-check")),
+        "{args}"
+    );
     assert_eq!(before, digests(&dirs), "a data directory changed");
     assert!(
         drbook_leftovers(root).is_empty(),

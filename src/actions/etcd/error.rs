@@ -172,6 +172,11 @@ pub enum SnapshotProblem {
 
     #[error("was refused by `{tool} snapshot status`: {detail}")]
     Status { tool: String, detail: String },
+
+    #[error(
+        "changed while it was being restored ({0}): something is still writing or replacing it, so the restored copies cannot be trusted. Wait until whatever writes it has finished, compare its size and checksum with the source, and run the step again"
+    )]
+    Changed(&'static str),
 }
 
 /// An etcd client error in words: the gRPC status message or the transport error, with

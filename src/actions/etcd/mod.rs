@@ -8,6 +8,7 @@
 
 mod client;
 mod error;
+mod file_identity;
 mod health;
 mod manual;
 pub(crate) mod member_table;

@@ -26,7 +26,13 @@
 //!    trailer, reading it once, and `snapshot status`). Verifying only reads the file,
 //!    and the restores write nothing but their staging directories, so the two overlap
 //!    instead of adding up; the verification runs at the lowest CPU priority, so that
-//!    on busy cores it takes what the restores leave idle rather than slowing them. Each `.drbook-restoring` directory is created and locked by
+//!    on busy cores it takes what the restores leave idle rather than slowing them.
+//!    The tool restores with `--skip-hash-check`: its own check would hash every
+//!    member's copy again, most of a restore's work, and drbook's check of the same
+//!    trailer counts only because the file's identity is taken before anything reads
+//!    it and must be unchanged once everything has ended (`file_identity`: not
+//!    replaced, not written to), so the restores read the bytes the check found whole.
+//!    Each `.drbook-restoring` directory is created and locked by
 //!    drbook, and the tool holds the lock while it runs; one an earlier attempt left is
 //!    removed first once its lock is free, and while a process still holds it the step
 //!    refuses in phase 1 instead of racing it (see `restore_staging`). A snapshot that
@@ -34,7 +40,7 @@
 //!    killed); if any member fails, the others are stopped. Either way every
 //!    `.drbook-restoring` directory, drbook's own, is removed, no data directory was
 //!    touched, and a failed verification is the error reported, as it says more than
-//!    the tool's.
+//!    the tool's. A snapshot that changed meanwhile is refused the same way.
 //! 4. Only once the snapshot passed and every member is restored, per member: rename a
 //!    non-empty data directory to `<data_dir>.drbook-<UTC timestamp>` (never deleted),
 //!    rename the restored `data` directory into place, and remove the empty
@@ -59,7 +65,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::error::EtcdError;
+use super::error::{EtcdError, SnapshotProblem};
+use super::file_identity::FileIdentity;
 use super::member_table::{self, Member};
 use super::params::optional_u64;
 use super::restore_staging::{self, RESTORED, Staging};
@@ -240,8 +247,14 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     let staging_dirs = restore_staging::dirs(&members);
     restore_staging::refuse_in_use(&staging_dirs)?;
 
-    // 2. The uncompressed snapshot (a `.db.gz` is gunzipped next to it).
+    // 2. The uncompressed snapshot (a `.db.gz` is gunzipped next to it), and its
+    // identity before anything reads it: the restores skip the tool's own hash check,
+    // as drbook checks the same trailer once, so the file must stay the one checked.
     let (db, compressed) = prepare(&file, &reporter).await?;
+    let identity = FileIdentity::of(db.path()).map_err(|source| EtcdError::Snapshot {
+        file: file.clone(),
+        problem: SnapshotProblem::Unreadable(source),
+    })?;
 
     // 3. Every member into its staging directory, at once, while the snapshot is
     // verified.
@@ -299,6 +312,13 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     }
     let checked = checked?;
     let took = restored?;
+    if let Some(change) = identity.change_at(db.path()) {
+        return Err(EtcdError::Snapshot {
+            file,
+            problem: SnapshotProblem::Changed(change),
+        }
+        .into());
+    }
     let restored_point = match snapshot_time {
         Some(time) => time,
         None => modified(&file)?,
@@ -442,6 +462,10 @@ fn restore_args(
         token.into(),
         "--data-dir".into(),
         target.as_os_str().to_owned(),
+        // drbook checks the snapshot's SHA-256 trailer once, beside the restores, and
+        // that the file did not change meanwhile (`file_identity`); the tool's check
+        // would hash each member's copy again, most of a restore's time.
+        "--skip-hash-check".into(),
     ];
     if let Some(bump) = bump {
         args.push("--bump-revision".into());
@@ -665,6 +689,42 @@ mod tests {
         assert_eq!(
             listing(dir.path()),
             ["a.etcd", "etcdctl", "pids", "running", "snap.db"]
+        );
+        assert_eq!(listing(&dir.path().join("a.etcd/member")), ["old"]);
+    }
+
+    /// The tool skips its own hash check, so a snapshot written to while the members
+    /// are restored from it is refused by drbook, and nothing is put in place.
+    #[tokio::test]
+    async fn a_snapshot_written_to_during_the_restores_is_refused_and_nothing_is_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = dir.path().join("args");
+        // Each restore records its arguments, then sets the snapshot's modification
+        // time, as a writer that is not done with the file would change it.
+        let restore = format!(
+            "echo \"$all\" >> '{}'; touch -d 2001-01-01T00:00:00Z '{}'",
+            args.display(),
+            dir.path().join("snap.db").display()
+        );
+        let etcdctl = fake_etcdctl(dir.path(), &restore);
+        let params = setup(dir.path(), &etcdctl);
+        let (req, _events, _cancel) = request(params, dir.path());
+        let err = SPEC.execute(req).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "snapshot `{}` changed while it was being restored (something wrote to it): something is still writing or replacing it, so the restored copies cannot be trusted. Wait until whatever writes it has finished, compare its size and checksum with the source, and run the step again",
+                dir.path().join("snap.db").display()
+            )
+        );
+        let args = std::fs::read_to_string(&args).unwrap();
+        assert_eq!(args.lines().count(), 2, "{args}");
+        for line in args.lines() {
+            assert!(line.ends_with(" --skip-hash-check"), "{line}");
+        }
+        assert_eq!(
+            listing(dir.path()),
+            ["a.etcd", "args", "etcdctl", "pids", "snap.db"]
         );
         assert_eq!(listing(&dir.path().join("a.etcd/member")), ["old"]);
     }
