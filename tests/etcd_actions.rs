@@ -606,6 +606,19 @@ fn a_three_member_cluster_is_recovered_through_drbook_run() {
         root,
     );
     assert_eq!(quorum["healthy"], 3);
+    // Every member answered for the one cluster, each as itself.
+    let cluster_id = quorum["cluster_id"].as_str().unwrap();
+    assert_eq!(cluster_id.len(), 16, "{quorum}");
+    let answers = quorum["endpoints"].as_array().unwrap();
+    assert!(
+        answers.iter().all(|e| e["cluster_id"] == cluster_id),
+        "{quorum}"
+    );
+    let member_ids: std::collections::BTreeSet<&str> = answers
+        .iter()
+        .map(|e| e["member_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(member_ids.len(), 3, "{quorum}");
     cluster.kill_member(2);
     // If the killed member led, the others answer "leader changed" until they have
     // elected a new leader: poll, as a runbook would with `retry`.
@@ -632,6 +645,38 @@ fn a_three_member_cluster_is_recovered_through_drbook_run() {
         "{err}"
     );
     assert!(err.contains(&down), "{err}");
+}
+
+/// Two healthy clusters behind one step's endpoints, as when another etcd took a
+/// member's port or an address was mistyped: each endpoint is healthy on its own, but
+/// the step fails and names which endpoint answered for which cluster.
+#[test]
+fn endpoints_of_two_different_clusters_fail_health_even_when_each_answers() {
+    require("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let (meant_dir, other_dir) = (dir.path().join("meant"), dir.path().join("other"));
+    std::fs::create_dir(&meant_dir).unwrap();
+    std::fs::create_dir(&other_dir).unwrap();
+    let mut meant = EtcdCluster::start(&meant_dir, 1);
+    let mut other = EtcdCluster::start(&other_dir, 1);
+    let (a, b) = (
+        meant.members[0].client_url.clone(),
+        other.members[0].client_url.clone(),
+    );
+    let alone = ok("etcd.health", json!({"endpoints": [&a]}), dir.path());
+    let err = refused("etcd.health", json!({"endpoints": [&a, &b]}), dir.path());
+    let other_id = ok("etcd.health", json!({"endpoints": [&b]}), dir.path())["cluster_id"].clone();
+    assert_ne!(alone["cluster_id"], other_id);
+    assert_eq!(
+        err,
+        format!(
+            "the endpoints belong to more than one etcd cluster: {a} answer for cluster {}; {b} answer for cluster {}. At least one endpoint is not a member of the cluster this step means (a wrong address, or its port taken by another etcd); check the endpoints against the members' --advertise-client-urls",
+            alone["cluster_id"].as_str().unwrap(),
+            other_id.as_str().unwrap(),
+        )
+    );
+    meant.kill();
+    other.kill();
 }
 
 /// Writes a CA, a server certificate for 127.0.0.1 and a client certificate into `dir`

@@ -122,6 +122,11 @@ pub enum EtcdError {
     #[error("{0}")]
     Unhealthy(String),
 
+    #[error(
+        "the endpoints belong to more than one etcd cluster: {0}. At least one endpoint is not a member of the cluster this step means (a wrong address, or its port taken by another etcd); check the endpoints against the members' --advertise-client-urls"
+    )]
+    SplitClusters(String),
+
     #[error("the cluster does not pass verification: {}", problems.join("; "))]
     VerifyFailed { problems: Vec<String> },
 }

@@ -7,13 +7,20 @@
 //! the raft leader, so it fails on a member that lost quorum even though the process
 //! runs and answers status calls. "permission denied" (auth enabled, the key not
 //! readable) still proves the read path works and counts as healthy.
+//!
+//! Each answer's header names the cluster and member that gave it. Endpoints that
+//! answer for two different clusters fail the step even when each is healthy on its
+//! own: one of them is not a member of the cluster the step means (a wrong address, or
+//! a port another etcd took), and "healthy" would be a claim about the wrong data.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::client::{Connection, TLS_PARAMS, each_endpoint, endpoints, unless_cancelled};
+use super::client::{
+    Connection, TLS_PARAMS, each_endpoint, endpoints, member_id, unless_cancelled,
+};
 use super::error::{EtcdError, describe_client_error};
 use crate::actions::execute::{
     Action, ActionError, ActionFuture, ActionRequest, Outputs, optional_str,
@@ -23,7 +30,7 @@ use crate::actions::{ActionSpec, ParamKind, ParamSpec, Rerun};
 pub const SPEC: ActionSpec = ActionSpec {
     name: "etcd.health",
     by_hand: super::manual::health,
-    outputs: Some(&["healthy", "total", "endpoints"]),
+    outputs: Some(&["healthy", "total", "endpoints", "cluster_id"]),
     summary: "Check that etcd members answer linearizable reads: every one (`mode: all`) or a quorum.",
     params: &[
         ENDPOINTS,
@@ -66,6 +73,8 @@ pub(crate) struct EndpointHealth {
     pub healthy: bool,
     pub took: Duration,
     pub error: Option<String>,
+    /// The cluster and member that answered (hex ids), when the read returned a header.
+    pub answered_by: Option<(String, String)>,
 }
 
 impl EndpointHealth {
@@ -78,6 +87,10 @@ impl EndpointHealth {
         if let Some(error) = &self.error {
             value["error"] = Value::String(error.clone());
         }
+        if let Some((cluster, member)) = &self.answered_by {
+            value["cluster_id"] = Value::String(cluster.clone());
+            value["member_id"] = Value::String(member.clone());
+        }
         value
     }
 }
@@ -88,11 +101,13 @@ pub(crate) async fn probe(connection: Connection, endpoint: String) -> EndpointH
     let result = async {
         let mut client = connection.client(&endpoint).await?;
         match tokio::time::timeout(connection.timeout, client.get("health", None)).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(response)) => Ok(response
+                .header()
+                .map(|h| (member_id(h.cluster_id()), member_id(h.member_id())))),
             Ok(Err(etcd_client::Error::GRpcStatus(status)))
                 if status.message().contains("permission denied") =>
             {
-                Ok(())
+                Ok(None)
             }
             Ok(Err(e)) => Err(EtcdError::Api {
                 what: "read from",
@@ -107,11 +122,22 @@ pub(crate) async fn probe(connection: Connection, endpoint: String) -> EndpointH
         }
     }
     .await;
-    EndpointHealth {
-        healthy: result.is_ok(),
-        error: result.err().map(|e| e.to_string()),
-        took: started.elapsed(),
-        endpoint,
+    let took = started.elapsed();
+    match result {
+        Ok(answered_by) => EndpointHealth {
+            endpoint,
+            healthy: true,
+            took,
+            error: None,
+            answered_by,
+        },
+        Err(e) => EndpointHealth {
+            endpoint,
+            healthy: false,
+            took,
+            error: Some(e.to_string()),
+            answered_by: None,
+        },
     }
 }
 
@@ -144,6 +170,26 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         "endpoints".into(),
         Value::Array(results.iter().map(EndpointHealth::to_json).collect()),
     );
+    let clusters = clusters(&results);
+    if clusters.len() > 1 {
+        return Err(EtcdError::SplitClusters(
+            clusters
+                .iter()
+                .map(|(cluster, endpoints)| {
+                    format!("{} answer for cluster {cluster}", endpoints.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .into());
+    }
+    // Null when no endpoint answered with a header (none healthy, or auth hid it).
+    outputs.insert(
+        "cluster_id".into(),
+        clusters
+            .first()
+            .map_or(Value::Null, |(cluster, _)| Value::String(cluster.clone())),
+    );
     if healthy >= needed {
         return Ok(outputs);
     }
@@ -168,4 +214,19 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
         failures.join("; ")
     ))
     .into())
+}
+
+/// The clusters that answered and, for each, its endpoints, in endpoint order.
+fn clusters(results: &[EndpointHealth]) -> Vec<(String, Vec<&str>)> {
+    let mut clusters: Vec<(String, Vec<&str>)> = Vec::new();
+    for result in results {
+        let Some((cluster, _)) = &result.answered_by else {
+            continue;
+        };
+        match clusters.iter_mut().find(|(c, _)| c == cluster) {
+            Some((_, endpoints)) => endpoints.push(&result.endpoint),
+            None => clusters.push((cluster.clone(), vec![&result.endpoint])),
+        }
+    }
+    clusters
 }
