@@ -675,6 +675,16 @@ fn endpoints_of_two_different_clusters_fail_health_even_when_each_answers() {
             other_id.as_str().unwrap(),
         )
     );
+    // etcd.verify says the same among its findings.
+    let err = refused("etcd.verify", json!({"endpoints": [&a, &b]}), dir.path());
+    assert!(
+        err.contains(&format!(
+            "the endpoints belong to more than one etcd cluster: {a} answer for cluster {}; {b} answer for cluster {}",
+            alone["cluster_id"].as_str().unwrap(),
+            other_id.as_str().unwrap(),
+        )),
+        "{err}"
+    );
     meant.kill();
     other.kill();
 }

@@ -172,16 +172,7 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     );
     let clusters = clusters(&results);
     if clusters.len() > 1 {
-        return Err(EtcdError::SplitClusters(
-            clusters
-                .iter()
-                .map(|(cluster, endpoints)| {
-                    format!("{} answer for cluster {cluster}", endpoints.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-        .into());
+        return Err(EtcdError::SplitClusters(which_answers_for_which(&clusters)).into());
     }
     // Null when no endpoint answered with a header (none healthy, or auth hid it).
     outputs.insert(
@@ -217,7 +208,9 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
 }
 
 /// The clusters that answered and, for each, its endpoints, in endpoint order.
-fn clusters(results: &[EndpointHealth]) -> Vec<(String, Vec<&str>)> {
+pub(super) fn clusters<'a>(
+    results: impl IntoIterator<Item = &'a EndpointHealth>,
+) -> Vec<(String, Vec<&'a str>)> {
     let mut clusters: Vec<(String, Vec<&str>)> = Vec::new();
     for result in results {
         let Some((cluster, _)) = &result.answered_by else {
@@ -229,4 +222,15 @@ fn clusters(results: &[EndpointHealth]) -> Vec<(String, Vec<&str>)> {
         }
     }
     clusters
+}
+
+/// "a, b answer for cluster 1f…; c answer for cluster 8e…".
+pub(super) fn which_answers_for_which(clusters: &[(String, Vec<&str>)]) -> String {
+    clusters
+        .iter()
+        .map(|(cluster, endpoints)| {
+            format!("{} answer for cluster {cluster}", endpoints.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -21,7 +21,7 @@ use super::client::{
     Connection, TLS_PARAMS, each_endpoint, endpoints, list, member_id, unless_cancelled,
 };
 use super::error::EtcdError;
-use super::health::{ENDPOINTS, EndpointHealth, probe};
+use super::health::{ENDPOINTS, EndpointHealth, clusters, probe, which_answers_for_which};
 use super::params::optional_u64;
 use super::status::{EndpointStatus, endpoint_status};
 use crate::actions::execute::{
@@ -195,6 +195,13 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     .await?;
 
     let mut problems = Vec::new();
+    let clusters = clusters(results.iter().map(|f| &f.health));
+    if clusters.len() > 1 {
+        problems.push(format!(
+            "the endpoints belong to more than one etcd cluster: {}",
+            which_answers_for_which(&clusters)
+        ));
+    }
     for f in &results {
         if let Some(error) = &f.health.error {
             problems.push(format!("{} is unhealthy ({error})", f.health.endpoint));
