@@ -57,7 +57,7 @@ error: `when` of step `gate` reads output `quorum` of step `health`, but `etcd.h
 12 |       when: "{{ steps.health.outputs.quorum }}"
    |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^
    |
-   = help: `etcd.health` sets: healthy, total, endpoints
+   = help: `etcd.health` sets: healthy, total, endpoints, cluster_id
 
 error: runbook.yaml is not a valid runbook: 1 error
 "#,
