@@ -16,7 +16,11 @@ const WRONG_UID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// A fake cluster with namespace `shop` and ConfigMap `shop/settings` (`mode: <mode>`).
 fn shop(seed: u64, mode: &str) -> FakeKube {
-    let fake = FakeKube::start(seed);
+    stock(FakeKube::start(seed), mode)
+}
+
+/// `fake` with namespace `shop` and ConfigMap `shop/settings` (`mode: <mode>`).
+fn stock(fake: FakeKube, mode: &str) -> FakeKube {
     fake.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}));
     fake.put(json!({
         "apiVersion": "v1", "kind": "ConfigMap",
@@ -215,5 +219,52 @@ fn a_step_pinned_to_another_cluster_is_refused_on_a_shared_client() {
         fake.object("v1", "ConfigMap", Some("shop"), "settings")
             .unwrap(),
         before
+    );
+}
+
+/// How long a Kubernetes step takes on the run's shared client: 200 `kube.get` steps in
+/// a row against the fake, over HTTP and over HTTPS (as real API servers speak), timed
+/// from the journal (each step's start to its finish), printed, not asserted. The
+/// figures are in docs/performance.md.
+#[test]
+#[ignore = "a measurement: cargo test --test integration kube_actions::client_reuse::timing -- --ignored --nocapture"]
+fn timing_of_200_steps_on_one_cluster() {
+    for (scheme, fake) in [
+        ("HTTP", stock(FakeKube::start(46), "normal")),
+        ("HTTPS", stock(FakeKube::start_tls(47), "normal")),
+    ] {
+        time_200_steps(scheme, &fake);
+    }
+}
+
+fn time_200_steps(scheme: &str, fake: &FakeKube) {
+    const STEPS: usize = 200;
+    let f = Drbook::new();
+    let kubeconfig = fake.kubeconfig(f.path());
+    let f = f.targets(&targets(&kubeconfig, Some(&fake.uid())));
+    let steps: String = (0..STEPS)
+        .map(|n| format!("    - {{id: get{n}, action: kube.get, with: {SETTINGS}}}\n"))
+        .collect();
+    let started = std::time::Instant::now();
+    let ran = run(f, &steps);
+    let took = started.elapsed();
+    ran.assert_code(0, "200 steps on one cluster");
+    let mono = |kind: &str| -> Vec<u64> {
+        ran.journal
+            .iter()
+            .filter(|r| r["event"]["type"] == kind)
+            .filter_map(|r| r["mono_ms"].as_u64())
+            .collect()
+    };
+    let (starts, ends) = (mono("step_started"), mono("step_finished"));
+    assert_eq!((starts.len(), ends.len()), (STEPS, STEPS));
+    let mut each: Vec<u64> = starts.iter().zip(&ends).map(|(s, e)| e - s).collect();
+    each.sort_unstable();
+    eprintln!(
+        "{STEPS} kube.get steps over {scheme}: {took:.1?} in all; per step median {} ms, mean {:.1} ms; {} connections, {} discovery reads",
+        each[STEPS / 2],
+        each.iter().sum::<u64>() as f64 / STEPS as f64,
+        fake.connections_accepted(),
+        fake.discovery_reads()
     );
 }
