@@ -6,9 +6,11 @@
 //! `allow_delete: true`; one drill through the real executable bound to a target that
 //! pins the cluster; and the session's check of that cluster before the first step,
 //! with the identity recorded and shown (`preflight`). The fake itself is held to the real server's statuses and
-//! list and watch semantics (`fake`).
+//! list and watch semantics (`fake`). The steps of a run share one client per cluster
+//! and still check its identity each (`client_reuse`).
 
 mod actions;
+mod client_reuse;
 mod fake;
 mod identity;
 mod preflight;

@@ -36,6 +36,10 @@ pub struct ActionRequest {
     /// default a parameter the step leaves out to the target's key of the same name
     /// (the Kubernetes actions' `kubeconfig`, `context`, `cluster_uid`).
     pub target: Value,
+    /// The run's Kubernetes clients, shared by its steps (`kube.*`, `velero.*`, `kkp.*`):
+    /// a step reuses the client an earlier one built from the same kubeconfig bytes and
+    /// context, and still checks the cluster's identity itself.
+    pub kube_clients: super::kube::ClientCache,
     /// Cancelled on Ctrl-C, abort or the step's timeout: stop promptly, leave nothing
     /// running.
     pub cancel: CancellationToken,
@@ -399,6 +403,7 @@ pub(crate) mod tests {
             params: params.as_object().expect("params are an object").clone(),
             workdir: workdir.to_path_buf(),
             target: Value::Object(Map::new()),
+            kube_clients: Default::default(),
             cancel: cancel.clone(),
             events,
         };

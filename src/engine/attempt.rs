@@ -50,6 +50,7 @@ pub(super) fn start(
         params,
         workdir: engine.workdir.clone(),
         target: engine.context.target().clone(),
+        kube_clients: engine.kube_clients.clone(),
         cancel: cancel.clone(),
         events: events_tx,
     };

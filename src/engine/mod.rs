@@ -38,6 +38,7 @@ use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::kube::ClientCache;
 use crate::journal::JournalError;
 use crate::journal::event::{Achieved, Event, Mode, RunOutcome};
 use crate::runbook::ValidRunbook;
@@ -80,6 +81,9 @@ pub struct Engine {
     pub env: Environment<'static>,
     /// Cancelled by Ctrl-C: running actions stop and the run pauses.
     pub interrupt: CancellationToken,
+    /// The Kubernetes clients of this run, handed to every action: one per cluster
+    /// source, built on the engine's runtime by the first step that needs it.
+    pub kube_clients: ClientCache,
 }
 
 impl Engine {
@@ -106,6 +110,7 @@ impl Engine {
             workdir,
             env: crate::template::environment(),
             interrupt: CancellationToken::new(),
+            kube_clients: ClientCache::default(),
         }
     }
 }

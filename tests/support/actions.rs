@@ -29,6 +29,7 @@ pub fn execute_until(
         params: params.as_object().expect("params are an object").clone(),
         workdir: workdir.to_path_buf(),
         target: serde_json::json!({}),
+        kube_clients: Default::default(),
         cancel: cancel.clone(),
         events,
     };

@@ -17,8 +17,13 @@
 //! records it once per cluster) and as the outputs `cluster_uid` and `server`;
 //! credentials never leave the client (errors name the kubeconfig file and context,
 //! never the user entry, and the server URL is stripped of any user part and query).
+//!
+//! A step's client comes from the run's cache (`ClientCache`, in the request): the steps
+//! that read the same kubeconfig bytes and context share one client and its connections.
+//! The identity is read and checked by every step all the same.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -26,6 +31,7 @@ use kube::{Api, Client, Config};
 use serde_json::Value;
 
 use super::error::{KubeError, describe};
+use super::known_kinds::KnownKinds;
 use crate::actions::ParamKind;
 use crate::actions::ParamSpec;
 use crate::actions::execute::{ActionError, ActionEvent, ActionRequest, Outputs, optional_str};
@@ -127,7 +133,29 @@ pub struct ClusterIdentity {
     pub context: Option<String>,
 }
 
-/// A reached cluster and its identity.
+/// A built client and where it points, before any request: what the run's steps share
+/// (`ClientCache`), with the kinds it found through discovery.
+pub(crate) struct Connection {
+    pub client: Client,
+    /// The API server URL, without credentials.
+    pub server: String,
+    /// The kubeconfig context used, when a kubeconfig named one.
+    pub context: Option<String>,
+    pub kinds: Arc<KnownKinds>,
+}
+
+impl Connection {
+    pub(crate) fn new(client: Client, server: String, context: Option<String>) -> Connection {
+        Connection {
+            client,
+            server,
+            context,
+            kinds: Arc::default(),
+        }
+    }
+}
+
+/// A reached cluster and its identity, as one step read it.
 pub(crate) struct Cluster {
     pub client: Client,
     /// The API server URL, without credentials.
@@ -136,6 +164,8 @@ pub(crate) struct Cluster {
     pub uid: String,
     /// The kubeconfig context used, when a kubeconfig named one.
     pub context: Option<String>,
+    /// The kinds the client found before, on this identity (`object::resource`).
+    pub kinds: Arc<KnownKinds>,
 }
 
 impl Cluster {
@@ -167,8 +197,12 @@ pub(crate) async fn connect(request: &ActionRequest) -> Result<Cluster, ActionEr
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let reached = async {
+        let connection = request.kube_clients.connection(&source).await?;
+        read_identity(&connection).await
+    };
     let cluster = tokio::select! {
-        reached = reach(&source) => reached?,
+        reached = reached => reached?,
         () = request.cancel.cancelled() => return Err(ActionError::Cancelled),
     };
     request.emit(ActionEvent::ClusterReached(cluster.identity()));
@@ -186,13 +220,18 @@ pub(crate) async fn connect(request: &ActionRequest) -> Result<Cluster, ActionEr
 }
 
 /// Reaches the cluster `source` names and reads its identity, without changing
-/// anything: the session's preflight, before a run's first step.
+/// anything: the session's preflight, before a run's first step. It builds a client of
+/// its own, not one from a run's cache: it runs on a runtime of its own, before the
+/// run's, and a client does not outlive the runtime it was built on.
 pub async fn identify(source: &ClusterSource) -> Result<ClusterIdentity, KubeError> {
-    reach(source).await.map(|cluster| cluster.identity())
+    let connection = build(source).await?;
+    read_identity(&connection)
+        .await
+        .map(|cluster| cluster.identity())
 }
 
-/// Builds the client and reads the `kube-system` namespace's UID.
-async fn reach(source: &ClusterSource) -> Result<Cluster, KubeError> {
+/// Builds the client `source` names, without contacting the cluster.
+pub(crate) async fn build(source: &ClusterSource) -> Result<Connection, KubeError> {
     let options = KubeConfigOptions {
         context: source.context.clone(),
         ..KubeConfigOptions::default()
@@ -223,19 +262,26 @@ async fn reach(source: &ClusterSource) -> Result<Cluster, KubeError> {
         server: server.clone(),
         reason: e.to_string(),
     })?;
-    let namespaces: Api<Namespace> = Api::all(client.clone());
+    Ok(Connection::new(client, server, context))
+}
+
+/// Reads the `kube-system` namespace's UID through the client: the cluster's identity,
+/// read by every step, whether its client is new or shared.
+async fn read_identity(connection: &Connection) -> Result<Cluster, KubeError> {
+    let namespaces: Api<Namespace> = Api::all(connection.client.clone());
     let kube_system = namespaces
         .get("kube-system")
         .await
         .map_err(|e| KubeError::Identity {
-            server: server.clone(),
+            server: connection.server.clone(),
             reason: describe(&e),
         })?;
     Ok(Cluster {
-        client,
-        server,
+        client: connection.client.clone(),
+        server: connection.server.clone(),
         uid: kube_system.metadata.uid.unwrap_or_default(),
-        context,
+        context: connection.context.clone(),
+        kinds: connection.kinds.clone(),
     })
 }
 

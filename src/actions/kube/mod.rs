@@ -1,14 +1,19 @@
 //! The generic Kubernetes actions: read, apply, patch, scale, delete and wait for any
 //! object, through the API server (the `kube` crate; no kubectl needed).
 //!
-//! Every action first reaches its cluster and checks its identity (`connect`), then
-//! names its object through discovery (`object`), so CRDs work like built-in kinds.
+//! Every action first reaches its cluster and checks its identity (`connect`, with a
+//! client the run's steps share: `client_cache`, `client_key`), then names its object
+//! through discovery (`object`, remembering what it found: `known_kinds`), so CRDs work
+//! like built-in kinds.
 
 mod apply;
+mod client_cache;
+mod client_key;
 mod connect;
 mod delete;
 mod error;
 mod get;
+mod known_kinds;
 mod list;
 mod manifest;
 mod object;
@@ -16,6 +21,7 @@ mod patch;
 mod scale;
 mod wait;
 
+pub use client_cache::ClientCache;
 pub use connect::{ClusterIdentity, ClusterSource, identify};
 pub use error::KubeError;
 

@@ -2,12 +2,17 @@
 //! API server's discovery (the plural and whether the kind is namespaced come from the
 //! server, so any CRD works without drbook knowing it), and the object as messages name
 //! it: "Deployment `shop/web` (apps/v1)".
+//!
+//! A kind found once is remembered on the step's (shared) client for the rest of the run
+//! (`KnownKinds`); a kind not found is asked for again by the next step, so a CRD that
+//! an earlier step installed is found.
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use kube::discovery::{self, Scope};
 
 use super::connect::Cluster;
 use super::error::{KubeError, describe};
+use super::known_kinds::KindName;
 use crate::actions::execute::{ActionError, required_str};
 use crate::actions::execute::{ActionRequest, optional_str};
 use crate::actions::{ParamKind, ParamSpec};
@@ -62,13 +67,21 @@ pub(crate) fn label(kind: &str, namespace: Option<&str>, name: &str, api_version
     }
 }
 
-/// Looks up a kind through discovery.
+/// Looks up a kind through discovery, unless the client found it before on this cluster.
 pub(crate) async fn resource(
     cluster: &Cluster,
     api_version: &str,
     kind: &str,
 ) -> Result<(ApiResource, bool), KubeError> {
     let (group, version) = group_version(api_version);
+    let name = KindName {
+        group: group.to_string(),
+        version: version.to_string(),
+        kind: kind.to_string(),
+    };
+    if let Some(found) = cluster.kinds.get(&cluster.uid, &name) {
+        return Ok(found);
+    }
     let gvk = GroupVersionKind::gvk(group, version, kind);
     let (resource, caps) = discovery::pinned_kind(&cluster.client, &gvk)
         .await
@@ -78,7 +91,9 @@ pub(crate) async fn resource(
             kind: kind.to_string(),
             reason: describe(&e),
         })?;
-    Ok((resource, caps.scope == Scope::Namespaced))
+    let found = (resource, caps.scope == Scope::Namespaced);
+    cluster.kinds.insert(&cluster.uid, name, found.clone());
+    Ok(found)
 }
 
 /// The API of one kind in a namespace (or cluster-wide for cluster-scoped kinds).

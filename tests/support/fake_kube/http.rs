@@ -152,7 +152,12 @@ pub async fn handle(
         }
     };
     let target = match route(&path) {
-        Ok(Route::Document(document)) if method == Method::GET => return Ok(reply(200, &document)),
+        Ok(Route::Document(document)) if method == Method::GET => {
+            shared
+                .discovery
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Ok(reply(200, &document));
+        }
         Ok(Route::Document(_)) => return Ok(fail(status::no_route())),
         Ok(Route::Object(target)) => target,
         Err(failure) => return Ok(fail(failure)),

@@ -30,6 +30,12 @@
 //! `velero::start_velero` is Velero's restore controller, its own doc says how far it
 //! goes). A Terminating namespace is one a test puts with `status.phase: Terminating`. It speaks plain HTTP on 127.0.0.1, or HTTPS
 //! with a certificate of its own (`start_tls`), which its kubeconfig trusts.
+//!
+//! It counts what a client costs it, for the tests that prove drbook reuses one: the TCP
+//! connections it accepted (`connections_accepted`; a kube client keeps its connection
+//! open between sequential requests, so a new one means a new client or a request made
+//! while the others were busy) and the discovery documents it served
+//! (`discovery_reads`).
 
 mod fields;
 mod http;
@@ -44,6 +50,7 @@ mod watch;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -63,6 +70,10 @@ pub struct Shared {
     pub token: String,
     /// Bumped to end every open watch, as an API server restart or its watch timeout does.
     ends: tokio::sync::watch::Sender<u64>,
+    /// TCP connections accepted.
+    connections: AtomicU64,
+    /// Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`) served.
+    discovery: AtomicU64,
 }
 
 /// One running fake cluster. Dropping it stops the server, and with it every controller.
@@ -114,6 +125,8 @@ impl FakeKube {
             opened: Condvar::new(),
             token,
             ends: tokio::sync::watch::channel(0).0,
+            connections: AtomicU64::new(0),
+            discovery: AtomicU64::new(0),
         });
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1");
@@ -192,6 +205,16 @@ impl FakeKube {
     /// How many writes (create, replace, patch, delete) came through the API.
     pub fn api_writes(&self) -> u64 {
         self.lock().api_writes
+    }
+
+    /// How many TCP connections clients opened to the fake.
+    pub fn connections_accepted(&self) -> u64 {
+        self.handle.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many discovery documents the fake served.
+    pub fn discovery_reads(&self) -> u64 {
+        self.handle.shared.discovery.load(Ordering::SeqCst)
     }
 
     /// Waits until `count` watches have been opened through the API (at most 30 s).
@@ -391,6 +414,7 @@ async fn serve(
             accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else { continue };
+        shared.connections.fetch_add(1, Ordering::SeqCst);
         // As the real (Go) API server: no Nagle delay, so a watch event is sent at once
         // instead of waiting up to 40 ms for the client's delayed ACK.
         let _ = stream.set_nodelay(true);
