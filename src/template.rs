@@ -12,10 +12,12 @@ use minijinja::machinery;
 use minijinja::{Environment, UndefinedBehavior};
 
 pub use analysis::{Analysis, Hyphenated, NameUse, Reference};
+pub use context::Context;
 pub use secret_use::{SecretHow, SecretUse};
 
 mod analysis;
 pub mod comparisons;
+mod context;
 pub mod render;
 mod secret_use;
 mod undefined;

@@ -48,17 +48,20 @@ impl SectionRun<'_> {
         tx: &UnboundedSender<Msg>,
     ) -> Result<(), EngineError> {
         let id = self.steps[index].id.value.clone();
-        let prompt =
-            match render::text(&engine.env, &checkpoint.prompt, &engine.context.value(None)) {
-                Ok(p) => p,
-                Err(e) => {
-                    return self.fail_unstarted(
-                        engine,
-                        index,
-                        format!("the prompt of step `{id}` cannot be rendered: {e}"),
-                    );
-                }
-            };
+        let prompt = match render::text(
+            &engine.env,
+            &checkpoint.prompt,
+            &engine.context.template(None),
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                return self.fail_unstarted(
+                    engine,
+                    index,
+                    format!("the prompt of step `{id}` cannot be rendered: {e}"),
+                );
+            }
+        };
         let track = &mut self.tracks[index];
         track.phase = track.phase.next(&id, StepEvent::Start)?;
         if track.instances.is_empty() {

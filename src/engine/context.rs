@@ -2,20 +2,31 @@
 //! facts about the run. Step results are added as steps finish, so a template sees
 //! exactly what has happened before it.
 //!
-//! The context is kept as the one JSON value templates read and lent out as it is:
-//! building it afresh for every template meant copying every finished step's results
-//! each time a step started, a cost that grew with the run (quadratic over a long
-//! runbook). Only a `foreach` item, bound for one template, makes a copy.
+//! The context is kept twice, each part converted once: as JSON (what explains an
+//! undefined value, and what the engine reads back) and as minijinja values (what
+//! templates are rendered against). Building it afresh for every template meant
+//! copying, and then converting, every finished step's results each time a template
+//! was rendered, a cost that grew with the run (quadratic over a long runbook, and
+//! most of a fleet runbook's time). A finished step is converted when it is recorded;
+//! a template gets the converted parts lent, plus its `foreach` item.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+
+use crate::template::Context;
 
 /// The growing template context of one run.
 #[derive(Debug, Clone)]
 pub struct RunContext {
     /// `{"inputs", "secrets", "target", "run", "steps"}`, always an object with these keys.
     value: Value,
+    /// `value`'s parts as minijinja values: every root but `steps`, by name.
+    roots: BTreeMap<&'static str, minijinja::Value>,
+    /// `value["steps"]` as minijinja values, one per step, and the map of them.
+    steps: BTreeMap<String, minijinja::Value>,
+    steps_map: minijinja::Value,
 }
 
 impl RunContext {
@@ -25,14 +36,22 @@ impl RunContext {
         target: Value,
         run: Value,
     ) -> Self {
+        let value = json!({
+            "inputs": inputs,
+            "secrets": secrets,
+            "target": target,
+            "run": run,
+            "steps": {},
+        });
+        let roots = ["inputs", "secrets", "target", "run"]
+            .into_iter()
+            .map(|root| (root, minijinja::Value::from_serialize(&value[root])))
+            .collect();
         RunContext {
-            value: json!({
-                "inputs": inputs,
-                "secrets": secrets,
-                "target": target,
-                "run": run,
-                "steps": {},
-            }),
+            value,
+            roots,
+            steps: BTreeMap::new(),
+            steps_map: minijinja::Value::from_iter(BTreeMap::<String, minijinja::Value>::new()),
         }
     }
 
@@ -51,8 +70,18 @@ impl RunContext {
         if let Some(answer) = answer {
             entry.insert("answer".into(), answer);
         }
+        let entry = Value::Object(entry);
+        self.steps
+            .insert(id.to_string(), minijinja::Value::from_serialize(&entry));
+        // The map of the steps holds their converted values by reference: rebuilding it
+        // copies one handle per step, not their outputs.
+        self.steps_map = self
+            .steps
+            .iter()
+            .map(|(id, step)| (id.clone(), step.clone()))
+            .collect();
         if let Some(steps) = self.value["steps"].as_object_mut() {
-            steps.insert(id.to_string(), Value::Object(entry));
+            steps.insert(id.to_string(), entry);
         }
     }
 
@@ -60,6 +89,8 @@ impl RunContext {
     pub fn set_declared_at(&mut self, at: chrono::DateTime<chrono::Utc>) {
         self.value["run"]["declared_at"] =
             serde_json::Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        self.roots
+            .insert("run", minijinja::Value::from_serialize(&self.value["run"]));
     }
 
     /// The run's id (`run.id`; empty in tests that give none).
@@ -72,16 +103,89 @@ impl RunContext {
         &self.value["target"]
     }
 
-    /// The context for one template: `item` is bound inside a `foreach` step (a copy
-    /// then; without an item the context itself).
-    pub fn value(&self, item: Option<&Value>) -> Cow<'_, Value> {
-        match item {
-            None => Cow::Borrowed(&self.value),
+    /// What a finished step recorded (`{"status", "outputs", "answer"}`), if it has.
+    pub fn step(&self, id: &str) -> Option<&Value> {
+        self.value["steps"].get(id)
+    }
+
+    /// The context for one template: `item` is bound inside a `foreach` step.
+    pub fn template<'a>(&'a self, item: Option<&'a Value>) -> StepContext<'a> {
+        StepContext { run: self, item }
+    }
+}
+
+/// The run's context as one template sees it: lent, with its `foreach` item.
+pub struct StepContext<'a> {
+    run: &'a RunContext,
+    item: Option<&'a Value>,
+}
+
+impl Context for StepContext<'_> {
+    fn jinja(&self) -> minijinja::Value {
+        let mut roots = self.run.roots.clone();
+        roots.insert("steps", self.run.steps_map.clone());
+        if let Some(item) = self.item {
+            roots.insert("item", minijinja::Value::from_serialize(item));
+        }
+        roots.into_iter().collect()
+    }
+
+    fn json(&self) -> Cow<'_, Value> {
+        match self.item {
+            None => Cow::Borrowed(&self.run.value),
             Some(item) => {
-                let mut context = self.value.clone();
+                let mut context = self.run.value.clone();
                 context["item"] = item.clone();
                 Cow::Owned(context)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::{environment, render};
+
+    /// Rendering against the converted parts gives what rendering the same JSON gives,
+    /// for every root, a `foreach` item, a later step and a changed `declared_at`.
+    #[test]
+    fn templates_read_the_same_values_as_from_the_json() {
+        let mut inputs = Map::new();
+        inputs.insert("members".into(), json!(["a", "b"]));
+        inputs.insert("n".into(), json!(3));
+        let mut secrets = Map::new();
+        secrets.insert("token".into(), json!("s3cr3t"));
+        let mut context = RunContext::new(
+            inputs,
+            secrets,
+            json!({"name": "staging", "etcd": {"endpoints": ["http://127.0.0.1:2379"]}}),
+            json!({"id": "r1", "mode": "drill"}),
+        );
+        context.set_step("first", "succeeded", Some(json!({"count": 2})), None);
+        context.set_step("ask", "succeeded", None, Some(json!("yes")));
+        context.set_declared_at(chrono::DateTime::UNIX_EPOCH);
+        let env = environment();
+        let item = json!({"name": "m0", "port": 2380});
+        let text = "{{ inputs.members | join(',') }} {{ inputs.n + 1 }} {{ secrets.token }} \
+                    {{ target.etcd.endpoints[0] }} {{ run.id }} {{ run.declared_at }} \
+                    {{ steps.first.outputs.count }} {{ steps.ask.answer }} \
+                    {{ steps.first.status }} {{ item.name }}:{{ item.port }}";
+        let converted = render::text(&env, text, &context.template(Some(&item))).unwrap();
+        let json = context.template(Some(&item)).json().into_owned();
+        assert_eq!(converted, render::text(&env, text, &json).unwrap());
+        assert_eq!(
+            converted,
+            "a,b 4 s3cr3t http://127.0.0.1:2379 r1 1970-01-01T00:00:00.000Z 2 yes succeeded m0:2380"
+        );
+        // An undefined value is explained from the JSON, as before.
+        let missing = render::text(
+            &env,
+            "{{ steps.first.outputs.cuont }}",
+            &context.template(None),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(missing.contains("did you mean `count`?"), "{missing}");
     }
 }

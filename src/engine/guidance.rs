@@ -42,7 +42,7 @@ pub(super) fn rendered(
     if step.title.is_none() && step.description.is_none() {
         return (None, None);
     }
-    let context = engine.context.value(item);
+    let context = engine.context.template(item);
     let render = |text: &Spanned<String>| {
         let shown = match render::text(&engine.env, &text.value, &context) {
             Ok(shown) => shown,

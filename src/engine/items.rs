@@ -96,7 +96,7 @@ impl SectionRun<'_> {
         })?;
         self.tracks[index].running += 1;
         self.in_flight += 1;
-        let context = engine.context.value(item_value.as_ref());
+        let context = engine.context.template(item_value.as_ref());
         let params = match render::params(&engine.env, &call.with, &context) {
             Ok(params) => params,
             Err(e) => {

@@ -249,7 +249,7 @@ impl SectionRun<'_> {
         let step = &self.steps[index];
         let id = step.id.value.clone();
         if let Some(when) = &step.when {
-            match render::condition(&engine.env, when, &engine.context.value(None)) {
+            match render::condition(&engine.env, when, &engine.context.template(None)) {
                 Ok(true) => {}
                 Ok(false) => {
                     return self.skip(engine, index, format!("`when: {}` was false", when.value));
@@ -475,7 +475,7 @@ impl SectionRun<'_> {
 
 /// The list a `foreach` fans out over.
 fn expand(engine: &Engine, foreach: &Foreach) -> Result<Vec<Value>, String> {
-    let context = engine.context.value(None);
+    let context = engine.context.template(None);
     match foreach {
         Foreach::Template(text) => render::list(&engine.env, text, &context),
         Foreach::List(node) => render::as_list(render::node(&engine.env, node, &context)?),

@@ -14,6 +14,7 @@
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
+use super::context::Context;
 use super::undefined::explain;
 use super::{analyse_expression, analyse_template, is_template, single_expression};
 use crate::source::span::Spanned;
@@ -36,20 +37,21 @@ pub struct RenderError(String);
 pub fn eval(
     env: &Environment<'static>,
     expression: &str,
-    context: &Value,
+    context: &impl Context,
 ) -> Result<minijinja::Value, RenderError> {
     let expression = single_expression(expression).unwrap_or(expression);
     let failed = |e: minijinja::Error, source: &str| {
         let analysis = analyse_expression(expression).ok();
-        RenderError(explain(&e, source, analysis.as_ref(), context))
+        RenderError(explain(&e, source, analysis.as_ref(), &context.json()))
     };
+    let jinja = context.jinja();
     let value = env
         .compile_expression(expression)
-        .and_then(|e| e.eval(context))
+        .and_then(|e| e.eval(&jinja))
         .map_err(|e| failed(e, expression))?;
     if value.is_undefined() {
         let printed = format!("{{{{{expression}}}}}");
-        env.render_str(&printed, context)
+        env.render_str(&printed, &jinja)
             .map_err(|e| failed(e, &printed))?;
     }
     Ok(value)
@@ -59,7 +61,7 @@ pub fn eval(
 pub fn condition(
     env: &Environment<'static>,
     when: &str,
-    context: &Value,
+    context: &impl Context,
 ) -> Result<bool, RenderError> {
     eval(env, when, context).map(|v| v.is_true())
 }
@@ -68,17 +70,17 @@ pub fn condition(
 pub fn text(
     env: &Environment<'static>,
     text: &str,
-    context: &Value,
+    context: &impl Context,
 ) -> Result<String, RenderError> {
     if !is_template(text) {
         return Ok(text.to_string());
     }
-    env.render_str(text, context).map_err(|e| {
+    env.render_str(text, context.jinja()).map_err(|e| {
         RenderError(explain(
             &e,
             text,
             analyse_template(text).ok().as_ref(),
-            context,
+            &context.json(),
         ))
     })
 }
@@ -87,7 +89,7 @@ pub fn text(
 pub fn list(
     env: &Environment<'static>,
     expression: &str,
-    context: &Value,
+    context: &impl Context,
 ) -> Result<Vec<Value>, String> {
     let value = eval(env, expression, context).map_err(|e| e.to_string())?;
     let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
@@ -105,7 +107,11 @@ pub fn as_list(value: Value) -> Result<Vec<Value>, String> {
 /// One string of a parameter as the engine passes it: a one-expression string keeps a
 /// list's or a map's shape; scalars become text, as `{{ x }}` would print them (actions
 /// parse numbers and durations from text).
-pub fn value(env: &Environment<'static>, text: &str, context: &Value) -> Result<Value, String> {
+pub fn value(
+    env: &Environment<'static>,
+    text: &str,
+    context: &impl Context,
+) -> Result<Value, String> {
     if !is_template(text) {
         return Ok(Value::String(text.to_string()));
     }
@@ -150,7 +156,11 @@ pub fn node_with<E>(
 }
 
 /// A YAML value rendered for a run.
-pub fn node(env: &Environment<'static>, node: &Node, context: &Value) -> Result<Value, String> {
+pub fn node(
+    env: &Environment<'static>,
+    node: &Node,
+    context: &impl Context,
+) -> Result<Value, String> {
     node_with(node, &mut |text| value(env, text, context))
 }
 
@@ -158,7 +168,7 @@ pub fn node(env: &Environment<'static>, node: &Node, context: &Value) -> Result<
 pub fn params(
     env: &Environment<'static>,
     with: &[(Spanned<String>, Node)],
-    context: &Value,
+    context: &impl Context,
 ) -> Result<Map<String, Value>, String> {
     with.iter()
         .map(|(name, n)| {

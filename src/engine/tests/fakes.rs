@@ -373,8 +373,10 @@ impl Harness {
 
 /// `steps.<id>.status` as later templates see it: succeeded, failed or skipped.
 pub fn status(engine: &Engine, step: &str) -> String {
-    engine.context.value(None)["steps"][step]["status"]
-        .as_str()
+    engine
+        .context
+        .step(step)
+        .and_then(|s| s["status"].as_str())
         .unwrap_or("(not finished)")
         .to_string()
 }
