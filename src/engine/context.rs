@@ -12,21 +12,55 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use minijinja::value::{Enumerator, Object};
 
 use serde_json::{Map, Value, json};
 
 use crate::template::Context;
 
 /// The growing template context of one run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunContext {
     /// `{"inputs", "secrets", "target", "run", "steps"}`, always an object with these keys.
     value: Value,
     /// `value`'s parts as minijinja values: every root but `steps`, by name.
     roots: BTreeMap<&'static str, minijinja::Value>,
-    /// `value["steps"]` as minijinja values, one per step, and the map of them.
-    steps: BTreeMap<String, minijinja::Value>,
-    steps_map: minijinja::Value,
+    /// `value["steps"]` as minijinja values, shared with every template's context.
+    steps: Arc<Steps>,
+}
+
+/// The finished steps as templates read them (`steps.<id>`), each converted once when
+/// it finished: shared with every template's context rather than copied into it, so a
+/// template costs the same after the thousandth step as after the first. Templates
+/// render while nothing else runs, so one sees exactly the steps finished before it.
+#[derive(Debug, Default)]
+struct Steps(RwLock<BTreeMap<String, minijinja::Value>>);
+
+impl Steps {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, minijinja::Value>> {
+        // A panic while the lock was held left at most one entry half-written; the map
+        // is still a map.
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Object for Steps {
+    fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        self.read().get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let entries: Vec<(minijinja::Value, minijinja::Value)> = self
+            .read()
+            .iter()
+            .map(|(id, step)| (minijinja::Value::from(id.as_str()), step.clone()))
+            .collect();
+        Enumerator::KeyValueIter(Box::new(entries.into_iter()))
+    }
 }
 
 impl RunContext {
@@ -50,8 +84,7 @@ impl RunContext {
         RunContext {
             value,
             roots,
-            steps: BTreeMap::new(),
-            steps_map: minijinja::Value::from_iter(BTreeMap::<String, minijinja::Value>::new()),
+            steps: Arc::default(),
         }
     }
 
@@ -72,14 +105,10 @@ impl RunContext {
         }
         let entry = Value::Object(entry);
         self.steps
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.to_string(), minijinja::Value::from_serialize(&entry));
-        // The map of the steps holds their converted values by reference: rebuilding it
-        // copies one handle per step, not their outputs.
-        self.steps_map = self
-            .steps
-            .iter()
-            .map(|(id, step)| (id.clone(), step.clone()))
-            .collect();
         if let Some(steps) = self.value["steps"].as_object_mut() {
             steps.insert(id.to_string(), entry);
         }
@@ -123,7 +152,10 @@ pub struct StepContext<'a> {
 impl Context for StepContext<'_> {
     fn jinja(&self) -> minijinja::Value {
         let mut roots = self.run.roots.clone();
-        roots.insert("steps", self.run.steps_map.clone());
+        roots.insert(
+            "steps",
+            minijinja::Value::from_dyn_object(Arc::clone(&self.run.steps)),
+        );
         if let Some(item) = self.item {
             roots.insert("item", minijinja::Value::from_serialize(item));
         }
@@ -170,13 +202,27 @@ mod tests {
         let text = "{{ inputs.members | join(',') }} {{ inputs.n + 1 }} {{ secrets.token }} \
                     {{ target.etcd.endpoints[0] }} {{ run.id }} {{ run.declared_at }} \
                     {{ steps.first.outputs.count }} {{ steps.ask.answer }} \
-                    {{ steps.first.status }} {{ item.name }}:{{ item.port }}";
+                    {{ steps.first.status }} {{ item.name }}:{{ item.port }} \
+                    {{ steps | length }} {% for id, step in steps | items %}{{ id }}={{ step.status }},{% endfor %} \
+                    {{ steps.first is defined }} {{ steps.later is defined }}";
         let converted = render::text(&env, text, &context.template(Some(&item))).unwrap();
         let json = context.template(Some(&item)).json().into_owned();
         assert_eq!(converted, render::text(&env, text, &json).unwrap());
         assert_eq!(
             converted,
-            "a,b 4 s3cr3t http://127.0.0.1:2379 r1 1970-01-01T00:00:00.000Z 2 yes succeeded m0:2380"
+            "a,b 4 s3cr3t http://127.0.0.1:2379 r1 1970-01-01T00:00:00.000Z 2 yes succeeded m0:2380 \
+             2 ask=succeeded,first=succeeded, true false"
+        );
+        // A step finished after a template's context was taken is seen by the next.
+        context.set_step("later", "skipped", None, None);
+        assert_eq!(
+            render::text(
+                &env,
+                "{{ steps.later.status }} {{ steps | length }}",
+                &context.template(None)
+            )
+            .unwrap(),
+            "skipped 3"
         );
         // An undefined value is explained from the JSON, as before.
         let missing = render::text(
