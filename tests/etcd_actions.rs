@@ -670,7 +670,7 @@ fn endpoints_of_two_different_clusters_fail_health_even_when_each_answers() {
     assert_eq!(
         err,
         format!(
-            "the endpoints belong to more than one etcd cluster: {a} answer for cluster {}; {b} answer for cluster {}. At least one endpoint is not a member of the cluster this step means (a wrong address, or its port taken by another etcd); check the endpoints against the members' --advertise-client-urls",
+            "the endpoints belong to more than one etcd cluster: {a} answers for cluster {}; {b} answers for cluster {}. At least one endpoint is not a member of the cluster this step means (a wrong address, or its port taken by another etcd); check the endpoints against the members' --advertise-client-urls",
             alone["cluster_id"].as_str().unwrap(),
             other_id.as_str().unwrap(),
         )
@@ -679,7 +679,7 @@ fn endpoints_of_two_different_clusters_fail_health_even_when_each_answers() {
     let err = refused("etcd.verify", json!({"endpoints": [&a, &b]}), dir.path());
     assert!(
         err.contains(&format!(
-            "the endpoints belong to more than one etcd cluster: {a} answer for cluster {}; {b} answer for cluster {}",
+            "the endpoints belong to more than one etcd cluster: {a} answers for cluster {}; {b} answers for cluster {}",
             alone["cluster_id"].as_str().unwrap(),
             other_id.as_str().unwrap(),
         )),

@@ -229,7 +229,12 @@ pub(super) fn which_answers_for_which(clusters: &[(String, Vec<&str>)]) -> Strin
     clusters
         .iter()
         .map(|(cluster, endpoints)| {
-            format!("{} answer for cluster {cluster}", endpoints.join(", "))
+            let verb = if endpoints.len() == 1 {
+                "answers"
+            } else {
+                "answer"
+            };
+            format!("{} {verb} for cluster {cluster}", endpoints.join(", "))
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -49,7 +49,7 @@
 //! `restored_point`, where RPO is measured from, is `snapshot_time` when given (e.g. the
 //! backup's own timestamp from the store), else the snapshot file's modification time.
 //!
-//! About 200 of its ~730 lines are tests of the crash-safety phases above; the phases
+//! About 235 of its ~800 lines are tests of the crash-safety phases above; the phases
 //! stay in one file so that their order can be read in one place.
 
 use std::ffi::OsString;
