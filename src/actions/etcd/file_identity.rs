@@ -4,11 +4,11 @@
 //! the tool restore with `--skip-hash-check`: otherwise each member's tool hashes its
 //! own copy again, which is most of a restore's work (three times over for three
 //! members). The tool's check had one thing drbook's lacks: it hashed the very bytes it
-//! restored. The identity closes that gap. It is taken before anything reads the file
-//! and compared once the restores and the check have ended: the same device and inode
-//! (nothing was renamed over the path, as a download finishing would), the same size,
-//! and the same modification and change times (nothing wrote to it: the kernel updates
-//! both on every write). An unchanged identity means the restores read the bytes the
+//! restored. The identity closes that gap. It is taken before the check or a restore
+//! reads the file and compared once the restores and the check have ended: the same
+//! device and inode (nothing was renamed over the path, as a download finishing would),
+//! the same size, and the same modification and change times (nothing wrote to it: the
+//! kernel updates both on every write). An unchanged identity means the restores read the bytes the
 //! check found whole.
 //!
 //! What it cannot see: the file replaced and then put back between the two looks, or a

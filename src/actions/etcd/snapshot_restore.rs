@@ -29,9 +29,10 @@
 //!    on busy cores it takes what the restores leave idle rather than slowing them.
 //!    The tool restores with `--skip-hash-check`: its own check would hash every
 //!    member's copy again, most of a restore's work, and drbook's check of the same
-//!    trailer counts only because the file's identity is taken before anything reads
-//!    it and must be unchanged once everything has ended (`file_identity`: not
-//!    replaced, not written to), so the restores read the bytes the check found whole.
+//!    trailer counts only because the file's identity is taken before the check or a
+//!    restore reads it and must be unchanged once everything has ended
+//!    (`file_identity`: not replaced, not written to), so the restores read the bytes
+//!    the check found whole.
 //!    Each `.drbook-restoring` directory is created and locked by
 //!    drbook, and the tool holds the lock while it runs; one an earlier attempt left is
 //!    removed first once its lock is free, and while a process still holds it the step
@@ -248,8 +249,9 @@ async fn run(request: ActionRequest) -> Result<Outputs, ActionError> {
     restore_staging::refuse_in_use(&staging_dirs)?;
 
     // 2. The uncompressed snapshot (a `.db.gz` is gunzipped next to it), and its
-    // identity before anything reads it: the restores skip the tool's own hash check,
-    // as drbook checks the same trailer once, so the file must stay the one checked.
+    // identity before the check or a restore reads it: the restores skip the tool's own
+    // hash check, as drbook checks the same trailer once, so the file must stay the one
+    // checked.
     let (db, compressed) = prepare(&file, &reporter).await?;
     let identity = FileIdentity::of(db.path()).map_err(|source| EtcdError::Snapshot {
         file: file.clone(),
