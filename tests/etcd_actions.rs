@@ -99,6 +99,30 @@ fn digests(dirs: &[PathBuf; 3]) -> [std::collections::BTreeMap<PathBuf, String>;
     dirs.each_ref().map(|d| digest(d))
 }
 
+/// Fails unless every directory's tree is still `before` and `root` holds nothing drbook
+/// leaves next to a data directory (no staging directory, nothing moved aside).
+fn assert_untouched(
+    root: &Path,
+    dirs: &[PathBuf; 3],
+    before: &[std::collections::BTreeMap<PathBuf, String>; 3],
+) {
+    assert_eq!(before, &digests(dirs), "a data directory changed");
+    assert!(
+        drbook_leftovers(root).is_empty(),
+        "{:?}",
+        drbook_leftovers(root)
+    );
+}
+
+/// Writes the executable shell script `name` in `dir`: a wrapper around the real
+/// etcdctl that forces the order of events a test is about.
+fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = write(dir, name, text);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 /// A running one-member cluster with `keys` keys under `/k` and a canary, and a snapshot
 /// of it taken by `etcd.snapshot.save` into `root/snap.db`; returns the save's outputs.
 fn cluster_with_snapshot(root: &Path, keys: usize) -> (EtcdCluster, Value) {
@@ -400,6 +424,51 @@ spec:
         members:
 {rows}"#
     )
+}
+
+/// `restore_runbook` with its restore step run by `etcdctl` instead of the PATH's.
+fn restore_runbook_with(members: &[Member], etcdctl: &Path) -> String {
+    let runbook = restore_runbook(members).replace(
+        "        token: drbook-restored\n",
+        &format!(
+            "        token: drbook-restored\n        etcdctl: \"{}\"\n",
+            etcdctl.display()
+        ),
+    );
+    assert!(
+        runbook.contains(&etcdctl.display().to_string()),
+        "{runbook}"
+    );
+    runbook
+}
+
+/// `drbook run restore.yaml` (run id `restore`) from `snapshot`, expecting the run to be
+/// killed with SIGKILL by the test's etcdctl wrapper.
+fn run_killed_in_the_restore(root: &Path, state: &Path, snapshot: &Path) {
+    use std::os::unix::process::ExitStatusExt;
+    let state_arg = state.display().to_string();
+    let snapshot_input = format!("snapshot={}", snapshot.display());
+    let killed = Drbook::in_dir(root)
+        .args([
+            "run",
+            "restore.yaml",
+            "--run-id",
+            "restore",
+            "--state-dir",
+            &state_arg,
+            "-i",
+            &snapshot_input,
+        ])
+        .limit(RUN_LIMIT)
+        .run();
+    assert_eq!(
+        killed.status.signal(),
+        Some(9),
+        "drbook was not killed in the restore: {:?}\nstdout:\n{}\nstderr:\n{}",
+        killed.status,
+        killed.stdout,
+        killed.stderr
+    );
 }
 
 fn journal(state: &Path, run: &str) -> Vec<Value> {
@@ -947,9 +1016,6 @@ fn resume_at_a_terminal_rerunning(
 /// started from the restored directories is healthy with every key of the snapshot.
 #[test]
 fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::ExitStatusExt;
-
     require("etcd");
     let etcdctl = require("etcdctl");
     let dir = tempfile::tempdir().unwrap();
@@ -992,7 +1058,7 @@ fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
     // and subcommand.
     let crashed = root.join("crashed");
     let pids = root.join("etcdctl.pids");
-    let wrapper = write(
+    let wrapper = script(
         root,
         "etcdctl-crashing",
         &format!(
@@ -1009,38 +1075,14 @@ fn resume_after_kill_9_during_a_three_member_restore_recovers_everything() {
             crashed = crashed.display(),
         ),
     );
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let runbook = restore_runbook(&members).replace(
-        "        token: drbook-restored\n",
-        &format!(
-            "        token: drbook-restored\n        etcdctl: \"{}\"\n",
-            wrapper.display()
-        ),
+    write(
+        root,
+        "restore.yaml",
+        &restore_runbook_with(&members, &wrapper),
     );
-    assert!(runbook.contains("etcdctl-crashing"), "{runbook}");
-    write(root, "restore.yaml", &runbook);
     let started = Instant::now();
 
-    let snapshot_input = format!("snapshot={}", snap.display());
-    let run_args = [
-        "run",
-        "restore.yaml",
-        "--run-id",
-        "restore",
-        "--state-dir",
-        &state_arg,
-        "-i",
-        &snapshot_input,
-    ];
-    let killed = Drbook::in_dir(root).args(run_args).limit(RUN_LIMIT).run();
-    assert_eq!(
-        killed.status.signal(),
-        Some(9),
-        "drbook was not killed in the restore: {:?}\nstdout:\n{}\nstderr:\n{}",
-        killed.status,
-        killed.stdout,
-        killed.stderr
-    );
+    run_killed_in_the_restore(root, &state, &snap);
     assert!(crashed.exists());
     // The other members' restores die with drbook: wait until every one has ended
     // before looking at the directories.

@@ -8,15 +8,24 @@
 //! wrapper's `snapshot status` waits (bounded) until the restores have reached the
 //! point the test is about.
 
-use std::os::unix::fs::PermissionsExt;
-
 use super::*;
 
-/// Writes the executable shell script `name` in `dir`.
-fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = write(dir, name, text);
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+/// A 200-key snapshot `snap.db` in `root` and three data directories that a refused
+/// restore must leave as they were (`three_data_dirs`), with their member table and
+/// their digests now.
+fn snapshot_and_three_data_dirs(
+    root: &Path,
+) -> (
+    Value,
+    [PathBuf; 3],
+    [std::collections::BTreeMap<PathBuf, String>; 3],
+) {
+    let (mut cluster, _saved) = cluster_with_snapshot(root, 200);
+    let members = cluster.members.clone();
+    cluster.kill();
+    let (restore_table, dirs) = three_data_dirs(root, &members);
+    let before = digests(&dirs);
+    (restore_table, dirs, before)
 }
 
 /// Shell code that waits, at most 20 s, until `file` has at least `lines` lines.
@@ -39,12 +48,7 @@ fn a_snapshot_refused_while_the_restores_run_leaves_every_data_dir_as_it_was() {
     let etcdctl = require("etcdctl");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (mut cluster, _saved) = cluster_with_snapshot(root, 200);
-    let members = cluster.members.clone();
-    cluster.kill();
-
-    let (restore_table, dirs) = three_data_dirs(root, &members);
-    let before = digests(&dirs);
+    let (restore_table, dirs, before) = snapshot_and_three_data_dirs(root);
 
     let pids = root.join("etcdctl.pids");
     let restored = root.join("restored");
@@ -88,12 +92,7 @@ fn a_snapshot_refused_while_the_restores_run_leaves_every_data_dir_as_it_was() {
     for (pid, what) in invocations(&pids) {
         assert!(ended(pid), "etcdctl {what} ({pid}) still runs");
     }
-    assert_eq!(before, digests(&dirs), "a data directory changed");
-    assert!(
-        drbook_leftovers(root).is_empty(),
-        "{:?}",
-        drbook_leftovers(root)
-    );
+    assert_untouched(root, &dirs, &before);
 }
 
 /// The real etcdctl restores with `--skip-hash-check` (drbook checks the trailer once
@@ -107,12 +106,7 @@ fn a_snapshot_written_to_while_the_restores_run_is_refused_and_nothing_is_placed
     let etcdctl = require("etcdctl");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (mut cluster, _saved) = cluster_with_snapshot(root, 200);
-    let members = cluster.members.clone();
-    cluster.kill();
-
-    let (restore_table, dirs) = three_data_dirs(root, &members);
-    let before = digests(&dirs);
+    let (restore_table, dirs, before) = snapshot_and_three_data_dirs(root);
     let args = root.join("restore.args");
     let wrapper = script(
         root,
@@ -148,12 +142,7 @@ fn a_snapshot_written_to_while_the_restores_run_is_refused_and_nothing_is_placed
         args.lines().all(|l| l.ends_with(" --skip-hash-check")),
         "{args}"
     );
-    assert_eq!(before, digests(&dirs), "a data directory changed");
-    assert!(
-        drbook_leftovers(root).is_empty(),
-        "{:?}",
-        drbook_leftovers(root)
-    );
+    assert_untouched(root, &dirs, &before);
 }
 
 /// drbook is killed with SIGKILL while the snapshot is being verified (its `snapshot
@@ -165,14 +154,11 @@ fn a_snapshot_written_to_while_the_restores_run_is_refused_and_nothing_is_placed
 /// directories has every key of the snapshot.
 #[test]
 fn resume_after_kill_9_during_the_overlapped_verify_and_restore_recovers_everything() {
-    use std::os::unix::process::ExitStatusExt;
-
     require("etcd");
     let etcdctl = require("etcdctl");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let state = root.join("state");
-    let state_arg = state.display().to_string();
     let (mut cluster, saved) = cluster_with_snapshot(root, 1500);
     cluster.put("/canary/after", "lost by the restore");
     cluster.kill();
@@ -199,38 +185,12 @@ fn resume_after_kill_9_during_the_overlapped_verify_and_restore_recovers_everyth
             etcdctl = etcdctl.display(),
         ),
     );
-    let runbook = restore_runbook(&members).replace(
-        "        token: drbook-restored\n",
-        &format!(
-            "        token: drbook-restored\n        etcdctl: \"{}\"\n",
-            wrapper.display()
-        ),
+    write(
+        root,
+        "restore.yaml",
+        &restore_runbook_with(&members, &wrapper),
     );
-    assert!(runbook.contains("etcdctl-crashing"), "{runbook}");
-    write(root, "restore.yaml", &runbook);
-
-    let snapshot_input = format!("snapshot={}", root.join("snap.db").display());
-    let killed = Drbook::in_dir(root)
-        .args([
-            "run",
-            "restore.yaml",
-            "--run-id",
-            "restore",
-            "--state-dir",
-            &state_arg,
-            "-i",
-            &snapshot_input,
-        ])
-        .limit(RUN_LIMIT)
-        .run();
-    assert_eq!(
-        killed.status.signal(),
-        Some(9),
-        "drbook was not killed in the restore: {:?}\nstdout:\n{}\nstderr:\n{}",
-        killed.status,
-        killed.stdout,
-        killed.stderr
-    );
+    run_killed_in_the_restore(root, &state, &root.join("snap.db"));
     assert_eq!(
         std::fs::read_to_string(&crashed).unwrap().trim(),
         "3",
