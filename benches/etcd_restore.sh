@@ -312,17 +312,11 @@ source benches/lib/rounds.sh
 interleaved_rounds "$work" "$runs" "$warmup" "${commands[@]}"
 
 # The summary: medians, the ratios of the medians, the medians of per-round ratios.
-python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
-import json, statistics, sys
+PYTHONPATH=benches/lib python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
+import statistics, sys
+import rounds
 work, runs, export = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rounds = [json.load(open(f"{work}/round-{r}.json"))["results"] for r in range(1, runs + 1)]
-names = [r["command"] for r in rounds[0]]
-times = {n: [rnd[i]["times"][0] for rnd in rounds] for i, n in enumerate(names)}
-# CPU time (user + system) of the command and its children: on a machine with fewer
-# cores than the work can use, extra CPU is extra wall time.
-cpu = {n: [rnd[i]["user"] + rnd[i]["system"] for rnd in rounds] for i, n in enumerate(names)}
-if export:
-    json.dump({"rounds": runs, "times": times, "cpu": cpu}, open(export, "w"), indent=1)
+names, times, cpu = rounds.load(work, runs, export)
 drbook = names[-1]
 base = next(n for n in names if n.startswith("(b)"))
 print(f"{runs} rounds, each variant once per round")

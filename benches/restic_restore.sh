@@ -125,14 +125,11 @@ echo "machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loada
 source benches/lib/rounds.sh
 interleaved_rounds "$work" "$runs" "$warmup" "${commands[@]}"
 
-python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
-import json, statistics, sys
+PYTHONPATH=benches/lib python3 - "$work" "$runs" "${EXPORT:-}" <<'PY'
+import statistics, sys
+import rounds
 work, runs, export = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rounds = [json.load(open(f"{work}/round-{r}.json"))["results"] for r in range(1, runs + 1)]
-names = [r["command"] for r in rounds[0]]
-times = {n: [rnd[i]["times"][0] for rnd in rounds] for i, n in enumerate(names)}
-if export:
-    json.dump({"rounds": runs, "times": times}, open(export, "w"), indent=1)
+names, times, cpu = rounds.load(work, runs, export)
 base = names[0]
 print(f"{runs} rounds, each variant once per round")
 for n in names:
